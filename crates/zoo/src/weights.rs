@@ -1,0 +1,221 @@
+//! Parameter values: a seeded deterministic initialiser, or real weights from safetensors.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::graph::{Graph, Init, Param};
+
+/// Where parameter values come from.
+pub enum Weights {
+    /// He-normal convolutions, BatchNorm at identity, N(0, 0.01) linear layers; each tensor
+    /// is drawn from its own ChaCha8 stream seeded by `seed` and the tensor's name, so a
+    /// value never depends on the order in which tensors are created.
+    Seeded(u64),
+    /// A safetensors file whose keys are the reference names of the graph's parameters.
+    File(SafeTensorsFile),
+}
+
+/// A safetensors file read into memory.
+pub struct SafeTensorsFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// A parameter whose shape in the file differs from the graph's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Misshaped {
+    pub name: String,
+    pub expected: Vec<usize>,
+    pub found: Vec<usize>,
+}
+
+/// Why weights could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WeightError {
+    #[error("cannot read weights {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid safetensors file: {message}")]
+    Format { path: PathBuf, message: String },
+    /// Every key that is missing, unexpected, mis-shaped or not fp32, all at once.
+    #[error("{}", MismatchReport { path, model, missing, unexpected, misshaped, not_f32 })]
+    Mismatch {
+        path: PathBuf,
+        model: String,
+        missing: Vec<String>,
+        unexpected: Vec<String>,
+        misshaped: Vec<Misshaped>,
+        not_f32: Vec<String>,
+    },
+}
+
+struct MismatchReport<'a> {
+    path: &'a Path,
+    model: &'a str,
+    missing: &'a [String],
+    unexpected: &'a [String],
+    misshaped: &'a [Misshaped],
+    not_f32: &'a [String],
+}
+
+impl fmt::Display for MismatchReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "weights {} do not fit {}:",
+            self.path.display(),
+            self.model
+        )?;
+        if !self.missing.is_empty() {
+            write!(
+                f,
+                "\n  missing ({}): {}",
+                self.missing.len(),
+                self.missing.join(", ")
+            )?;
+        }
+        if !self.unexpected.is_empty() {
+            write!(
+                f,
+                "\n  unexpected ({}): {}",
+                self.unexpected.len(),
+                self.unexpected.join(", ")
+            )?;
+        }
+        for m in self.misshaped {
+            write!(
+                f,
+                "\n  mis-shaped: {} is {:?} in the file, the model needs {:?}",
+                m.name, m.found, m.expected
+            )?;
+        }
+        if !self.not_f32.is_empty() {
+            write!(f, "\n  not float32: {}", self.not_f32.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl SafeTensorsFile {
+    /// Reads and parses the header (values are decoded per tensor on demand).
+    pub fn open(path: &Path) -> Result<Self, WeightError> {
+        let bytes = std::fs::read(path).map_err(|source| WeightError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let file = SafeTensorsFile {
+            path: path.into(),
+            bytes,
+        };
+        file.parsed()?;
+        Ok(file)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn parsed(&self) -> Result<SafeTensors<'_>, WeightError> {
+        SafeTensors::deserialize(&self.bytes).map_err(|e| WeightError::Format {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Weights {
+    /// Opens a safetensors file.
+    pub fn from_file(path: &Path) -> Result<Self, WeightError> {
+        SafeTensorsFile::open(path).map(Weights::File)
+    }
+
+    /// Checks that the file holds exactly the graph's parameters with their shapes, in fp32.
+    pub fn check(&self, graph: &Graph) -> Result<(), WeightError> {
+        let Weights::File(file) = self else {
+            return Ok(());
+        };
+        let st = file.parsed()?;
+        let mut missing = Vec::new();
+        let mut misshaped = Vec::new();
+        let mut not_f32 = Vec::new();
+        for p in &graph.params {
+            match st.tensor(&p.name) {
+                Err(_) => missing.push(p.name.clone()),
+                Ok(t) if t.shape() != p.shape.as_slice() => misshaped.push(Misshaped {
+                    name: p.name.clone(),
+                    expected: p.shape.clone(),
+                    found: t.shape().to_vec(),
+                }),
+                Ok(t) if t.dtype() != Dtype::F32 => not_f32.push(p.name.clone()),
+                Ok(_) => {}
+            }
+        }
+        let mut unexpected: Vec<String> = st
+            .names()
+            .into_iter()
+            .filter(|n| !graph.params.iter().any(|p| p.name == *n))
+            .map(str::to_string)
+            .collect();
+        unexpected.sort();
+        if missing.is_empty() && unexpected.is_empty() && misshaped.is_empty() && not_f32.is_empty()
+        {
+            return Ok(());
+        }
+        Err(WeightError::Mismatch {
+            path: file.path.clone(),
+            model: graph.name.clone(),
+            missing,
+            unexpected,
+            misshaped,
+            not_f32,
+        })
+    }
+
+    /// The values of one parameter. For a file, call [`Weights::check`] first.
+    pub fn values(&self, param: &Param) -> Result<Vec<f32>, WeightError> {
+        match self {
+            Weights::Seeded(seed) => Ok(seeded(*seed, param)),
+            Weights::File(file) => {
+                let st = file.parsed()?;
+                let t = st.tensor(&param.name).map_err(|e| WeightError::Format {
+                    path: file.path.clone(),
+                    message: format!("{}: {e}", param.name),
+                })?;
+                Ok(t.data()
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect())
+            }
+        }
+    }
+}
+
+fn seeded(seed: u64, param: &Param) -> Vec<f32> {
+    let n = param.numel();
+    let std = match param.init {
+        Init::Const(v) => return vec![v; n],
+        Init::Normal(std) => std,
+        Init::HeNormalFanOut => {
+            let fan_out = param.shape[0] * param.shape[2..].iter().product::<usize>();
+            (2.0 / fan_out as f32).sqrt()
+        }
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv1a(&param.name));
+    let normal = Normal::new(0.0f32, std).expect("std is finite and positive");
+    (0..n).map(|_| normal.sample(&mut rng)).collect()
+}
+
+/// FNV-1a, a stable 64-bit hash of a tensor name.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

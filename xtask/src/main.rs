@@ -1,1 +1,88 @@
-fn main() {}
+//! `cargo xtask <verb>`: the one entry point for everything beyond `cargo build/test`.
+//!
+//! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`) are
+//! forwarded to it, built in the same dev profile the tests use, so nothing is compiled
+//! twice. `ci` is what `.ci/run` executes after installing the toolchain pieces.
+#![forbid(unsafe_code)]
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+/// Verbs implemented by the `edgebone` binary.
+const CLI_VERBS: [&str; 6] = ["zoo", "export", "infer", "classify", "eval", "verify"];
+
+/// Targets the `no_std` crates must build for.
+pub const NO_STD_TARGETS: [&str; 3] = ["thumbv7em-none-eabihf", "thumbv8m.main-none-eabihf", "riscv32imac-unknown-none-elf"];
+
+/// Crates that are `no_std` and cross-built in CI.
+const NO_STD_CRATES: [&str; 2] = ["edgebone-kernels", "edgebone-camera"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some(verb) = args.first() else {
+        print_help();
+        return Ok(());
+    };
+    match verb.as_str() {
+        v if CLI_VERBS.contains(&v) => edgebone(args),
+        "ci" => ci(),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => bail!("unknown verb `{other}`; run `cargo xtask help`"),
+    }
+}
+
+fn print_help() {
+    println!("cargo xtask <verb> [args]\n");
+    println!("  zoo [--json] [--bench]      every backbone: params, MACs, shapes, fp32 latency");
+    println!("  export <model> -o F.onnx    ONNX export (--width --resolution --classes --weights)");
+    println!("  infer --model M --input in.npy --output out.npy");
+    println!("  classify --model M IMAGE…   top-5 labels");
+    println!("  eval --model M --images DIR top-1 / top-5 accuracy");
+    println!("  verify                      the end-to-end check on ../shared (main job)");
+    println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
+}
+
+/// Runs the `edgebone` CLI with `args`.
+fn edgebone(args: &[String]) -> Result<()> {
+    cargo(&["run", "--quiet", "--package", "edgebone-host", "--bin", "edgebone", "--"], args)
+}
+
+/// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
+fn ci() -> Result<()> {
+    cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
+    cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
+    for target in NO_STD_TARGETS {
+        for krate in NO_STD_CRATES {
+            cargo(&["build", "--package", krate, "--target", target, "--features", "defmt"], &[])
+                .with_context(|| format!("{krate} does not build for {target}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn cargo(fixed: &[&str], extra: &[String]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(fixed)
+        .args(extra)
+        .status()
+        .with_context(|| format!("cannot start {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", fixed.join(" "));
+    }
+    Ok(())
+}

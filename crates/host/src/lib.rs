@@ -5,4 +5,15 @@
 //! the `edgebone` command line. Never a dependency of the `no_std` crates.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod dataset;
+pub mod eval;
+pub mod images;
+pub mod labels;
+pub mod model_args;
+pub mod npy;
+pub mod reference;
+pub mod topk;
 pub mod tract_runner;
+pub mod verify;
+pub mod zoo_table;

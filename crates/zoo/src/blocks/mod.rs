@@ -2,7 +2,11 @@
 //! reference implementation uses, so one block serves torchvision and timm layouts alike.
 
 mod conv_bn_act;
+pub mod dense;
+pub mod ghost;
+pub mod inception;
 pub mod inverted_residual;
+pub mod osa;
 pub mod se;
 
 pub use conv_bn_act::{act, conv_bn_act, conv_norm_act, make_divisible, Act};

@@ -1,0 +1,54 @@
+//! Image files to model input tensors, exactly as torchvision's `Resize` + `CenterCrop` +
+//! `Normalize` would prepare them.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use edgebone_zoo::Preprocess;
+use image::imageops::FilterType;
+use image::RgbImage;
+
+/// Decodes an image file to RGB8, naming the file on failure.
+pub fn decode(path: &Path) -> Result<RgbImage> {
+    let img = image::ImageReader::open(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read image {}", path.display()))?
+        .decode()
+        .with_context(|| format!("{} is not a readable image", path.display()))?;
+    Ok(img.to_rgb8())
+}
+
+/// Resizes the shorter side to `pre.resize` (bilinear, antialiased) and center-crops
+/// `pre.crop` square.
+pub fn resize_crop(img: &RgbImage, pre: &Preprocess) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (short, long) = (w.min(h) as usize, w.max(h) as usize);
+    // torchvision: the long side becomes int(size * long / short).
+    let scaled_long = (pre.resize * long / short) as u32;
+    let (nw, nh) = if w <= h { (pre.resize as u32, scaled_long) } else { (scaled_long, pre.resize as u32) };
+    let resized = image::imageops::resize(img, nw, nh, FilterType::Triangle);
+    let crop = pre.crop as u32;
+    // torchvision: int(round((size - crop) / 2)), Python's round-half-to-even.
+    let offset = |size: u32| (f64::from(size.saturating_sub(crop)) / 2.0).round_ties_even() as u32;
+    image::imageops::crop_imm(&resized, offset(nw), offset(nh), crop.min(nw), crop.min(nh)).to_image()
+}
+
+/// The `[1, 3, crop, crop]` float input (NCHW) of an image file.
+pub fn load_tensor(path: &Path, pre: &Preprocess) -> Result<Vec<f32>> {
+    let img = resize_crop(&decode(path)?, pre);
+    Ok(normalise(&img, pre))
+}
+
+/// Scales to `[0, 1]`, normalises per channel and lays out NCHW.
+pub fn normalise(img: &RgbImage, pre: &Preprocess) -> Vec<f32> {
+    let (w, h) = img.dimensions();
+    let plane = (w * h) as usize;
+    let mut out = vec![0.0f32; 3 * plane];
+    for (i, px) in img.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (f32::from(px[c]) / 255.0 - pre.mean[c]) / pre.std[c];
+        }
+    }
+    out
+}

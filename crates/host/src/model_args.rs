@@ -1,0 +1,146 @@
+//! The `--model` family of options every verb shares, and loading what they name.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use edgebone_zoo::preprocess::Normalisation;
+use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
+
+use crate::tract_runner::FloatModel;
+
+/// The zoo's knobs: weights, width, resolution, classes.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ZooKnobs {
+    /// Real weights as safetensors with the reference key names (zoo models only).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Width multiplier (families that have one).
+    #[arg(long)]
+    pub width: Option<f32>,
+    /// Square input resolution.
+    #[arg(long)]
+    pub resolution: Option<usize>,
+    /// Number of output classes.
+    #[arg(long)]
+    pub classes: Option<usize>,
+    /// Seed of the deterministic initialiser when no `--weights` are given.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl ZooKnobs {
+    /// The zoo options these knobs ask for.
+    pub fn options(&self) -> Options {
+        Options { width: self.width, resolution: self.resolution, classes: self.classes }
+    }
+
+    /// The weights these knobs select.
+    pub fn weights(&self) -> Result<Weights> {
+        Ok(match &self.weights {
+            Some(path) => Weights::from_file(path)?,
+            None => Weights::Seeded(self.seed),
+        })
+    }
+
+    /// Builds the zoo graph of `model` (no weights involved).
+    pub fn graph(&self, model: &str) -> Result<Graph> {
+        Ok(lookup(model)?.build(&self.options())?)
+    }
+
+    fn any_set(&self) -> bool {
+        self.weights.is_some() || self.width.is_some() || self.classes.is_some() || self.resolution.is_some()
+    }
+}
+
+/// Which model to run: a zoo name with its knobs, or an ONNX file.
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// A zoo name (`edgebone zoo` lists them) or a path to an `.onnx` file.
+    #[arg(long, short = 'm')]
+    pub model: String,
+    #[command(flatten)]
+    pub knobs: ZooKnobs,
+    /// Pixel normalisation of an ONNX file's input (zoo models know their own).
+    #[arg(long, value_enum)]
+    pub norm: Option<Norm>,
+}
+
+/// Pixel normalisation presets.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Norm {
+    /// ImageNet mean/std (torchvision, timm).
+    Imagenet,
+    /// `(x - 127) / 128` (TensorFlow Lite models).
+    Tf,
+}
+
+impl From<Norm> for Normalisation {
+    fn from(n: Norm) -> Self {
+        match n {
+            Norm::Imagenet => Normalisation::ImageNet,
+            Norm::Tf => Normalisation::Centered127,
+        }
+    }
+}
+
+/// A model ready to run in fp32, with the preprocessing its inputs need.
+pub struct LoadedModel {
+    /// Zoo name or file name.
+    pub name: String,
+    pub runner: FloatModel,
+    pub preprocess: Preprocess,
+    /// The zoo graph (absent for ONNX files).
+    pub graph: Option<Graph>,
+    /// True when the weights are the seeded initialiser (predictions mean nothing).
+    pub seeded: bool,
+}
+
+impl ModelArgs {
+    /// True when `--model` names a file rather than a zoo entry.
+    pub fn is_file(&self) -> bool {
+        let p = Path::new(&self.model);
+        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")) || p.is_file()
+    }
+
+    /// Loads the model into tract.
+    pub fn load(&self) -> Result<LoadedModel> {
+        if self.is_file() {
+            return self.load_file();
+        }
+        let spec = lookup(&self.model)?;
+        let graph = spec.build(&self.knobs.options())?;
+        let weights = self.knobs.weights()?;
+        let proto = to_onnx(&graph, &weights)?;
+        let runner = FloatModel::from_proto(&proto).with_context(|| format!("tract cannot run {}", spec.name))?;
+        let resolution = graph.input_shape()[2];
+        let norm = self.norm.map(Normalisation::from).unwrap_or(spec.normalisation);
+        Ok(LoadedModel {
+            name: spec.name.to_string(),
+            runner,
+            preprocess: Preprocess::for_resolution(resolution, norm),
+            graph: Some(graph),
+            seeded: self.knobs.weights.is_none(),
+        })
+    }
+
+    fn load_file(&self) -> Result<LoadedModel> {
+        let path = Path::new(&self.model);
+        if self.knobs.any_set() {
+            bail!("--weights, --width, --resolution and --classes apply to zoo models, not to the ONNX file {}", path.display());
+        }
+        let runner = FloatModel::from_file(path)?;
+        let shape = runner.input_shape().to_vec();
+        if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
+            bail!("{} takes input {shape:?}; image verbs need a square RGB input [1, 3, S, S]", path.display());
+        }
+        let norm = self.norm.map(Normalisation::from).unwrap_or(Normalisation::ImageNet);
+        Ok(LoadedModel {
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            runner,
+            preprocess: Preprocess::for_resolution(shape[2], norm),
+            graph: None,
+            seeded: false,
+        })
+    }
+}

@@ -7,7 +7,11 @@ use edgebone_tests::shared;
 #[test]
 fn every_reference_row_matches_the_zoo() {
     let rows = read_table(&shared("reference/backbones.json")).unwrap();
-    assert!(rows.len() >= 50, "the reference table has {} rows", rows.len());
+    assert!(
+        rows.len() >= 50,
+        "the reference table has {} rows",
+        rows.len()
+    );
     let failures: Vec<String> = rows
         .iter()
         .map(check_row)
@@ -20,5 +24,11 @@ fn every_reference_row_matches_the_zoo() {
             ),
         })
         .collect();
-    assert!(failures.is_empty(), "{} of {} rows differ:\n{}", failures.len(), rows.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows differ:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
 }

@@ -13,7 +13,11 @@ use anyhow::{bail, Context, Result};
 const CLI_VERBS: [&str; 6] = ["zoo", "export", "infer", "classify", "eval", "verify"];
 
 /// Targets the `no_std` crates must build for.
-pub const NO_STD_TARGETS: [&str; 3] = ["thumbv7em-none-eabihf", "thumbv8m.main-none-eabihf", "riscv32imac-unknown-none-elf"];
+pub const NO_STD_TARGETS: [&str; 3] = [
+    "thumbv7em-none-eabihf",
+    "thumbv8m.main-none-eabihf",
+    "riscv32imac-unknown-none-elf",
+];
 
 /// Crates that are `no_std` and cross-built in CI.
 const NO_STD_CRATES: [&str; 2] = ["edgebone-kernels", "edgebone-camera"];
@@ -48,7 +52,9 @@ fn run(args: &[String]) -> Result<()> {
 fn print_help() {
     println!("cargo xtask <verb> [args]\n");
     println!("  zoo [--json] [--bench]      every backbone: params, MACs, shapes, fp32 latency");
-    println!("  export <model> -o F.onnx    ONNX export (--width --resolution --classes --weights)");
+    println!(
+        "  export <model> -o F.onnx    ONNX export (--width --resolution --classes --weights)"
+    );
     println!("  infer --model M --input in.npy --output out.npy");
     println!("  classify --model M IMAGE…   top-5 labels");
     println!("  eval --model M --images DIR top-1 / top-5 accuracy");
@@ -58,7 +64,18 @@ fn print_help() {
 
 /// Runs the `edgebone` CLI with `args`.
 fn edgebone(args: &[String]) -> Result<()> {
-    cargo(&["run", "--quiet", "--package", "edgebone-host", "--bin", "edgebone", "--"], args)
+    cargo(
+        &[
+            "run",
+            "--quiet",
+            "--package",
+            "edgebone-host",
+            "--bin",
+            "edgebone",
+            "--",
+        ],
+        args,
+    )
 }
 
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
@@ -67,8 +84,19 @@ fn ci() -> Result<()> {
     cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
     for target in NO_STD_TARGETS {
         for krate in NO_STD_CRATES {
-            cargo(&["build", "--package", krate, "--target", target, "--features", "defmt"], &[])
-                .with_context(|| format!("{krate} does not build for {target}"))?;
+            cargo(
+                &[
+                    "build",
+                    "--package",
+                    krate,
+                    "--target",
+                    target,
+                    "--features",
+                    "defmt",
+                ],
+                &[],
+            )
+            .with_context(|| format!("{krate} does not build for {target}"))?;
         }
     }
     Ok(())

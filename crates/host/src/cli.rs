@@ -98,7 +98,12 @@ pub enum Command {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Zoo { json, bench, runs, filter } => {
+        Command::Zoo {
+            json,
+            bench,
+            runs,
+            filter,
+        } => {
             let rows = rows(filter.as_deref(), bench, runs)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -106,7 +111,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 print!("{}", table(&rows));
             }
         }
-        Command::Export { model, knobs, output } => {
+        Command::Export {
+            model,
+            knobs,
+            output,
+        } => {
             let graph = knobs.graph(&model)?;
             write_onnx(&graph, &knobs.weights()?, &output)?;
             let bytes = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
@@ -121,7 +130,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 thousands(bytes)
             );
         }
-        Command::Infer { model, input, output } => {
+        Command::Infer {
+            model,
+            input,
+            output,
+        } => {
             let runner = if model.is_file() {
                 FloatModel::from_file(std::path::Path::new(&model.model))?
             } else {
@@ -130,7 +143,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let x = npy::read_f32_shaped(&input, runner.input_shape())?;
             let (shape, y) = runner.run(&x)?;
             npy::write_f32(&output, &shape, &y)?;
-            println!("{}: {:?} -> {:?} written to {}", model.model, runner.input_shape(), shape, output.display());
+            println!(
+                "{}: {:?} -> {:?} written to {}",
+                model.model,
+                runner.input_shape(),
+                shape,
+                output.display()
+            );
         }
         Command::Classify { model, images } => {
             let m = model.load()?;
@@ -145,28 +164,45 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Eval { model, images, skip, limit, json } => {
+        Command::Eval {
+            model,
+            images,
+            skip,
+            limit,
+            json,
+        } => {
             let m = model.load()?;
             warn_seeded(&m);
             let samples = labelled_images(&images, skip, limit)?;
             let predictions = predict(&samples, default_threads(), json, |s| {
                 let x = load_tensor(&s.path, &m.preprocess)?;
-                m.runner.run(&x).map(|(_, l)| l).with_context(|| format!("running {}", s.path.display()))
+                m.runner
+                    .run(&x)
+                    .map(|(_, l)| l)
+                    .with_context(|| format!("running {}", s.path.display()))
             })?;
             let acc = accuracy(&predictions);
             if json {
                 println!("{}", serde_json::to_string(&acc)?);
             } else {
-                println!("{}: top-1 {:.1} %, top-5 {:.1} % on {} images", m.name, acc.top1, acc.top5, acc.images);
+                println!(
+                    "{}: top-1 {:.1} %, top-5 {:.1} % on {} images",
+                    m.name, acc.top1, acc.top5, acc.images
+                );
             }
         }
-        Command::Verify { shared } => crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?,
+        Command::Verify { shared } => {
+            crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?
+        }
     }
     Ok(())
 }
 
 fn warn_seeded(m: &LoadedModel) {
     if m.seeded {
-        eprintln!("warning: {} has seeded random weights (no --weights); its predictions are meaningless", m.name);
+        eprintln!(
+            "warning: {} has seeded random weights (no --weights); its predictions are meaningless",
+            m.name
+        );
     }
 }

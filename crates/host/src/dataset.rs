@@ -22,11 +22,21 @@ pub fn labelled_images(dir: &Path, skip: usize, limit: Option<usize>) -> Result<
         .collect();
     paths.sort();
     let mut samples = Vec::with_capacity(paths.len());
-    for path in paths.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for path in paths
+        .into_iter()
+        .skip(skip)
+        .take(limit.unwrap_or(usize::MAX))
+    {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
         let Ok(label) = digits.parse() else {
-            bail!("{}: the file name must start with the class index (e.g. 0042_n01440764.jpg)", path.display());
+            bail!(
+                "{}: the file name must start with the class index (e.g. 0042_n01440764.jpg)",
+                path.display()
+            );
         };
         samples.push(Sample { path, label });
     }
@@ -37,6 +47,11 @@ pub fn labelled_images(dir: &Path, skip: usize, limit: Option<usize>) -> Result<
 }
 
 fn is_image(p: &Path) -> bool {
-    let ext = p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-    matches!(ext.as_deref(), Some("jpg" | "jpeg" | "png" | "bmp" | "webp"))
+    let ext = p
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(
+        ext.as_deref(),
+        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
+    )
 }

@@ -26,12 +26,17 @@ pub fn resize_crop(img: &RgbImage, pre: &Preprocess) -> RgbImage {
     let (short, long) = (w.min(h) as usize, w.max(h) as usize);
     // torchvision: the long side becomes int(size * long / short).
     let scaled_long = (pre.resize * long / short) as u32;
-    let (nw, nh) = if w <= h { (pre.resize as u32, scaled_long) } else { (scaled_long, pre.resize as u32) };
+    let (nw, nh) = if w <= h {
+        (pre.resize as u32, scaled_long)
+    } else {
+        (scaled_long, pre.resize as u32)
+    };
     let resized = image::imageops::resize(img, nw, nh, FilterType::Triangle);
     let crop = pre.crop as u32;
     // torchvision: int(round((size - crop) / 2)), Python's round-half-to-even.
     let offset = |size: u32| (f64::from(size.saturating_sub(crop)) / 2.0).round_ties_even() as u32;
-    image::imageops::crop_imm(&resized, offset(nw), offset(nh), crop.min(nw), crop.min(nh)).to_image()
+    image::imageops::crop_imm(&resized, offset(nw), offset(nh), crop.min(nw), crop.min(nh))
+        .to_image()
 }
 
 /// The `[1, 3, crop, crop]` float input (NCHW) of an image file.

@@ -32,7 +32,11 @@ pub struct ZooKnobs {
 impl ZooKnobs {
     /// The zoo options these knobs ask for.
     pub fn options(&self) -> Options {
-        Options { width: self.width, resolution: self.resolution, classes: self.classes }
+        Options {
+            width: self.width,
+            resolution: self.resolution,
+            classes: self.classes,
+        }
     }
 
     /// The weights these knobs select.
@@ -49,7 +53,10 @@ impl ZooKnobs {
     }
 
     fn any_set(&self) -> bool {
-        self.weights.is_some() || self.width.is_some() || self.classes.is_some() || self.resolution.is_some()
+        self.weights.is_some()
+            || self.width.is_some()
+            || self.classes.is_some()
+            || self.resolution.is_some()
     }
 }
 
@@ -100,7 +107,9 @@ impl ModelArgs {
     /// True when `--model` names a file rather than a zoo entry.
     pub fn is_file(&self) -> bool {
         let p = Path::new(&self.model);
-        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")) || p.is_file()
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
+            || p.is_file()
     }
 
     /// Loads the model into tract.
@@ -112,9 +121,13 @@ impl ModelArgs {
         let graph = spec.build(&self.knobs.options())?;
         let weights = self.knobs.weights()?;
         let proto = to_onnx(&graph, &weights)?;
-        let runner = FloatModel::from_proto(&proto).with_context(|| format!("tract cannot run {}", spec.name))?;
+        let runner = FloatModel::from_proto(&proto)
+            .with_context(|| format!("tract cannot run {}", spec.name))?;
         let resolution = graph.input_shape()[2];
-        let norm = self.norm.map(Normalisation::from).unwrap_or(spec.normalisation);
+        let norm = self
+            .norm
+            .map(Normalisation::from)
+            .unwrap_or(spec.normalisation);
         Ok(LoadedModel {
             name: spec.name.to_string(),
             runner,
@@ -132,11 +145,20 @@ impl ModelArgs {
         let runner = FloatModel::from_file(path)?;
         let shape = runner.input_shape().to_vec();
         if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
-            bail!("{} takes input {shape:?}; image verbs need a square RGB input [1, 3, S, S]", path.display());
+            bail!(
+                "{} takes input {shape:?}; image verbs need a square RGB input [1, 3, S, S]",
+                path.display()
+            );
         }
-        let norm = self.norm.map(Normalisation::from).unwrap_or(Normalisation::ImageNet);
+        let norm = self
+            .norm
+            .map(Normalisation::from)
+            .unwrap_or(Normalisation::ImageNet);
         Ok(LoadedModel {
-            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             runner,
             preprocess: Preprocess::for_resolution(shape[2], norm),
             graph: None,

@@ -14,9 +14,13 @@ pub struct NpyTensor {
 /// Reads a float32 (or float64, converted) C-order array.
 pub fn read_f32(path: &Path) -> Result<NpyTensor> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a .npy file", path.display()))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .with_context(|| format!("{} is not a .npy file", path.display()))?;
     if npy.order() != npyz::Order::C {
-        bail!("{} is in Fortran order; save it C-contiguous", path.display());
+        bail!(
+            "{} is in Fortran order; save it C-contiguous",
+            path.display()
+        );
     }
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let dtype = match npy.dtype() {
@@ -25,7 +29,11 @@ pub fn read_f32(path: &Path) -> Result<NpyTensor> {
     };
     let data = match dtype.as_str() {
         "<f4" => npy.into_vec::<f32>()?,
-        "<f8" => npy.into_vec::<f64>()?.into_iter().map(|v| v as f32).collect(),
+        "<f8" => npy
+            .into_vec::<f64>()?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
         other => bail!("{} holds dtype {other}; expected float32", path.display()),
     };
     Ok(NpyTensor { shape, data })
@@ -35,16 +43,26 @@ pub fn read_f32(path: &Path) -> Result<NpyTensor> {
 pub fn read_f32_shaped(path: &Path, expected: &[usize]) -> Result<Vec<f32>> {
     let t = read_f32(path)?;
     if t.shape != expected {
-        bail!("{} has shape {:?}; the model expects {:?}", path.display(), t.shape, expected);
+        bail!(
+            "{} has shape {:?}; the model expects {:?}",
+            path.display(),
+            t.shape,
+            expected
+        );
     }
     Ok(t.data)
 }
 
 /// Writes a float32 C-order array.
 pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let mut writer = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(std::io::BufWriter::new(file)).begin_nd()?;
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(std::io::BufWriter::new(file))
+        .begin_nd()?;
     writer.extend(data.iter().copied())?;
     writer.finish()?;
     Ok(())

@@ -41,8 +41,10 @@ pub struct RowCheck {
 
 /// Reads the table.
 pub fn read_table(path: &Path) -> Result<Vec<ReferenceRow>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let table: Table = serde_json::from_str(&text).with_context(|| format!("{} is not the reference table", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: Table = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not the reference table", path.display()))?;
     Ok(table.backbones)
 }
 
@@ -59,7 +61,10 @@ pub fn check_row(row: &ReferenceRow) -> RowCheck {
         error: None,
         matches: false,
     };
-    let options = Options { resolution: row.input_size.get(1).copied(), ..Options::default() };
+    let options = Options {
+        resolution: row.input_size.get(1).copied(),
+        ..Options::default()
+    };
     match lookup(&row.name).and_then(|spec| spec.build(&options)) {
         Ok(graph) => {
             check.params = Some(graph.param_count());

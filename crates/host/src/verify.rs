@@ -28,8 +28,16 @@ pub struct AccuracyTarget {
 
 /// The checkpoints in `../shared/weights` and their measured top-1 on the 500 dev images.
 pub const ACCURACY_TARGETS: [AccuracyTarget; 2] = [
-    AccuracyTarget { model: "mobilenet_v2", weights: "weights/mobilenet_v2_imagenet.safetensors", top1: 82.8 },
-    AccuracyTarget { model: "efficientnet_lite0", weights: "weights/efficientnet_lite0_imagenet.safetensors", top1: 88.4 },
+    AccuracyTarget {
+        model: "mobilenet_v2",
+        weights: "weights/mobilenet_v2_imagenet.safetensors",
+        top1: 82.8,
+    },
+    AccuracyTarget {
+        model: "efficientnet_lite0",
+        weights: "weights/efficientnet_lite0_imagenet.safetensors",
+        top1: 88.4,
+    },
 ];
 
 /// Accepted top-1 distance from the reference, in points.
@@ -37,12 +45,17 @@ pub const ACCURACY_TOLERANCE: f64 = 0.5;
 
 /// The shared data folder: `$EDGEBONE_SHARED`, else `../shared`.
 pub fn default_shared_dir() -> PathBuf {
-    std::env::var_os("EDGEBONE_SHARED").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared"))
+    std::env::var_os("EDGEBONE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared"))
 }
 
 /// Max |a - b| over two equally long slices.
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// Runs a torch-exported ONNX file on its golden input; returns the max abs difference to its
@@ -69,7 +82,10 @@ pub fn golden_zoo(model: &str, weights: &Path, input: &Path, output: &Path) -> R
 pub fn zoo_accuracy(model: &str, weights: &Path, images: &Path, quiet: bool) -> Result<Accuracy> {
     let args = ModelArgs {
         model: model.into(),
-        knobs: ZooKnobs { weights: Some(weights.into()), ..ZooKnobs::default() },
+        knobs: ZooKnobs {
+            weights: Some(weights.into()),
+            ..ZooKnobs::default()
+        },
         norm: None,
     };
     let m = args.load()?;
@@ -84,7 +100,10 @@ pub fn zoo_accuracy(model: &str, weights: &Path, images: &Path, quiet: bool) -> 
 /// Runs every check and prints the tables.
 pub fn run(shared: &Path) -> Result<()> {
     if !shared.is_dir() {
-        bail!("the shared data folder {} does not exist; pass --shared DIR or set EDGEBONE_SHARED", shared.display());
+        bail!(
+            "the shared data folder {} does not exist; pass --shared DIR or set EDGEBONE_SHARED",
+            shared.display()
+        );
     }
     let mut failures = 0;
 
@@ -108,33 +127,66 @@ pub fn run(shared: &Path) -> Result<()> {
         );
     }
 
-    println!("\n## 2. Numerics: golden output of the PyTorch export (max |Δ| ≤ {GOLDEN_TOLERANCE})\n");
+    println!(
+        "\n## 2. Numerics: golden output of the PyTorch export (max |Δ| ≤ {GOLDEN_TOLERANCE})\n"
+    );
     println!("| model | max abs diff | ok |\n|---|---:|:-:|");
     let (input, output) = (
         shared.join("models/mobilenet_v2_torchvision.input.npy"),
         shared.join("models/mobilenet_v2_torchvision.output.npy"),
     );
     let checks = [
-        ("mobilenet_v2_torchvision.onnx (tract)", golden_onnx(&shared.join("models/mobilenet_v2_torchvision.onnx"), &input, &output)),
+        (
+            "mobilenet_v2_torchvision.onnx (tract)",
+            golden_onnx(
+                &shared.join("models/mobilenet_v2_torchvision.onnx"),
+                &input,
+                &output,
+            ),
+        ),
         (
             "zoo mobilenet_v2 + safetensors (tract)",
-            golden_zoo("mobilenet_v2", &shared.join(ACCURACY_TARGETS[0].weights), &input, &output),
+            golden_zoo(
+                "mobilenet_v2",
+                &shared.join(ACCURACY_TARGETS[0].weights),
+                &input,
+                &output,
+            ),
         ),
     ];
     for (what, diff) in checks {
         let diff = diff.with_context(|| format!("golden check of {what}"))?;
         let ok = diff <= GOLDEN_TOLERANCE;
         failures += usize::from(!ok);
-        println!("| {what} | {diff:.2e} | {} |", if ok { "yes" } else { "NO" });
+        println!(
+            "| {what} | {diff:.2e} | {} |",
+            if ok { "yes" } else { "NO" }
+        );
     }
 
-    println!("\n## 3. Accuracy on {} (fp32, tract)\n", shared.join("data/imagenet-dev").display());
+    println!(
+        "\n## 3. Accuracy on {} (fp32, tract)\n",
+        shared.join("data/imagenet-dev").display()
+    );
     println!("| model | top-1 % | top-5 % | images | reference top-1 % | ok (±{ACCURACY_TOLERANCE}) |\n|---|---:|---:|---:|---:|:-:|");
     for t in &ACCURACY_TARGETS {
-        let acc = zoo_accuracy(t.model, &shared.join(t.weights), &shared.join("data/imagenet-dev"), false)?;
+        let acc = zoo_accuracy(
+            t.model,
+            &shared.join(t.weights),
+            &shared.join("data/imagenet-dev"),
+            false,
+        )?;
         let ok = (acc.top1 - t.top1).abs() <= ACCURACY_TOLERANCE;
         failures += usize::from(!ok);
-        println!("| {} | {:.1} | {:.1} | {} | {:.1} | {} |", t.model, acc.top1, acc.top5, acc.images, t.top1, if ok { "yes" } else { "NO" });
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {:.1} | {} |",
+            t.model,
+            acc.top1,
+            acc.top5,
+            acc.images,
+            t.top1,
+            if ok { "yes" } else { "NO" }
+        );
     }
     if failures > 0 {
         bail!("{failures} check(s) failed");

@@ -47,9 +47,19 @@ pub fn row(spec: &ModelSpec) -> Result<ZooRow> {
 /// Every model's row; with `bench`, each is exported with seeded weights and timed
 /// (median of `runs` single-image runs after one warm-up).
 pub fn rows(filter: Option<&str>, bench: bool, runs: usize) -> Result<Vec<ZooRow>> {
-    let selected: Vec<&ModelSpec> =
-        models().iter().filter(|m| filter.is_none_or(|f| m.name.contains(f) || m.family.to_lowercase().contains(&f.to_lowercase()))).collect();
-    let bar = if bench { ProgressBar::new(selected.len() as u64) } else { ProgressBar::hidden() };
+    let selected: Vec<&ModelSpec> = models()
+        .iter()
+        .filter(|m| {
+            filter.is_none_or(|f| {
+                m.name.contains(f) || m.family.to_lowercase().contains(&f.to_lowercase())
+            })
+        })
+        .collect();
+    let bar = if bench {
+        ProgressBar::new(selected.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     let mut out = Vec::with_capacity(selected.len());
     for spec in selected {
         bar.set_message(spec.name);
@@ -81,7 +91,10 @@ fn time_model(spec: &ModelSpec, runs: usize) -> Result<f64> {
 
 /// Renders rows as an aligned text table.
 pub fn table(rows: &[ZooRow]) -> String {
-    let mut s = format!("{:<26} {:<20} {:>12} {:>9} {:>13} {:>10}", "model", "family", "params", "GMACs", "input", "output");
+    let mut s = format!(
+        "{:<26} {:<20} {:>12} {:>9} {:>13} {:>10}",
+        "model", "family", "params", "GMACs", "input", "output"
+    );
     let bench = rows.iter().any(|r| r.latency_ms.is_some());
     if bench {
         s.push_str(&format!(" {:>10}", "fp32 ms"));
@@ -89,7 +102,12 @@ pub fn table(rows: &[ZooRow]) -> String {
     s.push('\n');
     for r in rows {
         let input = format!("{}x{}x{}", r.input[0], r.input[1], r.input[2]);
-        let output = r.output.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
+        let output = r
+            .output
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("x");
         s.push_str(&format!(
             "{:<26} {:<20} {:>12} {:>9.3} {:>13} {:>10}",
             r.name,

@@ -4,7 +4,8 @@
 //! `b.conv("conv.0.0", x, Conv::new(96, 3).stride(2))` creates the parameter
 //! `features.3.conv.0.0.weight`. Shapes are inferred as nodes are added. A layer that would
 //! produce an empty spatial map does not panic: the builder records the first such error,
-//! keeps going with a 1x1 map, and [`Builder::finish`] returns the error.
+//! keeps going with a 1x1 map, and [`Builder::finish`] returns the error. A strided window
+//! must also see at least `stride` pixels, so a map is never reduced to pure padding.
 
 use crate::graph::{Graph, Init, Node, Op, Pads, Param, ValueId, ValueInfo};
 use crate::BuildError;
@@ -302,6 +303,18 @@ impl Builder {
                 out[i] = 1;
                 continue;
             }
+            if size[i] < stride[i] {
+                self.fail(format!(
+                    "{what} at {}: a stride-{} window needs at least {} pixels, the map is {}x{}",
+                    self.key(""),
+                    stride[i],
+                    stride[i],
+                    size[0],
+                    size[1]
+                ));
+                out[i] = 1;
+                continue;
+            }
             let steps = span - extent;
             let mut o = if ceil_mode {
                 steps.div_ceil(stride[i])
@@ -465,6 +478,11 @@ impl Builder {
         self.broadcast(Op::Mul, a, b)
     }
 
+    /// `x * factor` for a constant factor.
+    pub fn scale(&mut self, x: Value, factor: f32) -> Value {
+        self.unary(Op::Scale { factor }, x)
+    }
+
     /// Channel concatenation of NCHW values with equal spatial size.
     pub fn concat(&mut self, xs: &[Value]) -> Value {
         let mut shape = self.shape(xs[0]).to_vec();
@@ -556,6 +574,15 @@ impl Builder {
 
     /// A fully connected layer on a `[1, in]` value: `{name}.weight [out, in]`, `{name}.bias`.
     pub fn linear(&mut self, name: &str, x: Value, out: usize) -> Value {
+        self.fully_connected(name, x, out, true)
+    }
+
+    /// A fully connected layer without a bias (ShuffleNet v1's classifier).
+    pub fn linear_without_bias(&mut self, name: &str, x: Value, out: usize) -> Value {
+        self.fully_connected(name, x, out, false)
+    }
+
+    fn fully_connected(&mut self, name: &str, x: Value, out: usize, bias: bool) -> Value {
         let shape = self.shape(x).to_vec();
         if shape.len() != 2 {
             self.fail(format!(
@@ -569,13 +596,16 @@ impl Builder {
             Init::Normal(0.01),
             true,
         );
-        let b = self.param(
-            self.key(&format!("{name}.bias")),
-            vec![out],
-            Init::Const(0.0),
-            true,
-        );
-        self.push(self.key(name), Op::Gemm, vec![x], vec![w, b], vec![1, out])
+        let mut params = vec![w];
+        if bias {
+            params.push(self.param(
+                self.key(&format!("{name}.bias")),
+                vec![out],
+                Init::Const(0.0),
+                true,
+            ));
+        }
+        self.push(self.key(name), Op::Gemm, vec![x], params, vec![1, out])
     }
 
     /// Reshape to an explicit shape (batch included).
@@ -643,19 +673,6 @@ impl Builder {
             vec![x],
             vec![],
             shape,
-        )
-    }
-
-    /// Local response normalisation across `size` channels.
-    pub fn lrn(&mut self, x: Value, size: usize, alpha: f32, beta: f32, bias: f32) -> Value {
-        self.unary(
-            Op::Lrn {
-                size,
-                alpha,
-                beta,
-                bias,
-            },
-            x,
         )
     }
 }

@@ -78,6 +78,11 @@ pub enum Op {
     /// Element-wise with NumPy broadcasting (SE scaling multiplies `[1,C,H,W]` by `[1,C,1,1]`).
     Add,
     Mul,
+    /// Multiplication by a constant scalar (Inception-ResNet's residual scaling), emitted as
+    /// `Mul` with a scalar initializer.
+    Scale {
+        factor: f32,
+    },
     Concat {
         axis: usize,
     },
@@ -96,7 +101,7 @@ pub enum Op {
     },
     GlobalAveragePool,
     Flatten,
-    /// Inputs: data `[1, in]`, weight `[out, in]` (transB = 1), bias `[out]`.
+    /// Inputs: data `[1, in]`, weight `[out, in]` (transB = 1), optional bias `[out]`.
     Gemm,
     /// Emitted with a constant int64 `shape` input.
     Reshape {
@@ -111,13 +116,6 @@ pub enum Op {
         start: usize,
         end: usize,
     },
-    /// Local response normalisation across channels (GoogLeNet's original, AlexNet paper).
-    Lrn {
-        size: usize,
-        alpha: f32,
-        beta: f32,
-        bias: f32,
-    },
 }
 
 impl Op {
@@ -131,7 +129,7 @@ impl Op {
             Op::Sigmoid => "Sigmoid",
             Op::HardSigmoid { .. } => "HardSigmoid",
             Op::Add => "Add",
-            Op::Mul => "Mul",
+            Op::Mul | Op::Scale { .. } => "Mul",
             Op::Concat { .. } => "Concat",
             Op::MaxPool { .. } => "MaxPool",
             Op::AveragePool { .. } => "AveragePool",
@@ -141,7 +139,6 @@ impl Op {
             Op::Reshape { .. } => "Reshape",
             Op::Transpose { .. } => "Transpose",
             Op::Slice { .. } => "Slice",
-            Op::Lrn { .. } => "LRN",
         }
     }
 }

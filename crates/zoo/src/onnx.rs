@@ -56,6 +56,7 @@ pub fn to_onnx(graph: &Graph, weights: &Weights) -> Result<ModelProto, WeightErr
                 input.push(constants.scalar(*min));
                 input.push(constants.scalar(*max));
             }
+            Op::Scale { factor } => input.push(constants.scalar(*factor)),
             Op::HardSigmoid { alpha, beta } => {
                 attribute.push(float("alpha", *alpha));
                 attribute.push(float("beta", *beta));
@@ -93,17 +94,6 @@ pub fn to_onnx(graph: &Graph, weights: &Weights) -> Result<ModelProto, WeightErr
                 input.push(constants.ints(&n.name, "starts", &[*start as i64]));
                 input.push(constants.ints(&n.name, "ends", &[*end as i64]));
                 input.push(constants.ints(&n.name, "axes", &[*axis as i64]));
-            }
-            Op::Lrn {
-                size,
-                alpha,
-                beta,
-                bias,
-            } => {
-                attribute.push(int("size", *size as i64));
-                attribute.push(float("alpha", *alpha));
-                attribute.push(float("beta", *beta));
-                attribute.push(float("bias", *bias));
             }
             Op::Relu | Op::Sigmoid | Op::Add | Op::Mul | Op::GlobalAveragePool => {}
         }

@@ -20,6 +20,10 @@ pub enum Normalisation {
     ImageNet,
     /// `(x_u8 - 127) / 128`: TensorFlow EfficientNet-Lite and MobileNet checkpoints.
     Centered127,
+    /// Mean 0.5, std 0.5 on `[0, 1]`: the TF-Slim Inception checkpoints (torchvision's
+    /// GoogLeNet and Inception v3 with `transform_input=False`, timm's Inception v4 and
+    /// Inception-ResNet v2).
+    Inception,
 }
 
 impl Preprocess {
@@ -29,6 +33,7 @@ impl Preprocess {
         let (mean, std) = match norm {
             Normalisation::ImageNet => ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
             Normalisation::Centered127 => ([127.0 / 255.0; 3], [128.0 / 255.0; 3]),
+            Normalisation::Inception => ([0.5; 3], [0.5; 3]),
         };
         Preprocess {
             resize,

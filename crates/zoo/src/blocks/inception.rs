@@ -173,3 +173,75 @@ pub fn row(out: usize, k: usize) -> Conv {
 pub fn col(out: usize, k: usize) -> Conv {
     Conv::rect(out, [k, 1])
 }
+
+/// Asserts that `model`, built at its defaults, declares each `(key, shape)` parameter: the
+/// Inception families' check of their reference key names.
+#[cfg(test)]
+pub(crate) fn assert_params(model: &str, expected: &[(&str, &[usize])]) {
+    let graph = crate::registry::lookup(model)
+        .and_then(|m| m.build(&crate::registry::Options::default()))
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
+    for (key, shape) in expected {
+        let found = graph.params.iter().find(|p| p.name == *key);
+        assert_eq!(
+            found.map(|p| p.shape.as_slice()),
+            Some(*shape),
+            "{model}: {key}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(b: Builder, out: Value) -> Vec<String> {
+        let graph = b.finish(out).expect("the module builds");
+        graph.params.into_iter().map(|p| p.name).collect()
+    }
+
+    /// Branch steps carry the reference names; forks and branches concatenate in order.
+    #[test]
+    fn a_module_names_and_concatenates_its_branches() {
+        let (mut b, x) = Builder::new("t", [8, 9, 9]);
+        let branches = [
+            Branch::seq("branch1", [Conv::new(3, 1), valid(5, 3).stride(2)]),
+            Branch::new().max_pool(Pool::new(3).stride(2)),
+            Branch::single("b3_0", Conv::new(2, 1))
+                .fork([("b3_1a", row(6, 3)), ("b3_1b", col(7, 3))])
+                .max_pool(Pool::new(3).stride(2)),
+        ];
+        let y = b.scope("mixed", |b| mixed(b, x, BasicConv2d::new(0.001), &branches));
+        assert_eq!(b.shape(y), &[1, 5 + 8 + 13, 4, 4]);
+        let names = names(b, y);
+        for key in [
+            "mixed.branch1.0.conv.weight",
+            "mixed.branch1.1.bn.running_var",
+            "mixed.b3_0.conv.weight",
+            "mixed.b3_1a.conv.weight",
+            "mixed.b3_1b.bn.bias",
+        ] {
+            assert!(
+                names.iter().any(|n| n == key),
+                "{key} missing from {names:?}"
+            );
+        }
+        assert!(!names.iter().any(|n| n.ends_with("conv.bias")));
+    }
+
+    /// The Caffe unit keeps the conv bias and names its BatchNorm `{name}_bn`.
+    #[test]
+    fn the_caffe_unit_has_flat_names_and_a_bias() {
+        let (mut b, x) = Builder::new("t", [3, 8, 8]);
+        let y = BasicConv2d::caffe(1e-5).apply(&mut b, "conv1_7x7_s2", x, Conv::new(4, 7));
+        let names = names(b, y);
+        assert_eq!(
+            names[..3],
+            [
+                "conv1_7x7_s2.weight",
+                "conv1_7x7_s2.bias",
+                "conv1_7x7_s2_bn.weight"
+            ]
+        );
+    }
+}

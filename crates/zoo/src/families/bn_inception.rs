@@ -12,20 +12,22 @@
 //!
 //! One deliberate departure: the pass-through pool of 3c and 4e uses TensorFlow "SAME"
 //! padding instead of the port's unpadded ceil-mode pool. On an even map the two give the
-//! same windows and values (the Caffe model only runs where every such map is even, e.g. at
-//! 224); on an odd map the port's pool is one row short of its stride-2 convs and the concat
-//! fails, while "SAME" keeps it aligned with them, so any resolution from 17 up builds (the
-//! global pool replaces the port's fixed 7x7 one for the same reason).
+//! same windows and values (the Caffe model only runs where both maps are even, e.g. at 224);
+//! on an odd map the port's pool is one row short of its stride-2 convs and the concat fails,
+//! while "SAME" keeps it aligned with them, so any resolution from 23 up builds (a global
+//! average pool replaces the port's fixed 7x7 one, the same at 224).
 //!
-//! Counts at 224x224 against the paper (also in `docs/zoo-unreferenced.md`):
+//! Counts at 224x224, 1000 classes, next to the paper (also in `docs/zoo-unreferenced.md`):
 //!
 //! | | params | MACs |
 //! |---|---:|---:|
-//! | paper (appendix text) | 13.6 M | not given |
-//! | this builder | 11,295,240 | 2,039,824,896 |
+//! | paper (appendix: "13.6 * 10^6 parameters") | 13.6 M | not given |
+//! | this builder | 11,295,240 | 2,032,600,064 |
 //!
-//! The paper's 13.6 M is not reproduced by its own table; the table's layers with
-//! BatchNorm, conv biases and a 1000-way classifier give the count above.
+//! Ours split into 10,240,192 conv weights, 30,048 conv biases and BatchNorm scales and
+//! shifts, and the 1,025,000-parameter classifier. Figure 5's layer table does not add up to
+//! the 13.6 M of the text; the Caffe port of the released model, whose layers these are, has
+//! the same 11.3 M.
 
 use crate::blocks::inception::{mixed, BasicConv2d, Branch};
 use crate::builder::{Builder, Conv, Padding, Pool, Value};
@@ -121,4 +123,45 @@ fn branches(m: Module) -> Vec<Branch> {
         }
     });
     branches
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blocks::inception::assert_params;
+    use crate::registry::{lookup, Options};
+
+    /// The Caffe port's keys and shapes (biased convs, `_bn` BatchNorms).
+    #[test]
+    fn keys_follow_the_caffe_port() {
+        assert_params(
+            "bn_inception",
+            &[
+                ("conv1_7x7_s2.weight", &[64, 3, 7, 7]),
+                ("conv1_7x7_s2.bias", &[64]),
+                ("conv2_3x3_bn.running_mean", &[192]),
+                ("inception_3a_pool_proj.weight", &[32, 192, 1, 1]),
+                ("inception_3c_double_3x3_2.weight", &[96, 96, 3, 3]),
+                ("inception_4a_1x1.weight", &[224, 576, 1, 1]),
+                ("inception_5a_1x1.weight", &[352, 1056, 1, 1]),
+                ("inception_5b_double_3x3_2_bn.bias", &[224]),
+                ("last_linear.weight", &[1000, 1024]),
+            ],
+        );
+    }
+
+    /// Odd maps before the stride-2 modules still line the pass-through pool up with the
+    /// strided convs.
+    #[test]
+    fn odd_resolutions_build() {
+        let spec = lookup("bn_inception").expect("registered");
+        for resolution in [96, 97, 99, 101, 225] {
+            let options = Options {
+                resolution: Some(resolution),
+                ..Options::default()
+            };
+            if let Err(e) = spec.build(&options) {
+                panic!("{resolution}: {e}");
+            }
+        }
+    }
 }

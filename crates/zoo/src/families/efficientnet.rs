@@ -21,6 +21,7 @@ struct Stage {
     repeats: usize,
 }
 
+/// A [`Stage`] in table order.
 const fn stage(
     expansion: usize,
     kernel: usize,
@@ -87,6 +88,7 @@ const LITE_EPS: f32 = 1e-3;
 /// The Lite head width, not scaled with the width coefficient.
 const LITE_HEAD: usize = 1280;
 
+/// A [`Variant`] in table order.
 const fn variant(
     name: &'static str,
     width: f32,

@@ -50,7 +50,7 @@ pub fn models() -> Vec<ModelSpec> {
     vec![
         ModelSpec::new("googlenet", "GoogLeNet", "torchvision", 224, build)
             .alias("inception_v1")
-            .normalisation(Normalisation::Centered127),
+            .normalisation(Normalisation::Inception),
     ]
 }
 
@@ -88,4 +88,26 @@ fn inception(b: &mut Builder, x: Value, m: Module) -> Value {
         ];
         mixed(b, x, UNIT, &branches)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blocks::inception::assert_params;
+
+    /// torchvision's keys and shapes (the "5x5" branch is 3x3), and no auxiliary heads.
+    #[test]
+    fn keys_follow_torchvision() {
+        assert_params(
+            "googlenet",
+            &[
+                ("conv1.conv.weight", &[64, 3, 7, 7]),
+                ("conv3.bn.running_mean", &[192]),
+                ("inception3a.branch1.conv.weight", &[64, 192, 1, 1]),
+                ("inception3a.branch3.1.conv.weight", &[32, 16, 3, 3]),
+                ("inception4e.branch4.1.conv.weight", &[128, 528, 1, 1]),
+                ("inception5b.branch2.1.bn.bias", &[384]),
+                ("fc.weight", &[1000, 1024]),
+            ],
+        );
+    }
 }

@@ -10,9 +10,8 @@
 //! facenet's 512-d embedding head. `docs/zoo-unreferenced.md` compares its counts with the
 //! paper.
 //!
-//! Each residual branch is scaled before the addition (0.17, 0.10, 0.20). The builder has no
-//! scalar multiply, so the scale is emitted as an `LRN` with `alpha = 0`, which computes
-//! `x / bias^beta` exactly: `bias = 1 / scale`, `beta = 1`.
+//! Each residual branch is scaled before the addition (0.17, 0.10, 0.20), a `Mul` by a
+//! constant.
 
 use crate::blocks::inception::{col, mixed, row, valid, BasicConv2d, Branch};
 use crate::builder::{Builder, Conv, Pool, Value};
@@ -68,7 +67,7 @@ pub fn models() -> Vec<ModelSpec> {
             299,
             build_v1,
         )
-        .normalisation(Normalisation::Centered127),
+        .normalisation(Normalisation::Inception),
         ModelSpec::new(
             "inception_resnet_v2",
             "Inception-ResNet v2",
@@ -76,7 +75,7 @@ pub fn models() -> Vec<ModelSpec> {
             299,
             build_v2,
         )
-        .normalisation(Normalisation::Centered127),
+        .normalisation(Normalisation::Inception),
     ]
 }
 
@@ -203,16 +202,79 @@ fn repeat(
 fn residual(b: &mut Builder, x: Value, branches: &[Branch], scale: f32, relu: bool) -> Value {
     let up = mixed(b, x, UNIT, branches);
     let up = b.conv("conv2d", up, Conv::new(b.channels(x), 1).bias(true));
-    let up = if scale == 1.0 {
-        up
-    } else {
-        // LRN with alpha 0 divides by bias^beta: a constant scale (see the module comment).
-        b.lrn(up, 1, 0.0, 1.0, 1.0 / scale)
-    };
+    let up = if scale == 1.0 { up } else { b.scale(up, scale) };
     let y = b.add(up, x);
     if relu {
         b.relu(y)
     } else {
         y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tract_onnx::prelude::*;
+
+    use super::*;
+    use crate::blocks::inception::assert_params;
+    use crate::onnx::to_onnx;
+    use crate::Weights;
+
+    /// The residual scale is an exact multiply through tract.
+    #[test]
+    fn the_residual_scale_is_exact_in_tract() {
+        let (mut b, x) = Builder::new("scale", [3, 2, 2]);
+        let y = b.scale(x, SCALES[0]);
+        let graph = b.finish(y).expect("builds");
+        let proto = to_onnx(&graph, &Weights::Seeded(0)).expect("exports");
+        let plan = tract_onnx::onnx()
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .expect("tract loads the graph");
+        let input: Vec<f32> = (0..12).map(|i| i as f32 - 5.5).collect();
+        let tensor =
+            tract_ndarray::Array4::from_shape_vec((1, 3, 2, 2), input.clone()).expect("12 values");
+        let out = plan.run(tvec!(Tensor::from(tensor).into())).expect("runs");
+        let out = out[0].to_plain_array_view::<f32>().expect("f32 output");
+        for (got, x) in out.iter().zip(&input) {
+            assert!(
+                (got - x * SCALES[0]).abs() <= 1e-6 * x.abs(),
+                "{got} vs {x} * scale"
+            );
+        }
+    }
+
+    /// timm's and facenet-pytorch's keys and shapes, for a few telling parameters.
+    #[test]
+    fn keys_follow_the_references() {
+        assert_params(
+            "inception_resnet_v2",
+            &[
+                ("conv2d_1a.conv.weight", &[32, 3, 3, 3]),
+                ("mixed_5b.branch3.1.conv.weight", &[64, 192, 1, 1]),
+                ("repeat.9.branch2.2.conv.weight", &[64, 48, 3, 3]),
+                ("repeat.0.conv2d.bias", &[320]),
+                ("repeat_1.19.branch1.2.conv.weight", &[192, 160, 7, 1]),
+                ("mixed_7a.branch2.2.conv.weight", &[320, 288, 3, 3]),
+                ("repeat_2.8.conv2d.weight", &[2080, 448, 1, 1]),
+                ("block8.conv2d.bias", &[2080]),
+                ("conv2d_7b.bn.running_var", &[1536]),
+                ("classif.weight", &[1000, 1536]),
+            ],
+        );
+        assert_params(
+            "inception_resnet_v1",
+            &[
+                ("conv2d_4b.conv.weight", &[256, 192, 3, 3]),
+                ("repeat_1.4.conv2d.weight", &[256, 96, 1, 1]),
+                ("mixed_6a.branch1.2.conv.weight", &[256, 192, 3, 3]),
+                ("repeat_2.9.branch1.1.conv.weight", &[128, 128, 1, 7]),
+                ("mixed_7a.branch1.1.conv.weight", &[256, 256, 3, 3]),
+                ("repeat_3.4.conv2d.bias", &[1792]),
+                ("block8.branch1.2.bn.weight", &[192]),
+                ("last_linear.weight", &[1000, 1792]),
+            ],
+        );
     }
 }

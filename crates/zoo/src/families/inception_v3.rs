@@ -17,7 +17,7 @@ const UNIT: BasicConv2d = BasicConv2d::new(0.001);
 pub fn models() -> Vec<ModelSpec> {
     vec![
         ModelSpec::new("inception_v3", "Inception v3", "torchvision", 299, build)
-            .normalisation(Normalisation::Centered127),
+            .normalisation(Normalisation::Inception),
     ]
 }
 
@@ -132,4 +132,28 @@ fn inception_e() -> [Branch; 4] {
             .avg_pool(avg3())
             .conv("branch_pool", Conv::new(192, 1)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blocks::inception::assert_params;
+
+    /// torchvision's keys and shapes, without the auxiliary head.
+    #[test]
+    fn keys_follow_torchvision() {
+        assert_params(
+            "inception_v3",
+            &[
+                ("Conv2d_1a_3x3.conv.weight", &[32, 3, 3, 3]),
+                ("Conv2d_4a_3x3.bn.running_var", &[192]),
+                ("Mixed_5b.branch5x5_2.conv.weight", &[64, 48, 5, 5]),
+                ("Mixed_5d.branch_pool.conv.weight", &[64, 288, 1, 1]),
+                ("Mixed_6a.branch3x3.conv.weight", &[384, 288, 3, 3]),
+                ("Mixed_6e.branch7x7dbl_5.conv.weight", &[192, 192, 1, 7]),
+                ("Mixed_7a.branch7x7x3_4.conv.weight", &[192, 192, 3, 3]),
+                ("Mixed_7c.branch3x3dbl_3b.conv.weight", &[384, 384, 3, 1]),
+                ("fc.weight", &[1000, 2048]),
+            ],
+        );
+    }
 }

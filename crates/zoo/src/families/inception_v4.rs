@@ -14,7 +14,7 @@ const UNIT: BasicConv2d = BasicConv2d::new(0.001);
 pub fn models() -> Vec<ModelSpec> {
     vec![
         ModelSpec::new("inception_v4", "Inception v4", "timm", 299, build)
-            .normalisation(Normalisation::Centered127),
+            .normalisation(Normalisation::Inception),
     ]
 }
 
@@ -151,4 +151,29 @@ fn inception_c() -> Vec<Branch> {
             .fork([("branch2_3a", row(256, 3)), ("branch2_3b", col(256, 3))]),
         pool_proj(256),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blocks::inception::assert_params;
+
+    /// timm's keys and shapes.
+    #[test]
+    fn keys_follow_timm() {
+        assert_params(
+            "inception_v4",
+            &[
+                ("features.2.conv.weight", &[64, 32, 3, 3]),
+                ("features.3.conv.conv.weight", &[96, 64, 3, 3]),
+                ("features.4.branch1.3.conv.weight", &[96, 64, 3, 3]),
+                ("features.5.conv.bn.bias", &[192]),
+                ("features.9.branch3.1.conv.weight", &[96, 384, 1, 1]),
+                ("features.10.branch1.2.conv.weight", &[256, 224, 3, 3]),
+                ("features.17.branch2.4.conv.weight", &[256, 224, 1, 7]),
+                ("features.18.branch1.3.conv.weight", &[320, 320, 3, 3]),
+                ("features.21.branch2_3b.conv.weight", &[256, 512, 3, 1]),
+                ("last_linear.weight", &[1000, 1536]),
+            ],
+        );
+    }
 }

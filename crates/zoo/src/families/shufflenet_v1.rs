@@ -17,6 +17,7 @@ use crate::blocks::{conv_bn_act, conv_norm_act, make_divisible, Act};
 use crate::builder::{Builder, Conv, Pool, Value};
 use crate::registry::{Config, ModelSpec};
 
+/// BatchNorm epsilon (PyTorch's default).
 const EPS: f32 = 1e-5;
 
 /// Stem channels at scale 1.
@@ -109,6 +110,8 @@ fn stage_channels(base: f32, width: f32, groups: usize) -> usize {
     make_divisible(base * width, 4 * groups)
 }
 
+/// Stem, max pool, the three stages numbered straight through as `features.{i}`, global
+/// average pool, `classifier.0`.
 fn build(b: &mut Builder, x: Value, cfg: &Config, groups: usize, stage2: f32) -> Value {
     let stem = Conv::new(stem_channels(cfg.width, groups), 3).stride(2);
     let x = conv_norm_act(b, "first_conv", x, stem, EPS, Act::Relu);
@@ -131,7 +134,7 @@ fn build(b: &mut Builder, x: Value, cfg: &Config, groups: usize, stage2: f32) ->
     }
     let x = b.global_avg_pool(x);
     let x = b.flatten(x);
-    b.linear("classifier.0", x, cfg.classes)
+    b.linear_without_bias("classifier.0", x, cfg.classes)
 }
 
 /// One ShuffleNet unit's hyper-parameters.
@@ -241,19 +244,6 @@ mod tests {
                 assert_eq!(stem % groups, 0, "g{groups} x{s}");
                 assert_eq!((out / 4) % groups, 0, "g{groups} x{s}");
                 assert!(out > stem, "g{groups} x{s}");
-            }
-        }
-    }
-}
-#[cfg(test)]
-mod tmp_counts {
-    #[test]
-    fn print_counts() {
-        for g in [1, 2, 3, 4, 8] {
-            for s in [0.25f32, 0.5, 1.0, 1.5, 2.0] {
-                let m = crate::registry::lookup(&format!("shufflenet_v1_g{g}_x1_0")).unwrap();
-                let gr = m.build(&crate::registry::Options { width: Some(s), ..Default::default() }).unwrap();
-                println!("COUNT g{g} x{s} {} {}", gr.param_count(), gr.mac_count());
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::blocks::{conv_bn_act, conv_norm_act, make_divisible, Act};
 use crate::builder::{Builder, Conv, Pool, Value};
 use crate::registry::{Config, ModelSpec};
 
+/// BatchNorm epsilon (PyTorch's default).
 const EPS: f32 = 1e-5;
 
 /// Stem channels, the same at every width.
@@ -65,6 +66,7 @@ fn head_channels(width: f32) -> usize {
     }
 }
 
+/// torchvision's `ShuffleNetV2`: `conv1`, max pool, `stage2`–`stage4`, `conv5`, mean, `fc`.
 fn build(b: &mut Builder, x: Value, cfg: &Config) -> Value {
     let stem = Conv::new(STEM, 3).stride(2);
     let x = conv_norm_act(b, "conv1", x, stem, EPS, Act::Relu);

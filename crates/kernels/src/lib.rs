@@ -1,0 +1,57 @@
+//! int8 inference kernels for edgebone: `#![no_std]`, no `alloc`, no `unsafe`, no panics.
+//!
+//! Every kernel exists as a deliberately simple reference version in
+//! [`reference`](mod@reference); a few have a faster version in [`optimized`] that is tested
+//! bit-exact against its reference.
+//! Each kernel takes its tensors as slices plus a parameter struct, checks every slice
+//! length and parameter first, and returns [`KernelError`] instead of panicking on any input.
+//!
+//! # Layouts
+//!
+//! - Activations are **NHWC** (`[batch, height, width, channels]`, channels innermost), the
+//!   layout of TFLite Micro and CMSIS-NN: a pixel's channels are contiguous, which suits
+//!   depthwise and pointwise (1x1) convolutions on microcontrollers.
+//! - Convolution weights are **OHWI**: `[out_channels, kernel_h, kernel_w, in_channels / groups]`.
+//! - Depthwise weights are **HWC**: `[kernel_h, kernel_w, channels]` (TFLite's `1HWC` without
+//!   the leading 1), so the taps of neighbouring channels are contiguous like the input.
+//! - Fully connected weights are `[out_features, in_features]`.
+//! - Per-channel data (bias, multiplier, shift) has one entry per output channel.
+//!
+//! # Arithmetic
+//!
+//! The arithmetic is TFLite's int8 reference arithmetic, bit for bit:
+//!
+//! - weights are symmetric per output channel (zero point 0), activations asymmetric per
+//!   tensor, `real = scale · (q − zero_point)`, bias int32 with scale `s_in · s_w[c]`;
+//! - accumulators are `i32`, requantised with [`requant::multiply_by_quantized_multiplier`]
+//!   (gemmlowp's `SaturatingRoundingDoublingHighMul` followed by `RoundingDivideByPOT`);
+//! - the output zero point is added after requantisation and the fused activation is a clamp
+//!   to an [`Activation`] range;
+//! - padding contributes the input zero point, i.e. a real zero (padded taps are skipped,
+//!   exactly as in TFLite, which is the same thing);
+//! - `i32` accumulation wraps on overflow (two's complement), which is what TFLite's compiled
+//!   C++ does in practice; models produced by the quantiser never get near it.
+//!
+//! [`prepare`] derives the fixed-point multipliers from float scales exactly as TFLite's
+//! `Prepare` functions do, so the compiler and the tests share one definition.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod geometry;
+pub mod optimized;
+mod params;
+pub mod prepare;
+pub mod reference;
+pub mod requant;
+
+pub use error::KernelError;
+pub use geometry::{Activation, Padding, Shape4};
+pub use params::{
+    AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams, Conv2dParams,
+    DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, MulParams, PadParams,
+    PoolParams, RequantizeParams, ADD_LEFT_SHIFT,
+};
+pub use requant::Requant;

@@ -1,0 +1,72 @@
+//! The fixed-point multipliers of each kernel, derived from float scales exactly as
+//! TFLite's `Prepare` functions derive them (same formulas, same float and double steps),
+//! so that the compiler and TFLite agree on every multiplier bit.
+
+use crate::{KernelError, Requant, ADD_LEFT_SHIFT};
+
+/// Rejects a scale that is not finite and positive.
+fn check_scale(scale: f32) -> Result<f64, KernelError> {
+    if scale.is_finite() && scale > 0.0 {
+        Ok(f64::from(scale))
+    } else {
+        Err(KernelError::BadParam {
+            what: "scale is not finite and positive",
+        })
+    }
+}
+
+/// The per-channel requantisation of a convolution or fully connected layer,
+/// `s_in · s_w[c] / s_out` in double precision (TFLite's
+/// `PopulateConvolutionQuantizationParams`).
+pub fn conv_requant(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> Result<Requant, KernelError> {
+    let real = check_scale(input_scale)? * check_scale(filter_scale)? / check_scale(output_scale)?;
+    Requant::from_real(real)
+}
+
+/// The requantisation of Mul, `s1 · s2 / s_out` in double precision.
+pub fn mul_requant(
+    input1_scale: f32,
+    input2_scale: f32,
+    output_scale: f32,
+) -> Result<Requant, KernelError> {
+    conv_requant(input1_scale, input2_scale, output_scale)
+}
+
+/// The rescaling `s_in / s_out` of Requantize (TFLite's int8 → int8 `Quantize`) and of
+/// global average pooling (TFLite's int8 `Mean`).
+pub fn rescale_requant(input_scale: f32, output_scale: f32) -> Result<Requant, KernelError> {
+    Requant::from_real(check_scale(input_scale)? / check_scale(output_scale)?)
+}
+
+/// The three multipliers of Add (see [`crate::AddParams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AddRequant {
+    /// `s1 / (2 · max(s1, s2))`.
+    pub input1: Requant,
+    /// `s2 / (2 · max(s1, s2))`.
+    pub input2: Requant,
+    /// `2 · max(s1, s2) / (2^20 · s_out)`.
+    pub output: Requant,
+}
+
+/// The multipliers of Add, as TFLite's int8 `Add` prepares them.
+pub fn add_requant(
+    input1_scale: f32,
+    input2_scale: f32,
+    output_scale: f32,
+) -> Result<AddRequant, KernelError> {
+    let s1 = check_scale(input1_scale)?;
+    let s2 = check_scale(input2_scale)?;
+    let out = check_scale(output_scale)?;
+    let twice_max = 2.0 * s1.max(s2);
+    Ok(AddRequant {
+        input1: Requant::from_real(s1 / twice_max)?,
+        input2: Requant::from_real(s2 / twice_max)?,
+        output: Requant::from_real(twice_max / (f64::from(1u32 << ADD_LEFT_SHIFT) * out))?,
+    })
+}

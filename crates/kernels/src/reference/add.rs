@@ -1,0 +1,27 @@
+//! Reference int8 Add (element-wise or with channel broadcast).
+
+use super::binary::for_each_pair;
+use crate::params::check_binary;
+use crate::requant::requantize_output;
+use crate::{AddParams, KernelError, ADD_LEFT_SHIFT};
+
+/// TFLite's int8 `Add`: per element
+/// `clamp(zp_out + R_out(R_1((q1 − zp1) · 2^20) + R_2((q2 − zp2) · 2^20)))`.
+/// `input2` is broadcast over height and width with [`crate::Broadcast::Channels`].
+pub fn add(
+    params: &AddParams,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let p = *params;
+    check_binary(p.shape, p.broadcast, p.activation, input1, input2, output)?;
+    for_each_pair(p.shape, p.broadcast, input1, input2, output, |a, b| {
+        // |q − zp| ≤ 255, so the shifted values stay below 2^28.
+        let a = (i32::from(a) - i32::from(p.input1_zero_point)) << ADD_LEFT_SHIFT;
+        let b = (i32::from(b) - i32::from(p.input2_zero_point)) << ADD_LEFT_SHIFT;
+        let sum = p.input1.apply(a).wrapping_add(p.input2.apply(b));
+        requantize_output(sum, p.output, p.output_zero_point, p.activation)
+    });
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! Every kernel reports wrong lengths and bad parameters as named errors.
+
+use edgebone_kernels::optimized::conv2d_1x1;
+use edgebone_kernels::reference::{
+    add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
+    global_avg_pool, lut, max_pool, pad,
+};
+use edgebone_kernels::{
+    Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
+    Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams,
+    KernelError, PadParams, Padding, PoolParams, Requant, Shape4,
+};
+
+fn bad(what: &'static str) -> Result<(), KernelError> {
+    Err(KernelError::BadParam { what })
+}
+
+fn mismatch(what: &'static str, expected: usize, got: usize) -> Result<(), KernelError> {
+    Err(KernelError::LengthMismatch {
+        what,
+        expected,
+        got,
+    })
+}
+
+fn conv_params() -> Conv2dParams {
+    Conv2dParams {
+        input: Shape4::new(1, 3, 3, 2),
+        out_channels: 2,
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        padding: Padding::ZERO,
+        groups: 1,
+        input_zero_point: 0,
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    }
+}
+
+const W: [i8; 36] = [0; 36];
+const FILTER: Filter<'static> = Filter {
+    weights: &W,
+    bias: &[0, 0],
+    multipliers: &[1 << 30, 1 << 30],
+    shifts: &[0, 0],
+};
+
+#[test]
+fn conv_errors_are_named() {
+    let p = conv_params();
+    let input = [0i8; 18];
+    let mut out = [0i8; 2];
+    assert_eq!(conv2d(&p, &input, &FILTER, &mut out), Ok(()));
+    assert_eq!(
+        conv2d(&p, &input[1..], &FILTER, &mut out),
+        mismatch("input", 18, 17)
+    );
+    assert_eq!(
+        conv2d(&p, &input, &FILTER, &mut [0; 3]),
+        mismatch("output", 2, 3)
+    );
+    let short = Filter {
+        bias: &[0],
+        ..FILTER
+    };
+    assert_eq!(conv2d(&p, &input, &short, &mut out), mismatch("bias", 2, 1));
+    let short = Filter {
+        weights: &W[1..],
+        ..FILTER
+    };
+    assert_eq!(
+        conv2d(&p, &input, &short, &mut out),
+        mismatch("weights", 36, 35)
+    );
+    let short = Filter {
+        shifts: &[],
+        ..FILTER
+    };
+    assert_eq!(
+        conv2d(&p, &input, &short, &mut out),
+        mismatch("shifts", 2, 0)
+    );
+    let cases = [
+        (
+            Conv2dParams {
+                stride: [0, 1],
+                ..p
+            },
+            "stride is zero",
+        ),
+        (
+            Conv2dParams {
+                dilation: [1, 0],
+                ..p
+            },
+            "dilation is zero",
+        ),
+        (
+            Conv2dParams {
+                kernel: [0, 3],
+                ..p
+            },
+            "kernel size is zero",
+        ),
+        (
+            Conv2dParams {
+                kernel: [4, 3],
+                ..p
+            },
+            "kernel is larger than the padded input",
+        ),
+        (Conv2dParams { groups: 0, ..p }, "groups is zero"),
+        (
+            Conv2dParams { groups: 3, ..p },
+            "channels are not divisible by groups",
+        ),
+        (
+            Conv2dParams {
+                activation: Activation { min: 1, max: 0 },
+                ..p
+            },
+            "activation min is greater than max",
+        ),
+        (
+            Conv2dParams {
+                input: Shape4::new(usize::MAX, 3, 3, 2),
+                ..p
+            },
+            "tensor size overflows usize",
+        ),
+    ];
+    for (params, what) in cases {
+        assert_eq!(
+            conv2d(&params, &input, &FILTER, &mut out),
+            bad(what),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn optimized_conv_refuses_what_it_does_not_handle() {
+    let p = conv_params();
+    let unsupported = Err(KernelError::Unsupported {
+        what: "conv2d_1x1 needs a 1x1 kernel, one group and no padding",
+    });
+    assert_eq!(conv2d_1x1(&p, &[0; 18], &FILTER, &mut [0; 2]), unsupported);
+    assert_eq!(
+        conv2d_1x1(&p, &[0; 17], &FILTER, &mut [0; 2]),
+        mismatch("input", 18, 17)
+    );
+}
+
+#[test]
+fn other_kernels_report_lengths_and_params() {
+    let dw = DepthwiseConv2dParams {
+        input: Shape4::new(1, 3, 3, 2),
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        padding: Padding::ZERO,
+        input_zero_point: 0,
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    let filter = Filter {
+        weights: &W[..18],
+        ..FILTER
+    };
+    assert_eq!(
+        depthwise_conv2d(&dw, &[0; 18], &filter, &mut [0; 2]),
+        Ok(())
+    );
+    assert_eq!(
+        depthwise_conv2d(&dw, &[0; 18], &FILTER, &mut [0; 2]),
+        mismatch("weights", 18, 36)
+    );
+
+    let fc = FullyConnectedParams {
+        batches: 1,
+        in_features: 18,
+        out_features: 2,
+        input_zero_point: 0,
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    assert_eq!(fully_connected(&fc, &[0; 18], &FILTER, &mut [0; 2]), Ok(()));
+    assert_eq!(
+        fully_connected(&fc, &[0; 18], &FILTER, &mut [0; 1]),
+        mismatch("output", 2, 1)
+    );
+
+    let add_p = AddParams {
+        shape: Shape4::new(1, 2, 2, 3),
+        broadcast: Broadcast::Channels,
+        input1_zero_point: 0,
+        input1: Requant::default(),
+        input2_zero_point: 0,
+        input2: Requant::default(),
+        output: Requant::default(),
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    assert_eq!(add(&add_p, &[0; 12], &[0; 3], &mut [0; 12]), Ok(()));
+    assert_eq!(
+        add(&add_p, &[0; 12], &[0; 12], &mut [0; 12]),
+        mismatch("input2", 3, 12)
+    );
+
+    let pool = PoolParams {
+        input: Shape4::new(1, 4, 4, 1),
+        kernel: [2, 2],
+        stride: [2, 2],
+        padding: Padding::ZERO,
+        activation: Activation::NONE,
+    };
+    assert_eq!(max_pool(&pool, &[0; 16], &mut [0; 4]), Ok(()));
+    let padded = PoolParams {
+        padding: Padding {
+            top: 2,
+            ..Padding::ZERO
+        },
+        ..pool
+    };
+    assert_eq!(
+        avg_pool(&padded, &[0; 16], &mut [0; 4]),
+        bad("pooling padding is not smaller than the window")
+    );
+    let empty = PoolParams {
+        input: Shape4::new(1, 0, 4, 1),
+        ..pool
+    };
+    assert_eq!(
+        avg_pool(&empty, &[], &mut []),
+        bad("pooling over an empty image")
+    );
+
+    let gap = GlobalAvgPoolParams {
+        input: Shape4::new(1, 0, 0, 3),
+        input_zero_point: 0,
+        requant: Requant::default(),
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    assert_eq!(
+        global_avg_pool(&gap, &[], &mut [0; 3]),
+        bad("global pooling needs 1..=i32::MAX pixels")
+    );
+
+    let inputs = [ConcatInput {
+        data: &[1, 2, 3],
+        channels: 2,
+    }];
+    assert_eq!(
+        concat(&ConcatParams { pixels: 2 }, &inputs, &mut [0; 4]),
+        mismatch("concat input", 4, 3)
+    );
+
+    let shuffle = ChannelShuffleParams {
+        pixels: 1,
+        channels: 5,
+        groups: 2,
+    };
+    assert_eq!(
+        channel_shuffle(&shuffle, &[0; 5], &mut [0; 5]),
+        bad("channels are not divisible by groups")
+    );
+
+    let pad_p = PadParams {
+        input: Shape4::new(1, 1, 1, 1),
+        padding: Padding {
+            top: usize::MAX,
+            ..Padding::ZERO
+        },
+        value: 0,
+    };
+    assert_eq!(
+        pad(&pad_p, &[0], &mut [0]),
+        bad("tensor size overflows usize")
+    );
+
+    assert_eq!(
+        lut(&[0; 3], &[0; 256], &mut [0; 2]),
+        mismatch("output", 3, 2)
+    );
+}
+
+#[test]
+fn errors_display_their_details() {
+    let e = KernelError::LengthMismatch {
+        what: "bias",
+        expected: 4,
+        got: 3,
+    };
+    assert_eq!(e.to_string(), "bias: expected length 4, got 3");
+    let e = KernelError::BadParam {
+        what: "stride is zero",
+    };
+    assert_eq!(e.to_string(), "bad parameter: stride is zero");
+}

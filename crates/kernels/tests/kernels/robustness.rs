@@ -1,0 +1,427 @@
+//! No kernel panics, whatever its parameters and slice lengths: random (often absurd)
+//! parameters are thrown at every kernel, with slices of the implied lengths when those are
+//! small and of random lengths otherwise. Each kernel must return `Ok` or `Err`; the test
+//! also checks that both outcomes occurred, so it is not vacuous.
+
+use crate::rng::Rng;
+use edgebone_kernels::optimized::conv2d_1x1;
+use edgebone_kernels::prepare::{add_requant, conv_requant, mul_requant, rescale_requant};
+use edgebone_kernels::reference::{
+    add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
+    global_avg_pool, lut, lut_in_place, max_pool, mul, pad, requantize,
+};
+use edgebone_kernels::requant::{
+    multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+};
+use edgebone_kernels::{
+    Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
+    Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams,
+    KernelError, MulParams, PadParams, Padding, PoolParams, Requant, RequantizeParams, Shape4,
+};
+
+const ROUNDS: usize = 100_000;
+/// Implied lengths above this are replaced by random ones (to bound the test's time).
+const MAX_LEN: usize = 3000;
+
+/// Counts the outcomes of one kernel.
+#[derive(Default)]
+struct Outcomes {
+    /// Successful runs that wrote a non-empty output.
+    ok: usize,
+    err: usize,
+}
+
+impl Outcomes {
+    fn record(&mut self, result: Result<(), KernelError>, output_len: usize) {
+        match result {
+            Ok(()) => self.ok += usize::from(output_len > 0),
+            Err(_) => self.err += 1,
+        }
+    }
+
+    fn assert_both(&self, kernel: &str) {
+        assert!(self.ok > 100, "{kernel}: only {} non-empty Ok", self.ok);
+        assert!(self.err > 100, "{kernel}: only {} Err", self.err);
+    }
+}
+
+/// A dimension: usually small, sometimes zero, sometimes absurd.
+fn dim(rng: &mut Rng) -> usize {
+    match rng.below(40) {
+        0 => usize::MAX,
+        1 => usize::MAX / 2 + 1,
+        2 => 1 << 31,
+        3 => rng.range(100, 5000) as usize,
+        4 | 5 => 0,
+        _ => rng.range(1, 5) as usize,
+    }
+}
+
+fn pair(rng: &mut Rng) -> [usize; 2] {
+    [dim(rng), dim(rng)]
+}
+
+fn padding(rng: &mut Rng) -> Padding {
+    let mut p = || if rng.chance(70) { 0 } else { dim(rng) };
+    Padding {
+        top: p(),
+        left: p(),
+        bottom: p(),
+        right: p(),
+    }
+}
+
+fn shape(rng: &mut Rng) -> Shape4 {
+    Shape4::new(
+        if rng.chance(80) { 1 } else { dim(rng) },
+        dim(rng),
+        dim(rng),
+        dim(rng),
+    )
+}
+
+fn activation(rng: &mut Rng) -> Activation {
+    if rng.chance(80) {
+        Activation::NONE
+    } else {
+        Activation {
+            min: rng.i8(),
+            max: rng.i8(),
+        }
+    }
+}
+
+fn requant(rng: &mut Rng) -> Requant {
+    Requant {
+        multiplier: rng.next_u64() as i32,
+        shift: if rng.chance(80) {
+            rng.range(-31, 31) as i32
+        } else {
+            rng.next_u64() as i32
+        },
+    }
+}
+
+/// The implied length if it is known and small, otherwise a random length.
+fn len(rng: &mut Rng, implied: Result<usize, KernelError>) -> usize {
+    match implied {
+        Ok(n) if n <= MAX_LEN && rng.chance(93) => n,
+        _ => rng.below(64),
+    }
+}
+
+/// Random bytes, as many as [`len`] picks.
+fn bytes(rng: &mut Rng, implied: Result<usize, KernelError>) -> Vec<i8> {
+    let n = len(rng, implied);
+    rng.i8s(n)
+}
+
+/// Owned filter operands of random or implied lengths.
+struct Operands {
+    weights: Vec<i8>,
+    bias: Vec<i32>,
+    multipliers: Vec<i32>,
+    shifts: Vec<i32>,
+}
+
+impl Operands {
+    fn new(rng: &mut Rng, weights: Result<usize, KernelError>, channels: usize) -> Self {
+        let channels = Ok(channels);
+        let weights = len(rng, weights);
+        let bias = len(rng, channels);
+        let multipliers = len(rng, channels);
+        let shifts = len(rng, channels);
+        Self {
+            weights: rng.i8s(weights),
+            bias: rng.i32s(bias, i64::from(i32::MIN), i64::from(i32::MAX)),
+            multipliers: rng.i32s(multipliers, i64::from(i32::MIN), i64::from(i32::MAX)),
+            shifts: rng.i32s(shifts, -40, 40),
+        }
+    }
+
+    fn filter(&self) -> Filter<'_> {
+        Filter {
+            weights: &self.weights,
+            bias: &self.bias,
+            multipliers: &self.multipliers,
+            shifts: &self.shifts,
+        }
+    }
+}
+
+fn elements(shape: Result<Shape4, KernelError>) -> Result<usize, KernelError> {
+    shape.and_then(|s| s.elements())
+}
+
+#[test]
+fn convolutions_never_panic() {
+    let mut rng = Rng::from_name("robust_conv");
+    let (mut conv, mut pointwise, mut dw, mut fc) = <[Outcomes; 4]>::default().into();
+    for _ in 0..ROUNDS {
+        let pointwise_shape = rng.chance(30);
+        let p = Conv2dParams {
+            input: shape(&mut rng),
+            out_channels: dim(&mut rng),
+            kernel: if pointwise_shape {
+                [1, 1]
+            } else {
+                pair(&mut rng)
+            },
+            stride: pair(&mut rng),
+            dilation: pair(&mut rng),
+            padding: if pointwise_shape {
+                Padding::ZERO
+            } else {
+                padding(&mut rng)
+            },
+            groups: if rng.chance(70) { 1 } else { dim(&mut rng) },
+            input_zero_point: rng.i8(),
+            output_zero_point: rng.i8(),
+            activation: activation(&mut rng),
+        };
+        let input = bytes(&mut rng, p.input.elements());
+        let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
+        let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
+        conv.record(conv2d(&p, &input, &ops.filter(), &mut output), output.len());
+        pointwise.record(
+            conv2d_1x1(&p, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
+
+        let d = DepthwiseConv2dParams {
+            input: p.input,
+            kernel: p.kernel,
+            stride: p.stride,
+            dilation: p.dilation,
+            padding: p.padding,
+            input_zero_point: p.input_zero_point,
+            output_zero_point: p.output_zero_point,
+            activation: p.activation,
+        };
+        let weights = p.kernel[0]
+            .checked_mul(p.kernel[1])
+            .and_then(|k| k.checked_mul(p.input.channels))
+            .ok_or(KernelError::BadParam { what: "overflow" });
+        let ops = Operands::new(&mut rng, weights, p.input.channels);
+        let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
+        dw.record(
+            depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
+
+        let f = FullyConnectedParams {
+            batches: p.input.batch,
+            in_features: dim(&mut rng),
+            out_features: p.out_channels,
+            input_zero_point: p.input_zero_point,
+            output_zero_point: p.output_zero_point,
+            activation: p.activation,
+        };
+        let checked = |a: usize, b: usize| {
+            a.checked_mul(b)
+                .ok_or(KernelError::BadParam { what: "overflow" })
+        };
+        let input = bytes(&mut rng, checked(f.batches, f.in_features));
+        let ops = Operands::new(
+            &mut rng,
+            checked(f.out_features, f.in_features),
+            f.out_features,
+        );
+        let mut output = vec![0; len(&mut rng, checked(f.batches, f.out_features))];
+        fc.record(
+            fully_connected(&f, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
+    }
+    conv.assert_both("conv2d");
+    pointwise.assert_both("conv2d_1x1");
+    dw.assert_both("depthwise_conv2d");
+    fc.assert_both("fully_connected");
+}
+
+#[test]
+fn elementwise_kernels_never_panic() {
+    let mut rng = Rng::from_name("robust_elementwise");
+    let (mut adds, mut muls, mut requants, mut luts) = <[Outcomes; 4]>::default().into();
+    for _ in 0..ROUNDS {
+        let s = shape(&mut rng);
+        let broadcast = if rng.chance(50) {
+            Broadcast::None
+        } else {
+            Broadcast::Channels
+        };
+        let second = match broadcast {
+            Broadcast::None => s.elements(),
+            Broadcast::Channels => s
+                .batch
+                .checked_mul(s.channels)
+                .ok_or(KernelError::BadParam { what: "overflow" }),
+        };
+        let a = bytes(&mut rng, s.elements());
+        let b = bytes(&mut rng, second);
+        let mut out = vec![0; len(&mut rng, s.elements())];
+        let add_p = AddParams {
+            shape: s,
+            broadcast,
+            input1_zero_point: rng.i8(),
+            input1: requant(&mut rng),
+            input2_zero_point: rng.i8(),
+            input2: requant(&mut rng),
+            output: requant(&mut rng),
+            output_zero_point: rng.i8(),
+            activation: activation(&mut rng),
+        };
+        adds.record(add(&add_p, &a, &b, &mut out), out.len());
+        let mul_p = MulParams {
+            shape: s,
+            broadcast,
+            input1_zero_point: rng.i8(),
+            input2_zero_point: rng.i8(),
+            output: requant(&mut rng),
+            output_zero_point: rng.i8(),
+            activation: activation(&mut rng),
+        };
+        muls.record(mul(&mul_p, &a, &b, &mut out), out.len());
+        let requant_p = RequantizeParams {
+            input_zero_point: rng.i8(),
+            requant: requant(&mut rng),
+            output_zero_point: rng.i8(),
+            activation: activation(&mut rng),
+        };
+        let out_len = if rng.chance(50) { a.len() } else { out.len() };
+        let mut out2 = vec![0; out_len];
+        requants.record(requantize(&requant_p, &a, &mut out2), out2.len());
+        let table: [i8; 256] = std::array::from_fn(|_| rng.i8());
+        luts.record(lut(&a, &table, &mut out2), out2.len());
+        lut_in_place(&mut out2, &table);
+        // The scalar functions take every i32, f32 and f64.
+        let (x, y, z) = (
+            rng.next_u64() as i32,
+            rng.next_u64() as i32,
+            rng.next_u64() as i32,
+        );
+        let _ = multiply_by_quantized_multiplier(x, y, z);
+        let _ = saturating_rounding_doubling_high_mul(x, y);
+        let _ = rounding_divide_by_pot(x, z);
+        let _ = quantize_multiplier(f64::from_bits(rng.next_u64()));
+        let scale = |rng: &mut Rng| f32::from_bits(rng.next_u64() as u32);
+        let (s1, s2, s3) = (scale(&mut rng), scale(&mut rng), scale(&mut rng));
+        let _ = (conv_requant(s1, s2, s3), add_requant(s1, s2, s3));
+        let _ = (mul_requant(s1, s2, s3), rescale_requant(s1, s2));
+    }
+    adds.assert_both("add");
+    muls.assert_both("mul");
+    requants.assert_both("requantize");
+    luts.assert_both("lut");
+}
+
+#[test]
+fn pooling_kernels_never_panic() {
+    let mut rng = Rng::from_name("robust_pooling");
+    let (mut maxes, mut avgs, mut gaps) = <[Outcomes; 3]>::default().into();
+    for _ in 0..ROUNDS {
+        let p = PoolParams {
+            input: shape(&mut rng),
+            kernel: pair(&mut rng),
+            stride: pair(&mut rng),
+            padding: padding(&mut rng),
+            activation: activation(&mut rng),
+        };
+        let input = bytes(&mut rng, p.input.elements());
+        let mut out = vec![0; len(&mut rng, elements(p.output_shape()))];
+        maxes.record(max_pool(&p, &input, &mut out), out.len());
+        avgs.record(avg_pool(&p, &input, &mut out), out.len());
+        let g = GlobalAvgPoolParams {
+            input: p.input,
+            input_zero_point: rng.i8(),
+            requant: requant(&mut rng),
+            output_zero_point: rng.i8(),
+            activation: activation(&mut rng),
+        };
+        let outputs = p
+            .input
+            .batch
+            .checked_mul(p.input.channels)
+            .ok_or(KernelError::BadParam { what: "overflow" });
+        let mut out = vec![0; len(&mut rng, outputs)];
+        gaps.record(global_avg_pool(&g, &input, &mut out), out.len());
+    }
+    maxes.assert_both("max_pool");
+    avgs.assert_both("avg_pool");
+    gaps.assert_both("global_avg_pool");
+}
+
+#[test]
+fn layout_kernels_never_panic() {
+    let mut rng = Rng::from_name("robust_layout");
+    let (mut concats, mut shuffles, mut pads) = <[Outcomes; 3]>::default().into();
+    for _ in 0..ROUNDS {
+        let pixels = dim(&mut rng);
+        let count = rng.below(4);
+        let channels: Vec<usize> = (0..count).map(|_| dim(&mut rng)).collect();
+        let data: Vec<Vec<i8>> = channels
+            .iter()
+            .map(|&c| {
+                let implied = pixels
+                    .checked_mul(c)
+                    .ok_or(KernelError::BadParam { what: "overflow" });
+                bytes(&mut rng, implied)
+            })
+            .collect();
+        let inputs: Vec<ConcatInput<'_>> = data
+            .iter()
+            .zip(&channels)
+            .map(|(d, &c)| ConcatInput {
+                data: d,
+                channels: c,
+            })
+            .collect();
+        let total = channels
+            .iter()
+            .try_fold(0usize, |a, &c| a.checked_add(c))
+            .and_then(|c| c.checked_mul(pixels))
+            .ok_or(KernelError::BadParam { what: "overflow" });
+        let mut out = vec![0; len(&mut rng, total)];
+        concats.record(
+            concat(&ConcatParams { pixels }, &inputs, &mut out),
+            out.len(),
+        );
+
+        let shuffle = ChannelShuffleParams {
+            pixels,
+            channels: dim(&mut rng),
+            groups: dim(&mut rng),
+        };
+        let implied = pixels
+            .checked_mul(shuffle.channels)
+            .ok_or(KernelError::BadParam { what: "overflow" });
+        let input = bytes(&mut rng, implied);
+        let mut out = vec![0; len(&mut rng, implied)];
+        shuffles.record(channel_shuffle(&shuffle, &input, &mut out), out.len());
+
+        let pad_p = PadParams {
+            input: shape(&mut rng),
+            padding: padding(&mut rng),
+            value: rng.i8(),
+        };
+        let input = bytes(&mut rng, pad_p.input.elements());
+        let mut out = vec![0; len(&mut rng, elements(pad_p.output_shape()))];
+        pads.record(pad(&pad_p, &input, &mut out), out.len());
+    }
+    concats.assert_both("concat");
+    shuffles.assert_both("channel_shuffle");
+    pads.assert_both("pad");
+}
+
+#[test]
+fn shape_helpers_never_panic() {
+    let mut rng = Rng::from_name("robust_shapes");
+    let mut ok = 0;
+    for _ in 0..ROUNDS {
+        let (h, w) = (dim(&mut rng), dim(&mut rng));
+        let result = Padding::tf_same(h, w, pair(&mut rng), pair(&mut rng), pair(&mut rng));
+        ok += usize::from(result.is_ok());
+    }
+    assert!(ok > 20, "tf_same: only {ok} Ok");
+}

@@ -1,0 +1,75 @@
+//! Real weights and real data from `../shared`: golden outputs of a PyTorch export and dev-set
+//! accuracy of the two checkpoints.
+
+use clap::Parser;
+use edgebone_host::cli::{run, Cli};
+use edgebone_host::npy::read_f32;
+use edgebone_host::verify::{
+    golden_zoo, max_abs_diff, zoo_accuracy, ACCURACY_TARGETS, ACCURACY_TOLERANCE, GOLDEN_TOLERANCE,
+};
+use edgebone_tests::shared;
+
+#[test]
+fn torch_export_through_infer_reproduces_the_golden_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let model = shared("models/mobilenet_v2_torchvision.onnx");
+    let input = shared("models/mobilenet_v2_torchvision.input.npy");
+    let cli = Cli::parse_from([
+        "edgebone",
+        "infer",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    run(cli).unwrap();
+    let got = read_f32(&out).unwrap();
+    let want = read_f32(&shared("models/mobilenet_v2_torchvision.output.npy")).unwrap();
+    assert_eq!(got.shape, want.shape);
+    let diff = max_abs_diff(&got.data, &want.data);
+    assert!(diff <= GOLDEN_TOLERANCE, "max abs diff {diff}");
+}
+
+#[test]
+fn zoo_mobilenet_v2_with_torchvision_weights_reproduces_the_golden_output() {
+    let diff = golden_zoo(
+        "mobilenet_v2",
+        &shared("weights/mobilenet_v2_imagenet.safetensors"),
+        &shared("models/mobilenet_v2_torchvision.input.npy"),
+        &shared("models/mobilenet_v2_torchvision.output.npy"),
+    )
+    .unwrap();
+    assert!(diff <= GOLDEN_TOLERANCE, "max abs diff {diff}");
+}
+
+fn check_accuracy(index: usize) {
+    let t = &ACCURACY_TARGETS[index];
+    let acc = zoo_accuracy(
+        t.model,
+        &shared(t.weights),
+        &shared("data/imagenet-dev"),
+        true,
+    )
+    .unwrap();
+    assert_eq!(acc.images, 500);
+    assert!(
+        (acc.top1 - t.top1).abs() <= ACCURACY_TOLERANCE,
+        "{}: top-1 {:.1} %, reference {:.1} %",
+        t.model,
+        acc.top1,
+        t.top1
+    );
+}
+
+#[test]
+fn mobilenet_v2_dev_accuracy_matches_pytorch() {
+    check_accuracy(0);
+}
+
+#[test]
+fn efficientnet_lite0_dev_accuracy_matches_pytorch() {
+    check_accuracy(1);
+}

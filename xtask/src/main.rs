@@ -81,7 +81,8 @@ fn edgebone(args: &[String]) -> Result<()> {
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
 fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
-    cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
+    // The camera's host tests (real images, file sources) need its `std` feature.
+    cargo(&["test", "--workspace", "--no-fail-fast", "--features", "edgebone-camera/std"], &[])?;
     for target in NO_STD_TARGETS {
         for krate in NO_STD_CRATES {
             cargo(

@@ -9,16 +9,6 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-mod boards;
-mod elf_size;
-mod fw_build;
-mod fw_log;
-mod fw_run;
-mod host_ref;
-mod inputs;
-mod qemu;
-mod run;
-
 /// Verbs implemented by the `edgebone` binary.
 const CLI_VERBS: [&str; 6] = ["zoo", "export", "infer", "classify", "eval", "verify"];
 
@@ -51,9 +41,6 @@ fn run(args: &[String]) -> Result<()> {
     match verb.as_str() {
         v if CLI_VERBS.contains(&v) => edgebone(args),
         "ci" => ci(),
-        "build" => run::build_cmd(args),
-        "run" => run::run_cmd(args),
-        "runner" => run::runner_cmd(args),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -73,13 +60,6 @@ fn print_help() {
     println!("  eval --model M --images DIR top-1 / top-5 accuracy");
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
-    println!(
-        "  build --board B --model M   firmware for a board (--frames F, --target T, --features)"
-    );
-    println!("  run --board B --model M     build, run under QEMU, decode the log, check against the host");
-    println!(
-        "  runner --board B ELF        run a built image under QEMU (the boards' cargo runner)"
-    );
 }
 
 /// Runs the `edgebone` CLI with `args`.

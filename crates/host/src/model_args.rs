@@ -117,52 +117,83 @@ impl ModelArgs {
         if self.is_file() {
             return self.load_file();
         }
-        let spec = lookup(&self.model)?;
-        let graph = spec.build(&self.knobs.options())?;
-        let weights = self.knobs.weights()?;
-        let proto = to_onnx(&graph, &weights)?;
-        let runner = FloatModel::from_proto(&proto)
-            .with_context(|| format!("tract cannot run {}", spec.name))?;
-        let resolution = graph.input_shape()[2];
-        let norm = self
-            .norm
-            .map(Normalisation::from)
-            .unwrap_or(spec.normalisation);
+        let (graph, weights, preprocess) = self.float_model()?;
+        let runner = FloatModel::from_proto(&to_onnx(&graph, &weights)?)
+            .with_context(|| format!("tract cannot run {}", graph.name))?;
         Ok(LoadedModel {
-            name: spec.name.to_string(),
+            name: graph.name.clone(),
             runner,
-            preprocess: Preprocess::for_resolution(resolution, norm),
+            preprocess,
             graph: Some(graph),
             seeded: self.knobs.weights.is_none(),
         })
     }
 
+    /// The model as a zoo float graph with its weights and input preprocessing: the zoo graph
+    /// for a zoo name, the imported graph ([`edgebone_zoo::import`]) for an `.onnx` file, so
+    /// everything that works on the graph IR (the quantiser) has one entry point for both.
+    pub fn float_model(&self) -> Result<(Graph, Weights, Preprocess)> {
+        if !self.is_file() {
+            let spec = lookup(&self.model)?;
+            let graph = spec.build(&self.knobs.options())?;
+            let weights = self.knobs.weights()?;
+            weights.check(&graph)?;
+            let norm = self
+                .norm
+                .map(Normalisation::from)
+                .unwrap_or(spec.normalisation);
+            let preprocess = Preprocess::for_resolution(graph.input_shape()[2], norm);
+            return Ok((graph, weights, preprocess));
+        }
+        let path = self.file_path()?;
+        let (graph, weights) = edgebone_zoo::import::from_onnx_file(path)
+            .with_context(|| format!("cannot import {}", path.display()))?;
+        let preprocess = self.file_preprocess(graph.input_shape())?;
+        Ok((graph, weights, preprocess))
+    }
+
+    /// Runs an ONNX file with tract's own importer (which accepts more operators than the
+    /// zoo's), for the fp32 verbs.
     fn load_file(&self) -> Result<LoadedModel> {
-        let path = Path::new(&self.model);
-        if self.knobs.any_set() {
-            bail!("--weights, --width, --resolution and --classes apply to zoo models, not to the ONNX file {}", path.display());
-        }
+        let path = self.file_path()?;
         let runner = FloatModel::from_file(path)?;
-        let shape = runner.input_shape().to_vec();
-        if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
-            bail!(
-                "{} takes input {shape:?}; image verbs need a square RGB input [1, 3, S, S]",
-                path.display()
-            );
-        }
-        let norm = self
-            .norm
-            .map(Normalisation::from)
-            .unwrap_or(Normalisation::ImageNet);
+        let preprocess = self.file_preprocess(runner.input_shape())?;
         Ok(LoadedModel {
             name: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             runner,
-            preprocess: Preprocess::for_resolution(shape[2], norm),
+            preprocess,
             graph: None,
             seeded: false,
         })
+    }
+
+    /// The `--model` path, refusing the zoo-only knobs.
+    fn file_path(&self) -> Result<&Path> {
+        let path = Path::new(&self.model);
+        if self.knobs.any_set() {
+            bail!(
+                "--weights, --width, --resolution and --classes apply to zoo models, not to the ONNX file {}",
+                path.display()
+            );
+        }
+        Ok(path)
+    }
+
+    /// The preprocessing of a file's `[1, 3, S, S]` input with `--norm` (ImageNet by default).
+    fn file_preprocess(&self, shape: &[usize]) -> Result<Preprocess> {
+        if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
+            bail!(
+                "{} takes input {shape:?}; image verbs need a square RGB input [1, 3, S, S]",
+                self.model
+            );
+        }
+        let norm = self
+            .norm
+            .map(Normalisation::from)
+            .unwrap_or(Normalisation::ImageNet);
+        Ok(Preprocess::for_resolution(shape[2], norm))
     }
 }

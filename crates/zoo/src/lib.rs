@@ -14,6 +14,7 @@ pub mod blocks;
 pub mod builder;
 pub mod families;
 pub mod graph;
+pub mod import;
 pub mod onnx;
 pub mod preprocess;
 pub mod registry;

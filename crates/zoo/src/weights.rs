@@ -1,5 +1,7 @@
-//! Parameter values: a seeded deterministic initialiser, or real weights from safetensors.
+//! Parameter values: a seeded deterministic initialiser, real weights from safetensors, or
+//! values held in memory (an imported ONNX file's initializers).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,25 @@ pub enum Weights {
     Seeded(u64),
     /// A safetensors file whose keys are the reference names of the graph's parameters.
     File(SafeTensorsFile),
+    /// Values held in memory, keyed by parameter name ([`crate::import`] fills them from an
+    /// ONNX file's initializers).
+    Values(ParamValues),
+}
+
+/// Parameter values held in memory, keyed by parameter name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamValues {
+    /// Where the values came from (the imported file), named in error messages.
+    pub origin: PathBuf,
+    /// Each parameter's values by name.
+    pub tensors: BTreeMap<String, ParamTensor>,
+}
+
+/// One parameter's shape and row-major values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamTensor {
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
 }
 
 /// A safetensors file read into memory.
@@ -137,46 +158,32 @@ impl Weights {
         SafeTensorsFile::open(path).map(Weights::File)
     }
 
-    /// Checks that the file holds exactly the graph's parameters with their shapes, in fp32.
+    /// Checks that the file (or the in-memory values) holds exactly the graph's parameters with
+    /// their shapes, in fp32 (in memory: with as many values as the shape needs).
     pub fn check(&self, graph: &Graph) -> Result<(), WeightError> {
-        let Weights::File(file) = self else {
-            return Ok(());
-        };
-        let st = file.parsed()?;
-        let mut missing = Vec::new();
-        let mut misshaped = Vec::new();
-        let mut not_f32 = Vec::new();
-        for p in &graph.params {
-            match st.tensor(&p.name) {
-                Err(_) => missing.push(p.name.clone()),
-                Ok(t) if t.shape() != p.shape.as_slice() => misshaped.push(Misshaped {
-                    name: p.name.clone(),
-                    expected: p.shape.clone(),
-                    found: t.shape().to_vec(),
-                }),
-                Ok(t) if t.dtype() != Dtype::F32 => not_f32.push(p.name.clone()),
-                Ok(_) => {}
+        match self {
+            Weights::Seeded(_) => Ok(()),
+            Weights::File(file) => {
+                let st = file.parsed()?;
+                mismatch(&file.path, graph, st.names(), |name| {
+                    st.tensor(name).ok().map(|t| Found {
+                        shape: t.shape().to_vec(),
+                        f32: t.dtype() == Dtype::F32,
+                    })
+                })
             }
+            Weights::Values(v) => mismatch(&v.origin, graph, v.tensors.keys(), |name| {
+                v.tensors.get(name).map(|t| Found {
+                    // A value count that does not fill the shape is reported as a flat shape.
+                    shape: if t.values.len() == t.shape.iter().product::<usize>() {
+                        t.shape.clone()
+                    } else {
+                        vec![t.values.len()]
+                    },
+                    f32: true,
+                })
+            }),
         }
-        let mut unexpected: Vec<String> = st
-            .names()
-            .into_iter()
-            .filter(|n| !graph.params.iter().any(|p| p.name == *n))
-            .map(str::to_string)
-            .collect();
-        unexpected.sort();
-        if missing.is_empty() && unexpected.is_empty() && misshaped.is_empty() && not_f32.is_empty()
-        {
-            return Ok(());
-        }
-        Err(WeightError::Mismatch {
-            path: file.path.clone(),
-            model: graph.name.clone(),
-            missing,
-            unexpected,
-            misshaped,
-            not_f32,
-        })
     }
 
     /// The values of one parameter. For a file, call [`Weights::check`] first.
@@ -194,8 +201,64 @@ impl Weights {
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                     .collect())
             }
+            Weights::Values(v) => v
+                .tensors
+                .get(&param.name)
+                .map(|t| t.values.clone())
+                .ok_or_else(|| WeightError::Format {
+                    path: v.origin.clone(),
+                    message: format!("no values for {}", param.name),
+                }),
         }
     }
+}
+
+/// What a weight source holds under one name.
+struct Found {
+    shape: Vec<usize>,
+    f32: bool,
+}
+
+/// Compares a source's tensors (`names`, looked up with `find`) with the graph's parameters and
+/// reports every difference at once.
+fn mismatch(
+    path: &Path,
+    graph: &Graph,
+    names: impl IntoIterator<Item = impl AsRef<str>>,
+    find: impl Fn(&str) -> Option<Found>,
+) -> Result<(), WeightError> {
+    let mut missing = Vec::new();
+    let mut misshaped = Vec::new();
+    let mut not_f32 = Vec::new();
+    for p in &graph.params {
+        match find(&p.name) {
+            None => missing.push(p.name.clone()),
+            Some(t) if t.shape != p.shape => misshaped.push(Misshaped {
+                name: p.name.clone(),
+                expected: p.shape.clone(),
+                found: t.shape,
+            }),
+            Some(t) if !t.f32 => not_f32.push(p.name.clone()),
+            Some(_) => {}
+        }
+    }
+    let mut unexpected: Vec<String> = names
+        .into_iter()
+        .filter(|n| !graph.params.iter().any(|p| p.name == n.as_ref()))
+        .map(|n| n.as_ref().to_string())
+        .collect();
+    unexpected.sort();
+    if missing.is_empty() && unexpected.is_empty() && misshaped.is_empty() && not_f32.is_empty() {
+        return Ok(());
+    }
+    Err(WeightError::Mismatch {
+        path: path.to_path_buf(),
+        model: graph.name.clone(),
+        missing,
+        unexpected,
+        misshaped,
+        not_f32,
+    })
 }
 
 fn seeded(seed: u64, param: &Param) -> Vec<f32> {

@@ -21,6 +21,8 @@ pub mod registry;
 pub mod weights;
 
 mod error;
+#[cfg(test)]
+mod test_support;
 
 pub use builder::{Builder, Conv, Padding, Pool, Value};
 pub use error::BuildError;

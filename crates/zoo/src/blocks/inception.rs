@@ -174,23 +174,6 @@ pub fn col(out: usize, k: usize) -> Conv {
     Conv::rect(out, [k, 1])
 }
 
-/// Asserts that `model`, built at its defaults, declares each `(key, shape)` parameter: the
-/// Inception families' check of their reference key names.
-#[cfg(test)]
-pub(crate) fn assert_params(model: &str, expected: &[(&str, &[usize])]) {
-    let graph = crate::registry::lookup(model)
-        .and_then(|m| m.build(&crate::registry::Options::default()))
-        .unwrap_or_else(|e| panic!("{model}: {e}"));
-    for (key, shape) in expected {
-        let found = graph.params.iter().find(|p| p.name == *key);
-        assert_eq!(
-            found.map(|p| p.shape.as_slice()),
-            Some(*shape),
-            "{model}: {key}"
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

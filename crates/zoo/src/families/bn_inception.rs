@@ -127,8 +127,8 @@ fn branches(m: Module) -> Vec<Branch> {
 
 #[cfg(test)]
 mod tests {
-    use crate::blocks::inception::assert_params;
     use crate::registry::{lookup, Options};
+    use crate::test_support::assert_params;
 
     /// The Caffe port's keys and shapes (biased convs, `_bn` BatchNorms).
     #[test]

@@ -70,19 +70,12 @@ fn build(
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The graph declares torchvision's checkpoint keys with their shapes.
     #[test]
     fn keys_follow_torchvision() {
-        let graph = lookup("densenet121")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("DenseNet-121 builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("densenet121");
         assert_eq!(shape("features.conv0.weight"), [64, 3, 7, 7]);
         assert_eq!(shape("features.norm0.running_var"), [64]);
         let layer = "features.denseblock1.denselayer1";

@@ -88,19 +88,12 @@ fn build(b: &mut Builder, x: Value, cfg: &Config) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The graph declares timm's checkpoint keys with their shapes.
     #[test]
     fn keys_follow_timm() {
-        let graph = lookup("ghostnet_100")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("GhostNet builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("ghostnet_100");
         assert_eq!(shape("conv_stem.weight"), [16, 3, 3, 3]);
         assert_eq!(
             shape("blocks.0.0.ghost1.primary_conv.0.weight"),

@@ -92,7 +92,7 @@ fn inception(b: &mut Builder, x: Value, m: Module) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::blocks::inception::assert_params;
+    use crate::test_support::assert_params;
 
     /// torchvision's keys and shapes (the "5x5" branch is 3x3), and no auxiliary heads.
     #[test]

@@ -216,8 +216,8 @@ mod tests {
     use tract_onnx::prelude::*;
 
     use super::*;
-    use crate::blocks::inception::assert_params;
     use crate::onnx::to_onnx;
+    use crate::test_support::assert_params;
     use crate::Weights;
 
     /// The residual scale is an exact multiply through tract.

@@ -136,7 +136,7 @@ fn inception_e() -> [Branch; 4] {
 
 #[cfg(test)]
 mod tests {
-    use crate::blocks::inception::assert_params;
+    use crate::test_support::assert_params;
 
     /// torchvision's keys and shapes, without the auxiliary head.
     #[test]

@@ -155,7 +155,7 @@ fn inception_c() -> Vec<Branch> {
 
 #[cfg(test)]
 mod tests {
-    use crate::blocks::inception::assert_params;
+    use crate::test_support::assert_params;
 
     /// timm's keys and shapes.
     #[test]

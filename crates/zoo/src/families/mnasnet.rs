@@ -96,19 +96,12 @@ fn inverted_residual(
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The flat `layers` numbering and the scaled stem of torchvision's version 2.
     #[test]
     fn keys_follow_torchvision() {
-        let graph = lookup("mnasnet0_5")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("MnasNet builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("mnasnet0_5");
         assert_eq!(shape("layers.0.weight"), [16, 3, 3, 3]);
         assert_eq!(shape("layers.3.weight"), [16, 1, 3, 3]);
         assert_eq!(shape("layers.7.running_var"), [8]);

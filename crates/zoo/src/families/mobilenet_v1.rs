@@ -57,19 +57,12 @@ fn build(b: &mut Builder, x: Value, cfg: &Config) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The graph declares timm's checkpoint keys with their shapes.
     #[test]
     fn keys_follow_timm() {
-        let graph = lookup("mobilenet_v1")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("MobileNet v1 builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("mobilenet_v1");
         assert_eq!(shape("conv_stem.weight"), [32, 3, 3, 3]);
         assert_eq!(shape("bn1.running_var"), [32]);
         assert_eq!(shape("blocks.0.0.conv_dw.weight"), [32, 1, 3, 3]);

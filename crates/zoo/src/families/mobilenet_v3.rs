@@ -165,41 +165,32 @@ fn block(b: &mut Builder, x: Value, cnf: &Bneck, hidden: usize, out: usize) -> V
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
-
-    /// `(key, shape)` pairs of a model's graph.
-    fn params(name: &str) -> Vec<(String, Vec<usize>)> {
-        let graph = lookup(name)
-            .and_then(|m| m.build(&Options::default()))
-            .expect("MobileNet v3 builds");
-        graph
-            .params
-            .into_iter()
-            .map(|p| (p.name, p.shape))
-            .collect()
-    }
+    use crate::test_support::assert_params;
 
     /// The block indices skip the absent expansion and SE exactly as torchvision numbers them.
     #[test]
     fn keys_follow_torchvision() {
-        let large = params("mobilenet_v3_large");
-        let small = params("mobilenet_v3_small");
-        for (params, key, shape) in [
-            (&large, "features.1.block.0.0.weight", &[16, 1, 3, 3][..]),
-            (&large, "features.1.block.1.1.running_mean", &[16]),
-            (&large, "features.2.block.0.0.weight", &[64, 16, 1, 1]),
-            (&large, "features.4.block.2.fc1.weight", &[24, 72, 1, 1]),
-            (&large, "features.4.block.2.fc2.bias", &[72]),
-            (&large, "features.4.block.3.0.weight", &[40, 72, 1, 1]),
-            (&large, "features.16.0.weight", &[960, 160, 1, 1]),
-            (&large, "classifier.0.weight", &[1280, 960]),
-            (&small, "features.1.block.1.fc1.weight", &[8, 16, 1, 1]),
-            (&small, "features.1.block.2.1.weight", &[16]),
-            (&small, "features.12.1.bias", &[576]),
-            (&small, "classifier.3.weight", &[1000, 1024]),
-        ] {
-            let found = params.iter().find(|(k, _)| k == key);
-            assert_eq!(found.map(|(_, s)| s.as_slice()), Some(shape), "{key}");
-        }
+        assert_params(
+            "mobilenet_v3_large",
+            &[
+                ("features.1.block.0.0.weight", &[16, 1, 3, 3]),
+                ("features.1.block.1.1.running_mean", &[16]),
+                ("features.2.block.0.0.weight", &[64, 16, 1, 1]),
+                ("features.4.block.2.fc1.weight", &[24, 72, 1, 1]),
+                ("features.4.block.2.fc2.bias", &[72]),
+                ("features.4.block.3.0.weight", &[40, 72, 1, 1]),
+                ("features.16.0.weight", &[960, 160, 1, 1]),
+                ("classifier.0.weight", &[1280, 960]),
+            ],
+        );
+        assert_params(
+            "mobilenet_v3_small",
+            &[
+                ("features.1.block.1.fc1.weight", &[8, 16, 1, 1]),
+                ("features.1.block.2.1.weight", &[16]),
+                ("features.12.1.bias", &[576]),
+                ("classifier.3.weight", &[1000, 1024]),
+            ],
+        );
     }
 }

@@ -135,20 +135,13 @@ fn residual(b: &mut Builder, x: Value, y: Value, stride: usize) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The graph declares torchvision's checkpoint keys with their shapes (grouped 3x3,
     /// projection shortcuts).
     #[test]
     fn keys_follow_torchvision() {
-        let graph = lookup("resnext50_32x4d")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("ResNeXt-50 builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("resnext50_32x4d");
         assert_eq!(shape("conv1.weight"), [64, 3, 7, 7]);
         assert_eq!(shape("bn1.running_var"), [64]);
         assert_eq!(shape("layer1.0.conv2.weight"), [128, 4, 3, 3]);

@@ -170,20 +170,13 @@ fn build(b: &mut Builder, x: Value, cfg: &Config, arch: Arch) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::registry::{lookup, Options};
+    use crate::test_support::param_shapes;
 
     /// The graph declares timm's checkpoint keys with their shapes, depthwise variant
     /// included.
     #[test]
     fn keys_follow_timm() {
-        let graph = lookup("ese_vovnet19b_dw")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("eSE-VoVNet-19b-dw builds");
-        let shape = |key: &str| {
-            let p = graph.params.iter().find(|p| p.name == key);
-            p.map(|p| p.shape.clone())
-                .unwrap_or_else(|| panic!("no parameter {key}"))
-        };
+        let shape = param_shapes("ese_vovnet19b_dw");
         assert_eq!(shape("stem.0.conv.weight"), [64, 3, 3, 3]);
         assert_eq!(shape("stem.0.bn.running_mean"), [64]);
         assert_eq!(shape("stem.1.conv_dw.weight"), [64, 1, 3, 3]);

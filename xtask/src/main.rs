@@ -20,7 +20,7 @@ pub const NO_STD_TARGETS: [&str; 3] = [
 ];
 
 /// Crates that are `no_std` and cross-built in CI.
-const NO_STD_CRATES: [&str; 2] = ["edgebone-kernels", "edgebone-camera"];
+const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-runtime", "edgebone-camera"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -81,14 +81,15 @@ fn edgebone(args: &[String]) -> Result<()> {
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
 fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
-    // The camera's host tests (real images, file sources) need its `std` feature.
+    // Host-only tests of the no_std crates (camera image sources, runtime file loading) need
+    // their `std` feature.
     cargo(
         &[
             "test",
             "--workspace",
             "--no-fail-fast",
             "--features",
-            "edgebone-camera/std",
+            "edgebone-camera/std,edgebone-runtime/std",
         ],
         &[],
     )?;

@@ -10,4 +10,5 @@
 //! integer constants. It lives in memory; `quantize` builds one, `compile` consumes it.
 #![forbid(unsafe_code)]
 
+pub mod compile;
 pub mod qgraph;

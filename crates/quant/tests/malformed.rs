@@ -1,0 +1,674 @@
+//! A corpus of malformed `.ebm` blobs derived from a valid compiled one, each rejected by
+//! `Model::from_bytes` (or the interpreter) with its own named error — never a panic.
+
+mod support;
+
+use edgebone_runtime::format::{
+    self, Header, OpRecord, TensorKind, TensorRecord, HEADER_LEN, TENSOR_RECORD_LEN,
+};
+use edgebone_runtime::{Error, Interpreter, Model, OwnedModel};
+use support::graphs::se_graph;
+
+/// The valid blob every case starts from (convolutions, pools, LUTs, Mul, GAP, Pad …).
+fn valid() -> Vec<u8> {
+    support::compiled(&se_graph().0).bytes
+}
+
+fn header(blob: &[u8]) -> Header {
+    Header::decode(blob).expect("valid header")
+}
+
+/// Loads `blob` from aligned memory.
+fn load(blob: &[u8]) -> Result<(), Error> {
+    OwnedModel::from_bytes(blob).map(|_| ())
+}
+
+/// `blob` with its header changed by `f` and re-sealed (length and CRC fixed up).
+fn with_header(mut blob: Vec<u8>, f: impl FnOnce(&mut Header)) -> Vec<u8> {
+    let mut h = header(&blob);
+    f(&mut h);
+    blob[..HEADER_LEN].copy_from_slice(&h.encode());
+    format::seal(&mut blob).unwrap();
+    blob
+}
+
+fn tensor(blob: &[u8], id: u32) -> TensorRecord {
+    let at = header(blob).tensors_offset as usize + id as usize * TENSOR_RECORD_LEN;
+    TensorRecord::decode(&blob[at..], id).unwrap()
+}
+
+/// `blob` with tensor `id`'s record changed by `f`, re-sealed.
+fn with_tensor(mut blob: Vec<u8>, id: u32, f: impl FnOnce(&mut TensorRecord)) -> Vec<u8> {
+    let mut t = tensor(&blob, id);
+    f(&mut t);
+    let at = header(&blob).tensors_offset as usize + id as usize * TENSOR_RECORD_LEN;
+    blob[at..at + TENSOR_RECORD_LEN].copy_from_slice(&t.encode());
+    format::seal(&mut blob).unwrap();
+    blob
+}
+
+/// Byte offsets of the op records.
+fn op_offsets(blob: &[u8]) -> Vec<usize> {
+    let h = header(blob);
+    let mut at = h.ops_offset as usize;
+    (0..h.op_count)
+        .map(|i| {
+            let start = at;
+            at += OpRecord::decode(&blob[at..], i).unwrap().1;
+            start
+        })
+        .collect()
+}
+
+/// `blob` with op `index`'s record changed by `f` (same length), re-sealed.
+fn with_op(
+    mut blob: Vec<u8>,
+    index: usize,
+    f: impl FnOnce(OpRecord<'_>) -> OpRecord<'_>,
+) -> Vec<u8> {
+    let at = op_offsets(&blob)[index];
+    let mut words = Vec::new();
+    {
+        let (record, _) = OpRecord::decode(&blob[at..], index as u32).unwrap();
+        f(record).encode(&mut |w| words.push(w)).unwrap();
+    }
+    for (i, w) in words.iter().enumerate() {
+        blob[at + 4 * i..at + 4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    format::seal(&mut blob).unwrap();
+    blob
+}
+
+/// The first op with op code `code`, its index and record fields via `f`.
+fn first_op<T>(blob: &[u8], pick: impl Fn(&OpRecord<'_>) -> Option<T>) -> (usize, T) {
+    let model = OwnedModel::from_bytes(blob).unwrap();
+    let found = model
+        .model()
+        .ops()
+        .enumerate()
+        .find_map(|(i, r)| pick(&r.unwrap()).map(|t| (i, t)));
+    found.expect("the valid blob has such an op")
+}
+
+/// Op 0 of the SE graph: a convolution of the input.
+fn conv0(blob: &[u8]) -> (u32, u32, format::FilterIds) {
+    first_op(blob, |r| match *r {
+        OpRecord::Conv2d {
+            input,
+            output,
+            filter,
+            ..
+        } => Some((input, output, filter)),
+        _ => None,
+    })
+    .1
+}
+
+/// What a case's error must be.
+type Check = Box<dyn Fn(&Error) -> bool>;
+
+#[test]
+fn malformed_blobs_get_their_named_errors() {
+    let blob = valid();
+    assert_eq!(load(&blob), Ok(()));
+    let h = header(&blob);
+    let len = blob.len();
+    let (conv_in, conv_out, filter) = conv0(&blob);
+    let conv_index = first_op(&blob, |r| {
+        matches!(r, OpRecord::Conv2d { .. }).then_some(())
+    })
+    .0;
+    let pool_out = first_op(&blob, |r| match *r {
+        OpRecord::MaxPool { output, .. } => Some(output),
+        _ => None,
+    })
+    .1;
+    let arena = h.arena_size;
+
+    let mut cases: Vec<(&str, Vec<u8>, Check)> = Vec::new();
+    let mut case =
+        |name: &'static str, bytes: Vec<u8>, check: Check| cases.push((name, bytes, check));
+
+    case(
+        "empty",
+        Vec::new(),
+        Box::new(|e| {
+            *e == Error::Truncated {
+                needed: HEADER_LEN,
+                got: 0,
+            }
+        }),
+    );
+    case(
+        "shorter than the header",
+        blob[..40].to_vec(),
+        Box::new(|e| {
+            *e == Error::Truncated {
+                needed: HEADER_LEN,
+                got: 40,
+            }
+        }),
+    );
+    case(
+        "truncated payload",
+        blob[..len - 100].to_vec(),
+        Box::new(move |e| {
+            *e == Error::Truncated {
+                needed: len,
+                got: len - 100,
+            }
+        }),
+    );
+    let mut bad_magic = blob.clone();
+    bad_magic[0] = b'X';
+    case("bad magic", bad_magic, Box::new(|e| *e == Error::BadMagic));
+    case(
+        "wrong version",
+        with_header(blob.clone(), |h| h.version = 2),
+        Box::new(|e| {
+            *e == Error::UnsupportedVersion {
+                found: 2,
+                supported: 1,
+            }
+        }),
+    );
+    let mut flipped = blob.clone();
+    *flipped.last_mut().unwrap() ^= 0x10;
+    case(
+        "bad CRC",
+        flipped,
+        Box::new(|e| matches!(e, Error::CrcMismatch { .. })),
+    );
+    let mut long_header = blob.clone();
+    long_header[16..20].copy_from_slice(&80u32.to_le_bytes());
+    format::seal(&mut long_header).unwrap();
+    case(
+        "header length",
+        long_header,
+        Box::new(|e| {
+            *e == Error::BadHeader {
+                what: "header length is not 72",
+            }
+        }),
+    );
+    let mut flags = blob.clone();
+    flags[20] = 1;
+    format::seal(&mut flags).unwrap();
+    case(
+        "flags",
+        flags,
+        Box::new(|e| {
+            *e == Error::BadHeader {
+                what: "flags are not zero",
+            }
+        }),
+    );
+    case(
+        "tensor table past the end",
+        with_header(blob.clone(), |h| h.tensors_offset = h.total_len),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "tensor table",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "op list past the end",
+        with_header(blob.clone(), |h| h.ops_offset = h.total_len - 4),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "op list",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "sections overlap",
+        with_header(blob.clone(), |h| h.meta_offset = h.ops_offset),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "metadata section",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "constants section unaligned",
+        with_header(blob.clone(), |h| {
+            h.const_offset += 8;
+            h.const_len -= 8;
+        }),
+        Box::new(|e| {
+            *e == Error::BadHeader {
+                what: "the constants section is not 16-byte aligned",
+            }
+        }),
+    );
+    case(
+        "too many tensors",
+        with_header(blob.clone(), |h| h.tensor_count = 70_000),
+        Box::new(|e| {
+            *e == Error::TooManyTensors {
+                count: 70_000,
+                max: 65_535,
+            }
+        }),
+    );
+    case(
+        "op count overflow",
+        with_header(blob.clone(), |h| h.op_count = u32::MAX),
+        Box::new(|e| {
+            *e == Error::TooManyOps {
+                count: u32::MAX,
+                max: 65_535,
+            }
+        }),
+    );
+    let room = h.ops_len / 4;
+    case(
+        "more ops than the op list can hold",
+        with_header(blob.clone(), |h| h.op_count = room + 1),
+        Box::new(move |e| {
+            *e == Error::TooManyOps {
+                count: room + 1,
+                max: room,
+            }
+        }),
+    );
+    case(
+        "one op more than stored",
+        with_header(blob.clone(), |h| h.op_count += 1),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "op record header",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "input id out of range",
+        with_header(blob.clone(), |h| h.input = h.tensor_count),
+        Box::new(move |e| {
+            *e == Error::TensorOutOfRange {
+                op: u32::MAX,
+                tensor: h.tensor_count,
+                count: h.tensor_count,
+            }
+        }),
+    );
+    case(
+        "zero scale",
+        with_tensor(blob.clone(), conv_out, |t| t.scale = 0.0),
+        Box::new(move |e| {
+            *e == Error::BadScale {
+                tensor: conv_out,
+                scale: 0.0,
+            }
+        }),
+    );
+    case(
+        "NaN scale",
+        with_tensor(blob.clone(), conv_out, |t| t.scale = f32::NAN),
+        Box::new(
+            move |e| matches!(e, Error::BadScale { tensor, scale } if *tensor == conv_out && scale.is_nan()),
+        ),
+    );
+    case(
+        "negative scale",
+        with_tensor(blob.clone(), conv_out, |t| t.scale = -0.5),
+        Box::new(move |e| {
+            *e == Error::BadScale {
+                tensor: conv_out,
+                scale: -0.5,
+            }
+        }),
+    );
+    case(
+        "zero point outside int8",
+        with_tensor(blob.clone(), conv_out, |t| t.zero_point = 300),
+        Box::new(move |e| {
+            *e == Error::BadZeroPoint {
+                tensor: conv_out,
+                zero_point: 300,
+            }
+        }),
+    );
+    case(
+        "zero dimension",
+        with_tensor(blob.clone(), conv_out, |t| t.dims[1] = 0),
+        Box::new(move |e| matches!(e, Error::BadDimensions { tensor, .. } if *tensor == conv_out)),
+    );
+    case(
+        "absurd dimension",
+        with_tensor(blob.clone(), conv_out, |t| t.dims[1] = 1 << 25),
+        Box::new(move |e| matches!(e, Error::BadDimensions { tensor, .. } if *tensor == conv_out)),
+    );
+    case(
+        "element count overflow",
+        with_tensor(blob.clone(), conv_out, |t| t.dims = [1 << 24; 4]),
+        Box::new(move |e| matches!(e, Error::BadDimensions { tensor, .. } if *tensor == conv_out)),
+    );
+    case(
+        "rank 5",
+        with_tensor(blob.clone(), conv_out, |t| t.rank = 5),
+        Box::new(move |e| matches!(e, Error::BadDimensions { tensor, .. } if *tensor == conv_out)),
+    );
+    let mut unknown_kind = blob.clone();
+    unknown_kind[h.tensors_offset as usize + conv_out as usize * TENSOR_RECORD_LEN] = 7;
+    format::seal(&mut unknown_kind).unwrap();
+    case(
+        "unknown tensor kind",
+        unknown_kind,
+        Box::new(move |e| {
+            *e == Error::BadTensor {
+                tensor: conv_out,
+                what: "unknown kind",
+            }
+        }),
+    );
+    case(
+        "activation past the arena",
+        with_tensor(blob.clone(), conv_out, |t| t.offset = arena),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "activation tensor",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "unaligned constant",
+        with_tensor(blob.clone(), filter.bias, |t| t.offset += 4),
+        Box::new(
+            move |e| matches!(e, Error::MisalignedConstant { tensor, .. } if *tensor == filter.bias),
+        ),
+    );
+    case(
+        "constant past its section",
+        with_tensor(blob.clone(), filter.weights, |t| {
+            t.offset = h.const_len.next_multiple_of(16)
+        }),
+        Box::new(|e| {
+            matches!(
+                e,
+                Error::OffsetOutOfBounds {
+                    what: "constant tensor",
+                    ..
+                }
+            )
+        }),
+    );
+    let mut unknown_op = blob.clone();
+    let at = op_offsets(&blob)[0];
+    unknown_op[at..at + 2].copy_from_slice(&99u16.to_le_bytes());
+    format::seal(&mut unknown_op).unwrap();
+    case(
+        "unknown op code",
+        unknown_op,
+        Box::new(|e| *e == Error::UnknownOpCode { op: 0, code: 99 }),
+    );
+    let mut long_record = blob.clone();
+    long_record[at + 2] += 1;
+    format::seal(&mut long_record).unwrap();
+    case(
+        "record longer than its op",
+        long_record,
+        Box::new(|e| matches!(e, Error::BadOpRecord { op: 0, .. })),
+    );
+    let set_conv = |f: fn(
+        &mut u32,
+        &mut u32,
+        &mut format::FilterIds,
+        &mut format::WindowRecord,
+        &mut format::Clamp,
+    )| {
+        with_op(blob.clone(), conv_index, move |r| match r {
+            OpRecord::Conv2d {
+                mut input,
+                mut output,
+                mut filter,
+                mut window,
+                groups,
+                mut clamp,
+            } => {
+                f(
+                    &mut input,
+                    &mut output,
+                    &mut filter,
+                    &mut window,
+                    &mut clamp,
+                );
+                OpRecord::Conv2d {
+                    input,
+                    output,
+                    filter,
+                    window,
+                    groups,
+                    clamp,
+                }
+            }
+            other => other,
+        })
+    };
+    case(
+        "tensor id out of range",
+        set_conv(|input, _, _, _, _| *input = 9_999),
+        Box::new(move |e| {
+            *e == Error::TensorOutOfRange {
+                op: 0,
+                tensor: 9_999,
+                count: h.tensor_count,
+            }
+        }),
+    );
+    case(
+        "weights are an activation",
+        set_conv(|input, _, filter, _, _| filter.weights = *input),
+        Box::new(move |e| {
+            *e == Error::WrongTensorKind {
+                op: 0,
+                tensor: conv_in,
+                expected: "an i8 constant",
+            }
+        }),
+    );
+    case(
+        "bias is an i8 constant",
+        set_conv(|_, _, filter, _, _| filter.bias = filter.weights),
+        Box::new(move |e| {
+            matches!(
+                e,
+                Error::WrongTensorKind {
+                    op: 0,
+                    expected: "an i32 constant",
+                    ..
+                }
+            )
+        }),
+    );
+    case(
+        "zero stride",
+        set_conv(|_, _, _, window, _| window.stride = [0, 1]),
+        Box::new(|e| matches!(e, Error::BadParam { op: 0, .. })),
+    );
+    case(
+        "empty activation range",
+        set_conv(|_, _, _, _, clamp| {
+            clamp.min = 10;
+            clamp.max = -10;
+        }),
+        Box::new(|e| matches!(e, Error::BadParam { op: 0, .. })),
+    );
+    case(
+        "shape mismatch",
+        with_tensor(blob.clone(), conv_out, |t| t.dims[1] -= 1),
+        Box::new(
+            move |e| matches!(e, Error::ShapeMismatch { op: 0, tensor, .. } if *tensor == conv_out),
+        ),
+    );
+    let table = first_op(&blob, |r| match *r {
+        OpRecord::Lut { table, .. } => Some(table),
+        _ => None,
+    })
+    .1;
+    let weights_are_a_table = with_op(blob.clone(), conv_index, move |r| match r {
+        OpRecord::Conv2d {
+            input,
+            output,
+            mut filter,
+            window,
+            groups,
+            clamp,
+        } => {
+            filter.weights = table;
+            OpRecord::Conv2d {
+                input,
+                output,
+                filter,
+                window,
+                groups,
+                clamp,
+            }
+        }
+        other => other,
+    });
+    case(
+        "weights shape mismatch",
+        weights_are_a_table,
+        Box::new(
+            move |e| matches!(e, Error::ShapeMismatch { op: 0, tensor, .. } if *tensor == table),
+        ),
+    );
+    case(
+        "producer field disagrees",
+        with_tensor(blob.clone(), conv_out, |t| t.producer = 3),
+        Box::new(move |e| {
+            *e == Error::UseBeforeDefinition {
+                op: 0,
+                tensor: conv_out,
+            }
+        }),
+    );
+    let input_offset = tensor(&blob, conv_in).offset;
+    let out_len = {
+        let t = tensor(&blob, conv_out);
+        t.dims[..t.rank as usize].iter().product::<u32>()
+    };
+    assert!(
+        input_offset + out_len <= arena,
+        "the aliasing case fits the arena"
+    );
+    case(
+        "output overlaps the input",
+        with_tensor(blob.clone(), conv_out, |t| t.offset = input_offset),
+        Box::new(move |e| {
+            *e == Error::Aliasing {
+                op: 0,
+                tensor: conv_in,
+            }
+        }),
+    );
+    case(
+        "pooling changes the scale",
+        with_tensor(blob.clone(), pool_out, |t| t.scale *= 2.0),
+        Box::new(move |e| matches!(e, Error::QuantMismatch { tensor, .. } if *tensor == pool_out)),
+    );
+    let mut crop = blob.clone();
+    let meta = h.meta_offset as usize;
+    crop[meta + 4..meta + 8].copy_from_slice(&1000u32.to_le_bytes());
+    format::seal(&mut crop).unwrap();
+    case(
+        "crop larger than resize",
+        crop,
+        Box::new(|e| {
+            *e == Error::BadMetadata {
+                what: "crop is zero or larger than the resize",
+            }
+        }),
+    );
+    let mut label = blob.clone();
+    label[(h.meta_offset + h.meta_len) as usize - 1] = 0xff;
+    format::seal(&mut label).unwrap();
+    case(
+        "label not UTF-8",
+        label,
+        Box::new(|e| {
+            *e == Error::BadMetadata {
+                what: "a label is not UTF-8",
+            }
+        }),
+    );
+
+    assert!(cases.len() >= 20);
+    let mut names = std::collections::BTreeSet::new();
+    for (name, bytes, check) in &cases {
+        assert!(names.insert(*name), "duplicate case {name}");
+        let err = load(bytes).expect_err(name);
+        assert!(check(&err), "{name}: unexpected error {err:?} ({err})");
+        // Every error renders a message.
+        assert!(!err.to_string().is_empty());
+    }
+    println!(
+        "{} malformed blobs rejected with their named errors",
+        cases.len()
+    );
+}
+
+#[test]
+fn misaligned_blob_is_rejected_not_misread() {
+    let blob = valid();
+    // The blob at an address that is 1 modulo 4.
+    let mut buffer = vec![0u8; blob.len() + 4];
+    let start = (5 - buffer.as_ptr() as usize % 4) % 4;
+    buffer[start..start + blob.len()].copy_from_slice(&blob);
+    let slice = &buffer[start..start + blob.len()];
+    assert_eq!(slice.as_ptr() as usize % 4, 1);
+    assert_eq!(
+        Model::from_bytes(slice).unwrap_err(),
+        Error::MisalignedBlob { required: 4 }
+    );
+}
+
+#[test]
+fn arena_too_small_is_named() {
+    let blob = valid();
+    let owned = OwnedModel::from_bytes(&blob).unwrap();
+    let model = owned.model();
+    let needed = model.arena_bytes();
+    let mut arena = vec![0u8; needed / 2];
+    assert_eq!(
+        Interpreter::new(&model, &mut arena).unwrap_err(),
+        Error::ArenaTooSmall {
+            needed,
+            got: needed / 2
+        }
+    );
+}
+
+#[test]
+fn trailing_bytes_after_the_declared_length_are_ignored() {
+    let mut blob = valid();
+    blob.extend_from_slice(&[0xaa; 37]);
+    let owned = OwnedModel::from_bytes(&blob).unwrap();
+    assert_eq!(owned.bytes().len(), blob.len() - 37);
+    assert_eq!(
+        owned.model().tensor(0).unwrap().kind,
+        TensorKind::Activation
+    );
+}

@@ -1,0 +1,421 @@
+//! Running one resolved op on the arena: the output slot is split off mutably, the inputs
+//! are read from the bytes around it, and the element-wise ops the planner placed in place
+//! stream their aliased operand through a small stack buffer into the same kernels.
+
+use edgebone_kernels::reference as k;
+use edgebone_kernels::{
+    AddParams, Broadcast, ConcatInput, ConcatParams, KernelError, MulParams, RequantizeParams,
+    Shape4,
+};
+
+use crate::format::MAX_CONCAT_INPUTS;
+use crate::resolve::{Op, Slot};
+use crate::{Error, Model};
+
+/// Elements streamed per step by the in-place element-wise ops.
+const CHUNK: usize = 64;
+
+/// The arena around an op's output: the bytes before it, the output itself and the bytes
+/// after it, borrowed disjointly.
+struct Split<'s> {
+    before: &'s [i8],
+    after: &'s [i8],
+    after_start: usize,
+    output: &'s mut [i8],
+}
+
+/// The error for an arena region that validation should have ruled out.
+fn region_error(slot: &Slot, limit: usize) -> Error {
+    Error::OffsetOutOfBounds {
+        what: "arena region",
+        offset: slot.offset as u64,
+        len: slot.len as u64,
+        limit: limit as u64,
+    }
+}
+
+impl<'s> Split<'s> {
+    /// Splits `arena` around `output`.
+    fn new(arena: &'s mut [i8], output: &Slot) -> Result<Self, Error> {
+        let limit = arena.len();
+        if output.end() > limit {
+            return Err(region_error(output, limit));
+        }
+        let (before, rest) = arena.split_at_mut(output.offset);
+        let (output_bytes, after) = rest.split_at_mut(output.len);
+        Ok(Self {
+            before,
+            after,
+            after_start: output.end(),
+            output: output_bytes,
+        })
+    }
+
+    /// The bytes of `slot`, which must not overlap the output.
+    fn input(&self, op: u32, slot: &Slot) -> Result<&'s [i8], Error> {
+        let found = if slot.end() <= self.before.len() {
+            self.before.get(slot.offset..slot.end())
+        } else if slot.offset >= self.after_start {
+            self.after
+                .get(slot.offset - self.after_start..slot.end() - self.after_start)
+        } else {
+            return Err(Error::Aliasing {
+                op,
+                tensor: slot.tensor,
+            });
+        };
+        found.ok_or(region_error(slot, self.after_start + self.after.len()))
+    }
+}
+
+/// Runs op `op` on `arena`.
+pub(crate) fn run(
+    model: &Model<'_>,
+    index: u32,
+    op: &Op<'_>,
+    arena: &mut [i8],
+) -> Result<(), Error> {
+    let output = op.output();
+    match *op {
+        Op::Lut { table, input, .. } if input.same_region(&output) => {
+            let limit = arena.len();
+            let data = arena
+                .get_mut(output.offset..output.end())
+                .ok_or(region_error(&output, limit))?;
+            k::lut_in_place(data, table);
+            return Ok(());
+        }
+        Op::Reshape { input, .. } if input.same_region(&output) => return Ok(()),
+        _ => {}
+    }
+    let split = Split::new(arena, &output)?;
+    match *op {
+        Op::Conv {
+            params,
+            filter,
+            input,
+            ..
+        } => k::conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
+        Op::Depthwise {
+            params,
+            filter,
+            input,
+            ..
+        } => k::depthwise_conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
+        Op::FullyConnected {
+            params,
+            filter,
+            input,
+            ..
+        } => k::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?,
+        Op::Add { params, a, b, .. } => binary(
+            index,
+            split,
+            &output,
+            a,
+            b,
+            params.broadcast,
+            |s, bc, x, y, o| {
+                k::add(
+                    &AddParams {
+                        shape: s,
+                        broadcast: bc,
+                        ..params
+                    },
+                    x,
+                    y,
+                    o,
+                )
+            },
+        )?,
+        Op::Mul { params, a, b, .. } => binary(
+            index,
+            split,
+            &output,
+            a,
+            b,
+            params.broadcast,
+            |s, bc, x, y, o| {
+                k::mul(
+                    &MulParams {
+                        shape: s,
+                        broadcast: bc,
+                        ..params
+                    },
+                    x,
+                    y,
+                    o,
+                )
+            },
+        )?,
+        Op::MaxPool { params, input, .. } => {
+            k::max_pool(&params, split.input(index, &input)?, split.output)?
+        }
+        Op::AvgPool { params, input, .. } => {
+            k::avg_pool(&params, split.input(index, &input)?, split.output)?
+        }
+        Op::GlobalAvgPool { params, input, .. } => {
+            k::global_avg_pool(&params, split.input(index, &input)?, split.output)?
+        }
+        Op::Concat { inputs, output } => {
+            let mut parts = heapless::Vec::<ConcatInput<'_>, MAX_CONCAT_INPUTS>::new();
+            for id in inputs.iter() {
+                let slot = model.slot(index, id)?;
+                let part = ConcatInput {
+                    data: split.input(index, &slot)?,
+                    channels: slot.shape.channels,
+                };
+                parts.push(part).map_err(|_| Error::BadParam {
+                    op: index,
+                    what: "concatenation of more than 32 inputs",
+                })?;
+            }
+            let s = output.shape;
+            let params = ConcatParams {
+                pixels: s.batch * s.height * s.width,
+            };
+            k::concat(&params, &parts, split.output)?
+        }
+        Op::ChannelSlice { start, input, .. } => channel_slice(
+            split.input(index, &input)?,
+            input.shape.channels,
+            start,
+            split.output,
+        )?,
+        Op::ChannelShuffle { params, input, .. } => {
+            k::channel_shuffle(&params, split.input(index, &input)?, split.output)?
+        }
+        Op::Lut { table, input, .. } => k::lut(split.input(index, &input)?, table, split.output)?,
+        Op::Requantize { params, input, .. } => requantize(index, split, &input, &output, &params)?,
+        Op::Reshape { input, .. } => {
+            let data = split.input(index, &input)?;
+            if data.len() != split.output.len() {
+                return Err(Error::Kernel(KernelError::LengthMismatch {
+                    what: "reshape",
+                    expected: split.output.len(),
+                    got: data.len(),
+                }));
+            }
+            split.output.copy_from_slice(data)
+        }
+        Op::Pad { params, input, .. } => {
+            k::pad(&params, split.input(index, &input)?, split.output)?
+        }
+    }
+    Ok(())
+}
+
+/// Copies channels `start .. start + out_channels` of every pixel of `input` (which has
+/// `in_channels` per pixel) to `output`.
+fn channel_slice(
+    input: &[i8],
+    in_channels: usize,
+    start: usize,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let pixels = input.len().checked_div(in_channels).unwrap_or(0);
+    let out_channels = output.len().checked_div(pixels).unwrap_or(0);
+    if pixels == 0
+        || out_channels == 0
+        || pixels * in_channels != input.len()
+        || pixels * out_channels != output.len()
+        || start + out_channels > in_channels
+    {
+        return Err(KernelError::BadParam {
+            what: "channel slice does not fit its tensors",
+        });
+    }
+    for (out, pixel) in output
+        .chunks_exact_mut(out_channels)
+        .zip(input.chunks_exact(in_channels))
+    {
+        out.copy_from_slice(&pixel[start..start + out_channels]);
+    }
+    Ok(())
+}
+
+/// Requantisation, in place when the output is the input's bytes.
+fn requantize(
+    op: u32,
+    split: Split<'_>,
+    input: &Slot,
+    output: &Slot,
+    params: &RequantizeParams,
+) -> Result<(), Error> {
+    if !input.same_region(output) {
+        return Ok(k::requantize(
+            params,
+            split.input(op, input)?,
+            split.output,
+        )?);
+    }
+    let mut buffer = [0i8; CHUNK];
+    for chunk in split.output.chunks_mut(CHUNK) {
+        let copy = &mut buffer[..chunk.len()];
+        copy.copy_from_slice(chunk);
+        k::requantize(params, copy, chunk)?;
+    }
+    Ok(())
+}
+
+/// A binary kernel call on a (sub-)shape: `(shape, broadcast, input1, input2, output)`.
+type BinaryKernel<'f> =
+    dyn Fn(Shape4, Broadcast, &[i8], &[i8], &mut [i8]) -> Result<(), KernelError> + 'f;
+
+/// Runs a binary element-wise kernel. When the output is the bytes of `a` (or of `b` without
+/// broadcast), the aliased operands are copied chunk by chunk to stack buffers first; the
+/// kernel sees sub-shapes that cover the tensor exactly once, which is the same arithmetic
+/// because Add and Mul are element-wise.
+fn binary(
+    op: u32,
+    split: Split<'_>,
+    output: &Slot,
+    a: Slot,
+    b: Slot,
+    broadcast: Broadcast,
+    kernel: impl Fn(Shape4, Broadcast, &[i8], &[i8], &mut [i8]) -> Result<(), KernelError>,
+) -> Result<(), Error> {
+    let a_alias = a.same_region(output);
+    let b_alias = b.same_region(output);
+    if !a_alias && !b_alias {
+        let (x, y) = (split.input(op, &a)?, split.input(op, &b)?);
+        return Ok(kernel(output.shape, broadcast, x, y, split.output)?);
+    }
+    let x = if a_alias {
+        None
+    } else {
+        Some(split.input(op, &a)?)
+    };
+    let y = if b_alias {
+        None
+    } else {
+        Some(split.input(op, &b)?)
+    };
+    let out = split.output;
+    match (broadcast, y) {
+        (Broadcast::None, _) => {
+            let mut start = 0;
+            while start < out.len() {
+                let n = CHUNK.min(out.len() - start);
+                let x = part(x, start, n)?;
+                let y = part(y, start, n)?;
+                chunk(
+                    &kernel,
+                    Shape4::new(1, 1, 1, n),
+                    Broadcast::None,
+                    x,
+                    y,
+                    &mut out[start..start + n],
+                )?;
+                start += n;
+            }
+            Ok(())
+        }
+        (Broadcast::Channels, Some(scales)) => {
+            channel_broadcast(&kernel, output.shape, scales, out)
+        }
+        (Broadcast::Channels, None) => Err(Error::Aliasing {
+            op,
+            tensor: b.tensor,
+        }),
+    }
+}
+
+/// `s[start .. start + n]` of an operand that is not aliased (`None` stays `None`).
+fn part(s: Option<&[i8]>, start: usize, n: usize) -> Result<Option<&[i8]>, Error> {
+    match s {
+        None => Ok(None),
+        Some(s) => {
+            s.get(start..start + n)
+                .map(Some)
+                .ok_or(Error::Kernel(KernelError::LengthMismatch {
+                    what: "in-place operand",
+                    expected: start + n,
+                    got: s.len(),
+                }))
+        }
+    }
+}
+
+/// One in-place step: operands given as `None` are the output's current bytes, copied first.
+fn chunk(
+    kernel: &BinaryKernel<'_>,
+    shape: Shape4,
+    broadcast: Broadcast,
+    x: Option<&[i8]>,
+    y: Option<&[i8]>,
+    out: &mut [i8],
+) -> Result<(), Error> {
+    if out.len() > CHUNK {
+        return Err(Error::Kernel(KernelError::LengthMismatch {
+            what: "in-place chunk",
+            expected: CHUNK,
+            got: out.len(),
+        }));
+    }
+    let mut bx = [0i8; CHUNK];
+    let mut by = [0i8; CHUNK];
+    let x = match x {
+        Some(x) => x,
+        None => {
+            bx[..out.len()].copy_from_slice(out);
+            &bx[..out.len()]
+        }
+    };
+    let y = match y {
+        Some(y) => y,
+        None => {
+            by[..out.len()].copy_from_slice(out);
+            &by[..out.len()]
+        }
+    };
+    Ok(kernel(shape, broadcast, x, y, out)?)
+}
+
+/// In-place `out = out ⊙ scales` with `scales` (`[batch, channels]`) broadcast over the
+/// pixels of each image: whole pixels per step when a pixel fits the buffer, otherwise
+/// channel ranges of one pixel (where the broadcast operand is a plain sub-slice).
+fn channel_broadcast(
+    kernel: &BinaryKernel<'_>,
+    shape: Shape4,
+    scales: &[i8],
+    out: &mut [i8],
+) -> Result<(), Error> {
+    let channels = shape.channels;
+    let pixels = shape.height * shape.width;
+    let image = pixels * channels;
+    if channels == 0 || image == 0 {
+        return Ok(());
+    }
+    for (data, scale) in out
+        .chunks_exact_mut(image)
+        .zip(scales.chunks_exact(channels))
+    {
+        if channels <= CHUNK {
+            let per_step = CHUNK / channels;
+            for part in data.chunks_mut(per_step * channels) {
+                let shape = Shape4::new(1, 1, part.len() / channels, channels);
+                chunk(kernel, shape, Broadcast::Channels, None, Some(scale), part)?;
+            }
+        } else {
+            for pixel in data.chunks_exact_mut(channels) {
+                let mut start = 0;
+                while start < channels {
+                    let n = CHUNK.min(channels - start);
+                    let shape = Shape4::new(1, 1, 1, n);
+                    let y = Some(&scale[start..start + n]);
+                    chunk(
+                        kernel,
+                        shape,
+                        Broadcast::None,
+                        None,
+                        y,
+                        &mut pixel[start..start + n],
+                    )?;
+                    start += n;
+                }
+            }
+        }
+    }
+    Ok(())
+}

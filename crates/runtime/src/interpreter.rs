@@ -1,0 +1,99 @@
+//! [`Interpreter`]: runs a validated model on a caller-provided arena.
+
+use crate::format::OpRecord;
+use crate::model::check_len;
+use crate::resolve::{resolve, Slot};
+use crate::{exec, Error, Model};
+
+/// Runs a [`Model`] with every activation in one caller-provided arena (no allocation).
+///
+/// The input tensor lives in the arena too: an inference may overwrite it (the planner lets
+/// element-wise ops run in place), so it must be written again before each run —
+/// [`invoke`](Self::invoke) copies it in; [`run`](Self::run) expects it written through
+/// [`input_mut`](Self::input_mut).
+#[derive(Debug)]
+pub struct Interpreter<'m, 'a> {
+    model: Model<'m>,
+    arena: &'a mut [i8],
+    input: Slot,
+    output: Slot,
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// An interpreter for `model` over `arena`, which must have at least
+    /// [`Model::arena_bytes`] bytes ([`Error::ArenaTooSmall`] otherwise; extra bytes are
+    /// left alone).
+    pub fn new(model: &Model<'m>, arena: &'a mut [u8]) -> Result<Self, Error> {
+        let needed = model.arena_bytes();
+        let got = arena.len();
+        let arena = arena
+            .get_mut(..needed)
+            .ok_or(Error::ArenaTooSmall { needed, got })?;
+        let header = model.header();
+        Ok(Self {
+            model: *model,
+            arena: bytemuck::cast_slice_mut(arena),
+            input: model.slot(u32::MAX, header.input)?,
+            output: model.slot(u32::MAX, header.output)?,
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model<'m> {
+        &self.model
+    }
+
+    /// The input tensor in the arena (NHWC, quantised with [`Model::input_quant`]).
+    pub fn input_mut(&mut self) -> &mut [i8] {
+        let (start, end) = (self.input.offset, self.input.end());
+        self.arena.get_mut(start..end).unwrap_or(&mut [])
+    }
+
+    /// The output tensor as the last run left it.
+    pub fn output(&self) -> &[i8] {
+        self.arena
+            .get(self.output.offset..self.output.end())
+            .unwrap_or(&[])
+    }
+
+    /// Copies `input` into the input tensor and runs the model; returns the output.
+    pub fn invoke(&mut self, input: &[i8]) -> Result<&[i8], Error> {
+        self.invoke_observed(input, |_, _, _| {})
+    }
+
+    /// Runs the model on the input already written through [`input_mut`](Self::input_mut).
+    pub fn run(&mut self) -> Result<&[i8], Error> {
+        self.run_observed(|_, _, _| {})
+    }
+
+    /// [`invoke`](Self::invoke), calling `observer(op_index, tensor_id, values)` with each
+    /// op's output right after the op ran (for per-layer debugging and SQNR reports).
+    pub fn invoke_observed(
+        &mut self,
+        input: &[i8],
+        observer: impl FnMut(usize, usize, &[i8]),
+    ) -> Result<&[i8], Error> {
+        check_len("input", self.input.len, input.len())?;
+        self.input_mut().copy_from_slice(input);
+        self.run_observed(observer)
+    }
+
+    /// [`run`](Self::run) with an observer as in [`invoke_observed`](Self::invoke_observed).
+    pub fn run_observed(
+        &mut self,
+        mut observer: impl FnMut(usize, usize, &[i8]),
+    ) -> Result<&[i8], Error> {
+        let list = self.model.ops_bytes();
+        let mut at = 0usize;
+        for index in 0..self.model.header().op_count {
+            let (record, len) = OpRecord::decode(list.get(at..).unwrap_or(&[]), index)?;
+            at += len;
+            let op = resolve(&self.model, index, &record)?;
+            exec::run(&self.model, index, &op, self.arena)?;
+            let out = op.output();
+            let values = self.arena.get(out.offset..out.end()).unwrap_or(&[]);
+            observer(index as usize, out.tensor as usize, values);
+        }
+        Ok(self.output())
+    }
+}

@@ -1,0 +1,59 @@
+//! The edgebone int8 runtime: `#![no_std]`, no `alloc`, no `unsafe`.
+//!
+//! A compiled model (`.ebm`, written by `edgebone-quant`'s compiler; layout in
+//! [`format`] and `docs/format.md`) is validated once by [`Model::from_bytes`] — header,
+//! CRC-32, every offset, every tensor record, every op's shapes and parameters, producer
+//! order and arena aliasing — and then used in place, weights straight from flash.
+//! [`Interpreter::new`] binds it to a caller-provided arena of [`Model::arena_bytes`]
+//! bytes; [`Interpreter::invoke`] runs the ops through `edgebone-kernels`' reference kernels
+//! (TFLite-exact integer arithmetic, bit-exact on every target).
+//!
+//! ```no_run
+//! # fn demo(blob: &'static [u8]) -> Result<(), edgebone_runtime::Error> {
+//! use edgebone_runtime::{top_k, Interpreter, Model};
+//! let model = Model::from_bytes(blob)?;
+//! let mut arena = [0u8; 64 * 1024];
+//! let mut interpreter = Interpreter::new(&model, &mut arena)?;
+//! let input = [0i8; 96 * 96 * 3];
+//! let scores = interpreter.invoke(&input)?;
+//! for (class, score) in top_k::<5>(scores) {
+//!     let _label = model.label(class);
+//!     let _probability_like = model.output_quant().dequantize(score);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! - `defmt`: `defmt::Format` on every public type.
+//! - `std`: [`OwnedModel`], a model read from a file into aligned memory.
+//! - `tract`: [`TractBackend`], the same input/output contract run through tract on an fp32
+//!   or QDQ ONNX file (Linux boards).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod exec;
+pub mod format;
+mod interpreter;
+mod model;
+mod quant;
+mod resolve;
+
+#[cfg(feature = "std")]
+mod owned;
+#[cfg(feature = "tract")]
+mod tract;
+
+pub use edgebone_kernels::{KernelError, Shape4};
+pub use error::Error;
+pub use format::{DType, Preprocess, TensorKind};
+pub use interpreter::Interpreter;
+pub use model::{Model, TensorInfo};
+#[cfg(feature = "std")]
+pub use owned::{LoadError, OwnedModel};
+pub use quant::{top_k, Quant};
+#[cfg(feature = "tract")]
+pub use tract::{TractBackend, TractError};

@@ -9,6 +9,22 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
+mod boards;
+mod camera;
+mod demo;
+mod elf_size;
+mod flash;
+mod fw_build;
+mod fw_log;
+mod fw_run;
+mod host_ref;
+mod inputs;
+mod models;
+mod qemu;
+mod run;
+mod test_boards;
+mod uf2;
+
 /// Verbs implemented by the `edgebone` binary.
 const CLI_VERBS: [&str; 6] = ["zoo", "export", "infer", "classify", "eval", "verify"];
 
@@ -20,7 +36,7 @@ pub const NO_STD_TARGETS: [&str; 3] = [
 ];
 
 /// Crates that are `no_std` and cross-built in CI.
-const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-runtime", "edgebone-camera"];
+const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +57,13 @@ fn run(args: &[String]) -> Result<()> {
     match verb.as_str() {
         v if CLI_VERBS.contains(&v) => edgebone(args),
         "ci" => ci(),
+        "boards" => boards::list_cmd(),
+        "build" => run::build_cmd(args),
+        "run" => run::run_cmd(args),
+        "runner" => run::runner_cmd(args),
+        "flash" => flash::flash_cmd(args),
+        "test-boards" => test_boards::test_boards_cmd(args),
+        "demo" => demo::demo_cmd(args),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -60,10 +83,24 @@ fn print_help() {
     println!("  eval --model M --images DIR top-1 / top-5 accuracy");
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
+    println!(
+        "  demo                        int8 MobileNetV2 on the host runtime and on QEMU Cortex-M4"
+    );
+    println!("  boards                      the boards: CPU, memory, stack guard");
+    println!(
+        "  build --board B --model M   firmware for a board (--image F, --frames F, --target T)"
+    );
+    println!("  run --board B --model M     build, run under QEMU, decode the log, compare with the host");
+    println!("      --camera file:IMG       the image as sensor frames, preprocessed on the board");
+    println!(
+        "  runner --board B ELF        run a built image under QEMU (the boards' cargo runner)"
+    );
+    println!("  flash --board B --model M   deploy to a real board (--dry-run, --host user@pi)");
+    println!("  test-boards                 every board bit-exact with the host runtime");
 }
 
 /// Runs the `edgebone` CLI with `args`.
-fn edgebone(args: &[String]) -> Result<()> {
+pub fn edgebone(args: &[String]) -> Result<()> {
     cargo(
         &[
             "run",

@@ -15,6 +15,11 @@
 //!   host file, or semihosting under QEMU with the `semihosting` feature); with `std`,
 //!   `host::ImageSource` turns image files into sensor frames, and `v4l2` adds
 //!   `host::V4l2Source` for Linux boards.
+//! - With `runtime`, `PipelineConfig::for_model` reads a compiled model's input size,
+//!   preprocessing and quantisation, so the pipeline writes straight into
+//!   `edgebone_runtime::Interpreter::input_mut`.
+//! - With `mock`, `testing` holds test doubles: a scripted pixel bus, the SCCB sequences
+//!   embedded-hal-mock should expect, and a mocked OV7670 streaming given frames.
 //!
 //! Everything is `no_std` without `alloc`; errors are the one [`Error`] enum.
 //!
@@ -50,7 +55,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", feature = "mock"))]
 extern crate std;
 
 pub mod encode;
@@ -67,6 +72,8 @@ pub mod host;
     any(target_arch = "arm", target_arch = "riscv32")
 ))]
 pub mod semihosting;
+#[cfg(feature = "mock")]
+pub mod testing;
 
 mod error;
 mod format;

@@ -1,10 +1,8 @@
 //! HM01B0 driver against mocked I2C (16-bit register addresses), pins and pixel bus.
 
-mod common;
-
-use common::bus::ScriptedBus;
-use common::sccb::{read16, table16, write16};
 use edgebone_camera::hm01b0::{regs, Hm01b0};
+use edgebone_camera::testing::bus::ScriptedBus;
+use edgebone_camera::testing::sccb::{read16, table16, write16};
 use edgebone_camera::{Error, FrameSource, PixelFormat, Resolution};
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::NoopDelay;

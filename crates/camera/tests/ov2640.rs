@@ -1,10 +1,8 @@
 //! OV2640 + ArduChip driver against mocked SCCB and SPI: init sequences for RGB565 and JPEG,
 //! the FIFO capture protocol, and the bad-input cases followed by a working capture.
 
-mod common;
-
-use common::sccb::{read, table, write};
 use edgebone_camera::ov2640::{regs, Config, Ov2640};
+use edgebone_camera::testing::sccb::{read, table, write};
 use edgebone_camera::{Error, FrameSource, PixelFormat, Resolution};
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::NoopDelay;

@@ -1,12 +1,10 @@
 //! OV7670 driver against mocked SCCB, pins and pixel bus: the init register sequence, the
 //! capture path, and every bad-input case followed by a working frame.
 
-mod common;
-
-use common::bus::{Event, ScriptedBus};
-use common::ov7670::{id, init_sequence, qvga_window, rgb565_format, ADDR};
-use common::sccb::{table, write};
 use edgebone_camera::ov7670::{regs, Config, Model, Ov7670};
+use edgebone_camera::testing::bus::{Event, ScriptedBus};
+use edgebone_camera::testing::ov7670::{id, init_sequence, qvga_window, rgb565_format, ADDR};
+use edgebone_camera::testing::sccb::{table, write};
 use edgebone_camera::{Error, FrameSource, PixelBusError, PixelFormat, Resolution};
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::NoopDelay;

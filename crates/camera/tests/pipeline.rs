@@ -430,3 +430,17 @@ fn run_reads_a_source_and_recovers_after_a_torn_frame() {
         Err(Error::InvalidConfig)
     );
 }
+
+#[test]
+fn crop_fractions_of_resize_and_crop_are_reduced() {
+    assert_eq!(CropFraction::of_resize(224, 256), CropFraction::IMAGENET);
+    assert_eq!(
+        CropFraction::of_resize(96, 110),
+        CropFraction { num: 48, den: 55 }
+    );
+    assert_eq!(CropFraction::of_resize(96, 96), CropFraction::FULL);
+    assert_eq!(CropFraction::of_resize(0, 0), CropFraction::FULL);
+    assert_eq!(CropFraction::of_resize(300, 256), CropFraction::FULL);
+    // 65537 and 65539 are coprime and do not fit a u16: the whole crop.
+    assert_eq!(CropFraction::of_resize(65_537, 65_539), CropFraction::FULL);
+}

@@ -2,25 +2,21 @@
 //! frame, a mocked OV7670 streams it over its pixel bus, and the integer pipeline's int8
 //! tensor is compared with a float preprocessing of the same RGB565 frame.
 //!
-//! The classification half (top-1 of MobileNetV2 equal to the host pipeline) needs the int8
-//! runtime and is not here yet.
+//! The classification half (top-1 of an int8 MobileNetV2 against the host pipeline) is the
+//! workspace test `tests/tests/camera_top1.rs`.
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::bus::ScriptedBus;
-use common::ov7670::{init_sequence, qvga_window, rgb565_format};
 use common::reference::{preprocess, Plan};
 use common::shared_dir;
 use edgebone_camera::host::ImageSource;
-use edgebone_camera::ov7670::{Config, Ov7670};
 use edgebone_camera::pipeline::{
     Channels, CropFraction, InputQuant, Layout, Normalisation, PipelineConfig, Preprocessor,
 };
+use edgebone_camera::testing::ov7670_qvga_rgb565;
 use edgebone_camera::{FrameFormat, PixelFormat, Resolution};
-use embedded_hal_mock::eh1::delay::NoopDelay;
-use embedded_hal_mock::eh1::i2c::Mock as I2cMock;
 
 /// MobileNetV2's input range under ImageNet normalisation, [-2.118, 2.640], as int8.
 const MOBILENET_V2_INPUT: InputQuant = InputQuant {
@@ -47,13 +43,7 @@ fn mocked_ov7670_frames_of_real_images_match_the_float_reference() {
         .iter()
         .map(|p| ImageSource::open_as_sensor(p, Resolution::QVGA, PixelFormat::Rgb565Be).unwrap())
         .collect();
-    let mut bus = ScriptedBus::new();
-    for image in &images {
-        bus.push_frame(image.frame().chunks_exact(640));
-    }
-    let mut i2c = I2cMock::new(&init_sequence(0x04, rgb565_format(), &qvga_window(0x04)));
-    let mut camera = Ov7670::new(i2c.clone(), bus, NoopDelay);
-    camera.init(Config::default()).unwrap();
+    let (mut camera, mut i2c) = ov7670_qvga_rgb565(images.iter().map(ImageSource::frame)).unwrap();
 
     let source = FrameFormat::new(Resolution::QVGA, PixelFormat::Rgb565Be);
     let config = PipelineConfig {

@@ -2,15 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use edgebone_zoo::onnx::write_onnx;
 
 use crate::dataset::labelled_images;
 use crate::eval::{accuracy, default_threads, predict};
 use crate::images::load_tensor;
-use crate::labels::imagenet_label;
-use crate::model_args::{LoadedModel, ModelArgs, ZooKnobs};
+use crate::model_args::{LoadedModel, ModelArgs, Runner, ZooKnobs};
 use crate::topk::{softmax, top_k};
 use crate::zoo_table::{rows, table, thousands};
 use crate::{npy, tract_runner::FloatModel};
@@ -86,6 +85,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Quantise a float model to int8: calibrate on images, write model.qdq.onnx, model.ebm
+    /// and report.{md,json,svg} (fp32 vs int8 on a disjoint --eval set, per-layer SQNR).
+    Quantize(Box<crate::quantize_cmd::QuantizeArgs>),
     /// The end-to-end check against the shared reference data: architecture counts, golden
     /// outputs of a real PyTorch export, ImageNet accuracy of the real weights.
     Verify {
@@ -135,14 +137,46 @@ pub fn run(cli: Cli) -> Result<()> {
             input,
             output,
         } => {
-            let runner = if model.is_file() {
-                FloatModel::from_file(std::path::Path::new(&model.model))?
+            // A plain ONNX file runs as tract parses it, whatever its input; zoo models and
+            // `.ebm` blobs go through the loader.
+            let runner = if model.is_file() && !model.is_compiled() {
+                Runner::Float(FloatModel::from_file(std::path::Path::new(&model.model))?)
             } else {
                 model.load()?.runner
             };
-            let x = npy::read_f32_shaped(&input, runner.input_shape())?;
-            let (shape, y) = runner.run(&x)?;
-            npy::write_f32(&output, &shape, &y)?;
+            let shape = match (&runner, npy::read(&input)?) {
+                (Runner::Int8(m), npy::NpyData::I8 { shape, data }) => {
+                    let nhwc = m.input_shape_nhwc();
+                    if shape != nhwc {
+                        bail!(
+                            "{} has shape {shape:?}; the model expects int8 NHWC {nhwc:?}",
+                            input.display()
+                        );
+                    }
+                    let y = m.run_i8(&data)?;
+                    npy::write_i8(&output, &m.output_shape(), &y)?;
+                    m.output_shape()
+                }
+                (_, npy::NpyData::F32(t)) => {
+                    if t.shape != runner.input_shape() {
+                        bail!(
+                            "{} has shape {:?}; the model expects {:?}",
+                            input.display(),
+                            t.shape,
+                            runner.input_shape()
+                        );
+                    }
+                    let (shape, y) = runner.run(&t.data)?;
+                    npy::write_f32(&output, &shape, &y)?;
+                    shape
+                }
+                (Runner::Float(_), npy::NpyData::I8 { .. }) => {
+                    bail!(
+                        "{} holds int8 values; only a compiled .ebm model takes int8 input",
+                        input.display()
+                    )
+                }
+            };
             println!(
                 "{}: {:?} -> {:?} written to {}",
                 model.model,
@@ -160,7 +194,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 let p = softmax(&logits);
                 println!("{}", path.display());
                 for c in top_k(&logits, 5) {
-                    println!("  {:>6.2}%  {:>4}  {}", 100.0 * p[c], c, imagenet_label(c));
+                    println!("  {:>6.2}%  {:>4}  {}", 100.0 * p[c], c, m.label(c));
                 }
             }
         }
@@ -190,6 +224,9 @@ pub fn run(cli: Cli) -> Result<()> {
                     m.name, acc.top1, acc.top5, acc.images
                 );
             }
+        }
+        Command::Quantize(args) => {
+            crate::quantize_cmd::run(&args)?;
         }
         Command::Verify { shared } => {
             crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?

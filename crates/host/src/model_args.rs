@@ -7,6 +7,8 @@ use clap::Args;
 use edgebone_zoo::preprocess::Normalisation;
 use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
 
+use crate::int8_model::Int8Model;
+use crate::labels::imagenet_label;
 use crate::tract_runner::FloatModel;
 
 /// The zoo's knobs: weights, width, resolution, classes.
@@ -91,11 +93,35 @@ impl From<Norm> for Normalisation {
     }
 }
 
-/// A model ready to run in fp32, with the preprocessing its inputs need.
+/// What executes a loaded model: tract in fp32, or the int8 runtime on a `.ebm` blob.
+pub enum Runner {
+    Float(FloatModel),
+    Int8(Int8Model),
+}
+
+impl Runner {
+    /// The NCHW input shape, batch included.
+    pub fn input_shape(&self) -> Vec<usize> {
+        match self {
+            Runner::Float(m) => m.input_shape().to_vec(),
+            Runner::Int8(m) => m.input_shape(),
+        }
+    }
+
+    /// Runs one NCHW float input; returns the output shape and (dequantised) values.
+    pub fn run(&self, input: &[f32]) -> Result<(Vec<usize>, Vec<f32>)> {
+        match self {
+            Runner::Float(m) => m.run(input),
+            Runner::Int8(m) => m.run(input),
+        }
+    }
+}
+
+/// A model ready to run, with the preprocessing its inputs need.
 pub struct LoadedModel {
     /// Zoo name or file name.
     pub name: String,
-    pub runner: FloatModel,
+    pub runner: Runner,
     pub preprocess: Preprocess,
     /// The zoo graph (absent for ONNX files).
     pub graph: Option<Graph>,
@@ -103,7 +129,25 @@ pub struct LoadedModel {
     pub seeded: bool,
 }
 
+impl LoadedModel {
+    /// The class name of output index `c`: the blob's own labels for a `.ebm`, ImageNet's
+    /// otherwise.
+    pub fn label(&self, c: usize) -> String {
+        match &self.runner {
+            Runner::Int8(m) => m.label(c).unwrap_or_else(|| imagenet_label(c)),
+            Runner::Float(_) => imagenet_label(c),
+        }
+    }
+}
+
 impl ModelArgs {
+    /// True when `--model` names a compiled int8 model (`.ebm`).
+    pub fn is_compiled(&self) -> bool {
+        Path::new(&self.model)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ebm"))
+    }
+
     /// True when `--model` names a file rather than a zoo entry.
     pub fn is_file(&self) -> bool {
         let p = Path::new(&self.model);
@@ -114,6 +158,9 @@ impl ModelArgs {
 
     /// Loads the model into tract.
     pub fn load(&self) -> Result<LoadedModel> {
+        if self.is_compiled() {
+            return self.load_compiled();
+        }
         if self.is_file() {
             return self.load_file();
         }
@@ -122,7 +169,7 @@ impl ModelArgs {
             .with_context(|| format!("tract cannot run {}", graph.name))?;
         Ok(LoadedModel {
             name: graph.name.clone(),
-            runner,
+            runner: Runner::Float(runner),
             preprocess,
             graph: Some(graph),
             seeded: self.knobs.weights.is_none(),
@@ -163,8 +210,21 @@ impl ModelArgs {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            runner,
+            runner: Runner::Float(runner),
             preprocess,
+            graph: None,
+            seeded: false,
+        })
+    }
+
+    /// Loads a `.ebm` blob for the int8 runtime; its preprocessing travels inside it.
+    fn load_compiled(&self) -> Result<LoadedModel> {
+        let path = self.file_path()?;
+        let model = Int8Model::open(path)?;
+        Ok(LoadedModel {
+            name: model.name(),
+            preprocess: model.preprocess(),
+            runner: Runner::Int8(model),
             graph: None,
             seeded: false,
         })

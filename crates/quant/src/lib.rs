@@ -10,5 +10,27 @@
 //! integer constants. It lives in memory; `quantize` builds one, `compile` consumes it.
 #![forbid(unsafe_code)]
 
+pub mod bn_reestimate;
+pub mod calibrate;
 pub mod compile;
+pub mod equalize;
+pub mod error;
+pub mod float_net;
+pub mod fold;
+pub mod histogram;
+pub mod int8;
+pub mod lower;
+pub mod onnx_util;
+pub mod parallel;
+pub mod pipeline;
+pub mod plan;
+pub mod probe;
+pub mod qdq;
 pub mod qgraph;
+pub mod ranges;
+pub mod report;
+pub mod scheme;
+pub mod sqnr;
+pub mod unary;
+
+pub use error::QuantError;

@@ -26,6 +26,8 @@
 
 mod affine;
 pub(crate) mod convert;
+#[cfg(feature = "runtime")]
+mod model;
 mod resample;
 
 pub use affine::{InputQuant, Normalisation};
@@ -85,6 +87,23 @@ impl CropFraction {
     pub const FULL: CropFraction = CropFraction { num: 1, den: 1 };
     /// The ImageNet evaluation crop, 224 of 256.
     pub const IMAGENET: CropFraction = CropFraction { num: 7, den: 8 };
+
+    /// The crop of "resize the shorter side to `resize`, center-crop `crop`" as a reduced
+    /// fraction (224 of 256 is 7/8); the whole crop when either is 0, `crop >= resize`, or
+    /// the reduced terms do not fit a `u16`.
+    pub fn of_resize(crop: u32, resize: u32) -> CropFraction {
+        if crop == 0 || resize == 0 || crop >= resize {
+            return CropFraction::FULL;
+        }
+        let (mut a, mut b) = (crop, resize);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        match (u16::try_from(crop / a), u16::try_from(resize / a)) {
+            (Ok(num), Ok(den)) => CropFraction { num, den },
+            _ => CropFraction::FULL,
+        }
+    }
 }
 
 /// A rectangle of source pixels.

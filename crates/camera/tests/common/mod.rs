@@ -1,11 +1,9 @@
-//! Helpers shared by the integration tests: a scripted pixel bus, SCCB expectation builders,
-//! test images and a float reference of the pixel pipeline.
+//! Helpers shared by the integration tests besides the crate's own test doubles
+//! (`edgebone_camera::testing`): the shared data folder and a float reference of the pixel
+//! pipeline.
 #![allow(dead_code)]
 
-pub mod bus;
-pub mod ov7670;
 pub mod reference;
-pub mod sccb;
 
 use std::path::PathBuf;
 

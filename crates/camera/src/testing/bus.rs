@@ -1,8 +1,9 @@
 //! A scripted parallel pixel bus: frames, lines, early VSYNCs and faults in order.
 
 use std::collections::VecDeque;
+use std::vec::Vec;
 
-use edgebone_camera::{Line, PixelBus, PixelBusError};
+use crate::{Line, PixelBus, PixelBusError};
 
 /// What the bus delivers next.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,12 @@
-//! Expected OV7670 SCCB sequences, shared by the driver test and the real-image test.
+//! Expected OV7670 SCCB sequences: the chip-ID check, the init sequence with its format and
+//! window tables, as the datasheet and Linux's driver give them.
 
-use edgebone_camera::ov7670::regs;
+use std::vec;
+use std::vec::Vec;
+
 use embedded_hal_mock::eh1::i2c::Transaction;
+
+use crate::ov7670::regs;
 
 use super::sccb::{read, table, write};
 

@@ -1,5 +1,8 @@
 //! Builders of expected I2C transactions for SCCB (8-bit) and 16-bit register access.
 
+use std::vec;
+use std::vec::Vec;
+
 use embedded_hal_mock::eh1::i2c::Transaction;
 
 /// An SCCB register write.

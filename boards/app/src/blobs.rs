@@ -1,0 +1,39 @@
+//! The model, the input frames (without the `camera` feature) and the arena, embedded at
+//! build time (see `build.rs`).
+
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::Aligned;
+
+include!(concat!(env!("OUT_DIR"), "/blobs.rs"));
+
+/// The compiled model, in place in the `.weights` section.
+pub fn model() -> &'static [u8] {
+    &MODEL.0
+}
+
+/// The input frames, back to back.
+#[cfg(not(feature = "camera"))]
+pub fn frames() -> &'static [u8] {
+    &FRAMES.0
+}
+
+#[unsafe(link_section = ".arena")]
+static mut ARENA: MaybeUninit<Aligned<[u8; ARENA_BYTES]>> = MaybeUninit::uninit();
+static ARENA_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The arena, zeroed; `None` after the first call.
+pub fn arena() -> Option<&'static mut [u8]> {
+    if ARENA_TAKEN.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    let start = (&raw mut ARENA).cast::<u8>();
+    // SAFETY: `ARENA_TAKEN` lets this run once, so the slice is the only reference to the
+    // static; the section is NOLOAD (uninitialised), so it is zeroed before it becomes a
+    // `&mut [u8]`.
+    unsafe {
+        start.write_bytes(0, ARENA_BYTES);
+        Some(core::slice::from_raw_parts_mut(start, ARENA_BYTES))
+    }
+}

@@ -1,0 +1,483 @@
+//! The standard QDQ ONNX form of a quantised model (opset 13, NCHW, float input and output):
+//! every int8 tensor is a `QuantizeLinear` → `DequantizeLinear` pair with its scale and zero
+//! point; weights are int8 initializers dequantised per output channel (axis 0), biases int32
+//! initializers dequantised with scale `s_in · s_w[c]`; each op is the float op between the
+//! dequantised inputs and the output's `QuantizeLinear`, a fused clamp a `Clip` to the real
+//! values of its int8 bounds, and a lookup table the float function it tabulates. Any ONNX
+//! runtime that implements the QDQ semantics computes what the int8 graph computes, up to
+//! requantisation rounding.
+
+use std::collections::HashSet;
+
+use tract_onnx::pb::{
+    tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+};
+
+use crate::error::QuantError;
+use crate::lower::Quantized;
+use crate::onnx_util::{
+    f32_tensor, float, i32_tensor, i64_tensor, i8_tensor, int, ints, node, value_info,
+};
+use crate::qgraph::{Clamp, QOp, QTensor, TensorId, Window};
+use crate::unary::Unary;
+
+/// Builds the QDQ `ModelProto` of `q`.
+pub fn to_qdq(q: &Quantized) -> Result<ModelProto, QuantError> {
+    let mut w = Writer::new(&q.graph.tensors, q.graph.input, q.graph.output);
+    let input = &q.graph.tensors[q.graph.input];
+    w.quantize(q.graph.input, "input");
+    for (op, info) in q.graph.ops.iter().zip(&q.ops) {
+        w.op(op, info.unary)?;
+    }
+    let output = &q.graph.tensors[q.graph.output];
+    let graph = GraphProto {
+        name: format!("{} (int8 QDQ)", q.graph.name),
+        node: w.nodes,
+        initializer: w.initializers,
+        input: vec![value_info(
+            "input",
+            DataType::Float,
+            Some(&nchw(&input.shape)),
+        )],
+        output: vec![value_info(
+            "output",
+            DataType::Float,
+            Some(&nchw(&output.shape)),
+        )],
+        ..Default::default()
+    };
+    Ok(ModelProto {
+        ir_version: edgebone_zoo::onnx::IR_VERSION,
+        producer_name: "edgebone-quant".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        doc_string: format!("{} quantised to int8 by edgebone", q.graph.name),
+        graph: Some(graph),
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: edgebone_zoo::onnx::OPSET,
+        }],
+        ..Default::default()
+    })
+}
+
+/// The dequantised value name of every tensor, in the QDQ model (what the report probes).
+pub fn dequantized_names(q: &Quantized) -> Vec<String> {
+    Writer::new(&q.graph.tensors, q.graph.input, q.graph.output).base
+}
+
+/// NHWC `[1, H, W, C]` → NCHW; `[1, N]` unchanged.
+fn nchw(shape: &[usize]) -> Vec<usize> {
+    match *shape {
+        [n, h, w, c] => vec![n, c, h, w],
+        _ => shape.to_vec(),
+    }
+}
+
+struct Writer<'a> {
+    tensors: &'a [QTensor],
+    /// Unique base name per tensor; its dequantised value carries this name.
+    base: Vec<String>,
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(tensors: &'a [QTensor], input: TensorId, output: TensorId) -> Self {
+        let mut seen = HashSet::new();
+        seen.insert("input".to_string());
+        let base = tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let name = if i == output {
+                    "output".to_string()
+                } else if i == input {
+                    "input.dq".to_string()
+                } else if t.name != "output" && seen.insert(t.name.clone()) {
+                    t.name.clone()
+                } else {
+                    format!("{}.t{i}", t.name)
+                };
+                seen.insert(name.clone());
+                name
+            })
+            .collect();
+        Writer {
+            tensors,
+            base,
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+        }
+    }
+
+    /// The dequantised name of tensor `t` (what consumers read).
+    fn dq(&self, t: TensorId) -> String {
+        self.base[t].clone()
+    }
+
+    fn push(
+        &mut self,
+        op: &str,
+        inputs: &[&str],
+        output: &str,
+        attrs: Vec<tract_onnx::pb::AttributeProto>,
+    ) {
+        self.nodes.push(node(op, output, inputs, output, attrs));
+    }
+
+    /// `QuantizeLinear(float) → DequantizeLinear` for tensor `t`.
+    fn quantize(&mut self, t: TensorId, float: &str) {
+        let tensor = &self.tensors[t];
+        let base = self.base[t].clone();
+        let (scale, zp) = (format!("{base}.scale"), format!("{base}.zero_point"));
+        self.initializers
+            .push(f32_tensor(&scale, &[], &[tensor.scale]));
+        // The zero point is in the int8 range by construction (QParams::from_range).
+        self.initializers.push(i8_tensor(
+            &zp,
+            &[],
+            &[tensor.zero_point.clamp(-128, 127) as i8],
+        ));
+        let q = format!("{base}.q");
+        self.push("QuantizeLinear", &[float, &scale, &zp], &q, vec![]);
+        self.push("DequantizeLinear", &[&q, &scale, &zp], &base, vec![]);
+    }
+
+    fn op(&mut self, op: &QOp, unary: Option<Unary>) -> Result<(), QuantError> {
+        let (out, float) = match op {
+            QOp::Conv2d {
+                input,
+                output,
+                window,
+                groups,
+                weights,
+                weight_scales,
+                bias,
+                clamp,
+            } => {
+                let t = &self.tensors[*output];
+                let cin = *self.tensors[*input].shape.last().unwrap_or(&1) / groups.max(&1);
+                let [kh, kw] = window.kernel;
+                let shape = [t.shape[3], kh, kw, cin];
+                let oihw = ohwi_to_oihw(weights, shape);
+                let base = self.base[*output].clone();
+                let (wname, bname) = self.layer(
+                    &base,
+                    &oihw,
+                    &[shape[0], cin, kh, kw],
+                    weight_scales,
+                    bias,
+                    *input,
+                );
+                let mut attrs = window_attrs(window);
+                attrs.push(int("group", *groups as i64));
+                let conv = format!("{base}.conv");
+                let x = self.dq(*input);
+                self.push("Conv", &[&x, &wname, &bname], &conv, attrs);
+                (*output, self.clip(&conv, *clamp, *output))
+            }
+            QOp::FullyConnected {
+                input,
+                output,
+                weights,
+                weight_scales,
+                bias,
+                clamp,
+            } => {
+                let out_f = weight_scales.len();
+                let inp = weights.len() / out_f.max(1);
+                let base = self.base[*output].clone();
+                let (wname, bname) =
+                    self.layer(&base, weights, &[out_f, inp], weight_scales, bias, *input);
+                let gemm = format!("{base}.gemm");
+                let x = self.dq(*input);
+                self.push("Gemm", &[&x, &wname, &bname], &gemm, vec![int("transB", 1)]);
+                (*output, self.clip(&gemm, *clamp, *output))
+            }
+            QOp::Add {
+                a,
+                b,
+                output,
+                clamp,
+            }
+            | QOp::Mul {
+                a,
+                b,
+                output,
+                clamp,
+            } => {
+                let kind = if matches!(op, QOp::Add { .. }) {
+                    "Add"
+                } else {
+                    "Mul"
+                };
+                let f = format!("{}.{}", self.base[*output], kind.to_lowercase());
+                let (xa, xb) = (self.dq(*a), self.dq(*b));
+                self.push(kind, &[&xa, &xb], &f, vec![]);
+                (*output, self.clip(&f, *clamp, *output))
+            }
+            QOp::MaxPool {
+                input,
+                output,
+                window,
+            } => {
+                let f = self.float_name(*output);
+                let x = self.dq(*input);
+                self.push("MaxPool", &[&x], &f, pool_attrs(window));
+                (*output, f)
+            }
+            QOp::AvgPool {
+                input,
+                output,
+                window,
+                count_include_pad,
+            } => {
+                let f = self.float_name(*output);
+                let mut attrs = pool_attrs(window);
+                attrs.push(int("count_include_pad", i64::from(*count_include_pad)));
+                let x = self.dq(*input);
+                self.push("AveragePool", &[&x], &f, attrs);
+                (*output, f)
+            }
+            QOp::GlobalAvgPool { input, output } => {
+                let f = self.float_name(*output);
+                let x = self.dq(*input);
+                self.push("GlobalAveragePool", &[&x], &f, vec![]);
+                (*output, f)
+            }
+            QOp::Concat { inputs, output } => {
+                let f = self.float_name(*output);
+                let xs: Vec<String> = inputs.iter().map(|&t| self.dq(t)).collect();
+                let refs: Vec<&str> = xs.iter().map(String::as_str).collect();
+                self.push("Concat", &refs, &f, vec![int("axis", 1)]);
+                (*output, f)
+            }
+            QOp::ChannelSlice {
+                input,
+                output,
+                start,
+            } => {
+                let f = self.float_name(*output);
+                let c = *self.tensors[*output].shape.last().unwrap_or(&0);
+                let names = ["starts", "ends", "axes"].map(|k| format!("{f}.{k}"));
+                for (n, v) in names.iter().zip([*start as i64, (start + c) as i64, 1]) {
+                    self.initializers.push(i64_tensor(n, &[1], &[v]));
+                }
+                let x = self.dq(*input);
+                self.push("Slice", &[&x, &names[0], &names[1], &names[2]], &f, vec![]);
+                (*output, f)
+            }
+            QOp::ChannelShuffle {
+                input,
+                output,
+                groups,
+            } => {
+                let f = self.float_name(*output);
+                let &[1, h, wd, c] = &self.tensors[*output].shape[..] else {
+                    return Err(QuantError::unsupported(
+                        "ChannelShuffle",
+                        &f,
+                        "output is not a feature map",
+                    ));
+                };
+                let (split, back) = (format!("{f}.split"), format!("{f}.back"));
+                let grouped = [
+                    1,
+                    *groups as i64,
+                    (c / groups.max(&1)) as i64,
+                    h as i64,
+                    wd as i64,
+                ];
+                self.initializers.push(i64_tensor(&split, &[5], &grouped));
+                self.initializers.push(i64_tensor(
+                    &back,
+                    &[4],
+                    &[1, c as i64, h as i64, wd as i64],
+                ));
+                let (r, t) = (format!("{f}.grouped"), format!("{f}.transposed"));
+                let x = self.dq(*input);
+                self.push("Reshape", &[&x, &split], &r, vec![]);
+                self.push("Transpose", &[&r], &t, vec![ints("perm", &[0, 2, 1, 3, 4])]);
+                self.push("Reshape", &[&t, &back], &f, vec![]);
+                (*output, f)
+            }
+            QOp::Lut { input, output, .. } => {
+                let f = self.float_name(*output);
+                let Some(u) = unary else {
+                    return Err(QuantError::unsupported(
+                        "Lut",
+                        &f,
+                        "its float function is unknown",
+                    ));
+                };
+                let x = self.dq(*input);
+                self.unary(u, &x, &f);
+                (*output, f)
+            }
+            QOp::Requantize { input, output } => (*output, self.dq(*input)),
+            QOp::Reshape { input, output } => {
+                let f = self.float_name(*output);
+                let x = self.dq(*input);
+                match self.tensors[*input].shape[..] {
+                    [1, h, w, _] if h * w > 1 => {
+                        // The int8 bytes are NHWC: flatten in that order.
+                        let t = format!("{f}.nhwc");
+                        self.push("Transpose", &[&x], &t, vec![ints("perm", &[0, 2, 3, 1])]);
+                        self.push("Flatten", &[&t], &f, vec![int("axis", 1)]);
+                    }
+                    _ => self.push("Flatten", &[&x], &f, vec![int("axis", 1)]),
+                }
+                (*output, f)
+            }
+        };
+        self.quantize(out, &float);
+        Ok(())
+    }
+
+    fn float_name(&self, t: TensorId) -> String {
+        format!("{}.f", self.base[t])
+    }
+
+    /// `Clip` to the real values of `clamp` when it is narrower than int8; returns the name of
+    /// the value to quantise.
+    fn clip(&mut self, x: &str, clamp: Clamp, output: TensorId) -> String {
+        if clamp == Clamp::NONE {
+            return x.to_string();
+        }
+        let t = &self.tensors[output];
+        let real = |q: i8| t.scale * (i32::from(q) - t.zero_point) as f32;
+        let f = self.float_name(output);
+        let (lo, hi) = (format!("{f}.min"), format!("{f}.max"));
+        self.initializers
+            .push(f32_tensor(&lo, &[], &[real(clamp.min)]));
+        self.initializers
+            .push(f32_tensor(&hi, &[], &[real(clamp.max)]));
+        self.push("Clip", &[x, &lo, &hi], &f, vec![]);
+        f
+    }
+
+    /// Weight and bias initializers with their per-channel DequantizeLinear nodes.
+    fn layer(
+        &mut self,
+        base: &str,
+        weights: &[i8],
+        shape: &[usize],
+        scales: &[f32],
+        bias: &[i32],
+        input: TensorId,
+    ) -> (String, String) {
+        let out = scales.len();
+        let s_in = self.tensors[input].scale;
+        let names = [
+            "w.q",
+            "w.scale",
+            "w.zero_point",
+            "w",
+            "b.q",
+            "b.scale",
+            "b.zero_point",
+            "b",
+        ]
+        .map(|k| format!("{base}.{k}"));
+        self.initializers.push(i8_tensor(&names[0], shape, weights));
+        self.initializers
+            .push(f32_tensor(&names[1], &[out], scales));
+        self.initializers
+            .push(i8_tensor(&names[2], &[out], &vec![0; out]));
+        let bias_scales: Vec<f32> = scales
+            .iter()
+            .map(|s| (f64::from(s_in) * f64::from(*s)) as f32)
+            .collect();
+        self.initializers.push(i32_tensor(&names[4], &[out], bias));
+        self.initializers
+            .push(f32_tensor(&names[5], &[out], &bias_scales));
+        self.initializers
+            .push(i32_tensor(&names[6], &[out], &vec![0; out]));
+        let axis = || vec![int("axis", 0)];
+        self.push(
+            "DequantizeLinear",
+            &[&names[0], &names[1], &names[2]],
+            &names[3],
+            axis(),
+        );
+        self.push(
+            "DequantizeLinear",
+            &[&names[4], &names[5], &names[6]],
+            &names[7],
+            axis(),
+        );
+        (names[3].clone(), names[7].clone())
+    }
+
+    /// The float ops of a lookup table's function, from `x` to `y`.
+    fn unary(&mut self, u: Unary, x: &str, y: &str) {
+        match u {
+            Unary::Relu => self.push("Relu", &[x], y, vec![]),
+            Unary::Clip { min, max } => {
+                let (lo, hi) = (format!("{y}.min"), format!("{y}.max"));
+                self.initializers.push(f32_tensor(&lo, &[], &[min]));
+                self.initializers.push(f32_tensor(&hi, &[], &[max]));
+                self.push("Clip", &[x, &lo, &hi], y, vec![]);
+            }
+            Unary::Sigmoid => self.push("Sigmoid", &[x], y, vec![]),
+            Unary::HardSigmoid { alpha, beta } => self.push(
+                "HardSigmoid",
+                &[x],
+                y,
+                vec![float("alpha", alpha), float("beta", beta)],
+            ),
+            Unary::HardSwish { alpha, beta } => {
+                let g = format!("{y}.gate");
+                self.push(
+                    "HardSigmoid",
+                    &[x],
+                    &g,
+                    vec![float("alpha", alpha), float("beta", beta)],
+                );
+                self.push("Mul", &[x, &g], y, vec![]);
+            }
+            Unary::Swish => {
+                let g = format!("{y}.gate");
+                self.push("Sigmoid", &[x], &g, vec![]);
+                self.push("Mul", &[x, &g], y, vec![]);
+            }
+            Unary::Scale { factor } => {
+                let k = format!("{y}.factor");
+                self.initializers.push(f32_tensor(&k, &[], &[factor]));
+                self.push("Mul", &[x, &k], y, vec![]);
+            }
+        }
+    }
+}
+
+fn window_attrs(w: &Window) -> Vec<tract_onnx::pb::AttributeProto> {
+    let as_i64 = |v: &[usize]| v.iter().map(|&x| x as i64).collect::<Vec<_>>();
+    vec![
+        ints("kernel_shape", &as_i64(&w.kernel)),
+        ints("strides", &as_i64(&w.stride)),
+        ints("pads", &as_i64(&w.pads)),
+        ints("dilations", &as_i64(&w.dilation)),
+    ]
+}
+
+fn pool_attrs(w: &Window) -> Vec<tract_onnx::pb::AttributeProto> {
+    window_attrs(w)
+        .into_iter()
+        .filter(|a| a.name != "dilations")
+        .collect()
+}
+
+/// OHWI `[o, kh, kw, i]` → OIHW `[o, i, kh, kw]`.
+fn ohwi_to_oihw(w: &[i8], [o, kh, kw, i]: [usize; 4]) -> Vec<i8> {
+    let mut out = vec![0i8; w.len()];
+    for a in 0..o {
+        for y in 0..kh {
+            for x in 0..kw {
+                for b in 0..i {
+                    out[((a * i + b) * kh + y) * kw + x] = w[((a * kh + y) * kw + x) * i + b];
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! The host side of every board run: the compiled model loaded with `edgebone-runtime` on the
+//! host — its sizes, its MAC count, and the reference int8 outputs the boards must match bit
+//! for bit.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use edgebone_runtime::format::OpRecord;
+use edgebone_runtime::{Interpreter, Model, OwnedModel};
+
+/// A compiled model on the host.
+pub struct HostModel {
+    /// Where it was read from.
+    pub path: PathBuf,
+    owned: OwnedModel,
+}
+
+impl HostModel {
+    /// Reads and validates the `.ebm` file at `path`.
+    pub fn load(path: &Path) -> Result<HostModel> {
+        let owned = OwnedModel::from_file(path)
+            .map_err(|e| anyhow!("{}: not a usable compiled model: {e}", path.display()))?;
+        Ok(HostModel {
+            path: path.to_path_buf(),
+            owned,
+        })
+    }
+
+    /// The validated model.
+    pub fn model(&self) -> Model<'_> {
+        self.owned.model()
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> String {
+        self.model().name().to_string()
+    }
+
+    /// Bytes of one input frame.
+    pub fn input_len(&self) -> usize {
+        self.model().input().len
+    }
+
+    /// Arena bytes the model needs.
+    pub fn arena_bytes(&self) -> usize {
+        self.model().arena_bytes()
+    }
+
+    /// The label of class `index`, or the index itself when the model carries no labels.
+    pub fn label(&self, index: usize) -> String {
+        self.model()
+            .label(index)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("class {index}"))
+    }
+
+    /// The five best classes of `output` as `label (score)`, best first.
+    pub fn top5(&self, output: &[i8]) -> Vec<String> {
+        edgebone_runtime::top_k::<5>(output)
+            .iter()
+            .map(|&(class, score)| format!("{} ({score})", self.label(class)))
+            .collect()
+    }
+
+    /// Multiply-accumulates per inference: every convolution and fully connected layer's
+    /// output elements times the weights feeding each of them.
+    pub fn macs(&self) -> Result<u64> {
+        let model = self.model();
+        let mut macs = 0u64;
+        for op in model.ops() {
+            let op = op.map_err(|e| anyhow!("{}: op list: {e:?}", self.path.display()))?;
+            let (output, weights) = match op {
+                OpRecord::Conv2d { output, filter, .. }
+                | OpRecord::DepthwiseConv2d { output, filter, .. }
+                | OpRecord::FullyConnected { output, filter, .. } => (output, filter.weights),
+                _ => continue,
+            };
+            let output = model
+                .tensor(output as usize)
+                .map_err(|e| anyhow!("tensor {output}: {e:?}"))?;
+            let weights = model
+                .tensor(weights as usize)
+                .map_err(|e| anyhow!("tensor {weights}: {e:?}"))?;
+            let channels = output.shape.channels.max(1) as u64;
+            macs += output.len as u64 * (weights.len as u64 / channels);
+        }
+        Ok(macs)
+    }
+
+    /// Runs every frame of `frames` (back to back, each [`input_len`](Self::input_len)
+    /// bytes) and returns the outputs.
+    pub fn infer(&self, frames: &[i8]) -> Result<Vec<Vec<i8>>> {
+        let model = self.model();
+        let frame_len = self.input_len();
+        if frame_len == 0 || !frames.len().is_multiple_of(frame_len) {
+            bail!(
+                "{} bytes of frames are not a whole number of {frame_len}-byte inputs",
+                frames.len()
+            );
+        }
+        let mut arena = vec![0u8; model.arena_bytes()];
+        let mut interpreter =
+            Interpreter::new(&model, &mut arena).map_err(|e| anyhow!("interpreter: {e:?}"))?;
+        frames
+            .chunks_exact(frame_len)
+            .map(|frame| {
+                interpreter
+                    .invoke(frame)
+                    .map(<[i8]>::to_vec)
+                    .map_err(|e| anyhow!("host inference: {e:?}"))
+            })
+            .collect::<Result<_>>()
+            .with_context(|| format!("running {} on the host", self.path.display()))
+    }
+}

@@ -1,0 +1,173 @@
+//! The compiled models the boards are tested with, made by the project's own pipeline
+//! (`edgebone quantize`: zoo model → calibration on the shared ImageNet images → int8 →
+//! `.ebm`) and cached under `$CARGO_TARGET_DIR/boards/models/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// A model for the boards: how to make it and where it runs.
+#[derive(Clone, Debug)]
+pub struct ModelSpec {
+    /// Short name (file stem of the cached `.ebm`).
+    pub name: String,
+    /// How to get it.
+    pub source: Source,
+    /// Boards it is run on (`None`: every virtual board and `rpi`).
+    pub boards: Option<Vec<&'static str>>,
+}
+
+/// Where a model comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// An existing `.ebm` file.
+    File(PathBuf),
+    /// `edgebone quantize` on a zoo model.
+    Zoo {
+        /// Zoo name.
+        model: &'static str,
+        /// Width multiplier.
+        width: Option<f32>,
+        /// Input resolution.
+        resolution: usize,
+        /// Real weights under the shared folder (`None`: the zoo's seeded weights, with
+        /// BatchNorm statistics re-estimated on the calibration images).
+        weights: Option<&'static str>,
+    },
+}
+
+impl ModelSpec {
+    /// A model given as a file.
+    pub fn file(path: &Path) -> ModelSpec {
+        ModelSpec {
+            name: path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("model")
+                .to_string(),
+            source: Source::File(path.to_path_buf()),
+            boards: None,
+        }
+    }
+
+    /// True when the model is tested on `board`.
+    pub fn runs_on(&self, board: &str) -> bool {
+        self.boards.as_ref().is_none_or(|b| b.contains(&board))
+    }
+}
+
+/// The standard set: MobileNetV2-0.35 and MobileNetV1-0.25 at 96×96 on every board, and the
+/// full MobileNetV2 1.0 at 224 with real ImageNet weights where the memory allows it.
+pub fn board_test_set() -> Vec<ModelSpec> {
+    vec![
+        ModelSpec {
+            name: "mobilenet_v2_035_96".into(),
+            source: Source::Zoo {
+                model: "mobilenet_v2",
+                width: Some(0.35),
+                resolution: 96,
+                weights: None,
+            },
+            boards: None,
+        },
+        ModelSpec {
+            name: "mobilenet_v1_025_96".into(),
+            source: Source::Zoo {
+                model: "mobilenet_v1",
+                width: Some(0.25),
+                resolution: 96,
+                weights: None,
+            },
+            boards: None,
+        },
+        ModelSpec {
+            name: "mobilenet_v2_100_224".into(),
+            source: Source::Zoo {
+                model: "mobilenet_v2",
+                width: None,
+                resolution: 224,
+                weights: Some("weights/mobilenet_v2_imagenet.safetensors"),
+            },
+            // 3.5 MB of weights and a 1.5 MB arena: every virtual board has room (the M55's
+            // model goes to its 8 MiB QSPI flash).
+            boards: Some(vec!["qemu-m4", "qemu-m33", "qemu-m55", "qemu-rv32", "rpi"]),
+        },
+    ]
+}
+
+/// The shared data folder: `$EDGEBONE_SHARED`, else `../shared` beside the checkout.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("EDGEBONE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::boards::repo_root().join("../shared"))
+}
+
+/// Calibration images used for the board models.
+const CALIBRATION_IMAGES: usize = 32;
+
+/// The `.ebm` file of `spec`, quantised afresh (a few seconds each) so it always comes from
+/// the current quantiser and compiler.
+pub fn ensure(spec: &ModelSpec) -> Result<PathBuf> {
+    quantize(spec, CALIBRATION_IMAGES)
+}
+
+/// Quantises `spec` with `edgebone quantize`, calibrating on the first `calibration_images`
+/// shared dev images, and returns the `.ebm` it wrote.
+pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> {
+    let (model, width, resolution, weights) = match &spec.source {
+        Source::File(path) => return Ok(path.clone()),
+        Source::Zoo {
+            model,
+            width,
+            resolution,
+            weights,
+        } => (*model, *width, *resolution, *weights),
+    };
+    let dir = crate::fw_build::target_dir()
+        .join("models")
+        .join(&spec.name);
+    let ebm = dir.join("model.ebm");
+    if ebm.is_file() {
+        std::fs::remove_file(&ebm).with_context(|| format!("cannot remove {}", ebm.display()))?;
+    }
+    let shared = shared_dir();
+    let calib = shared.join("data/imagenet-dev");
+    if !calib.is_dir() {
+        bail!(
+            "{} is missing: set EDGEBONE_SHARED to the shared data folder to quantise {}",
+            calib.display(),
+            spec.name
+        );
+    }
+    let mut args: Vec<String> = vec![
+        "quantize".into(),
+        "--model".into(),
+        model.into(),
+        "--resolution".into(),
+        resolution.to_string(),
+        "--calib".into(),
+        calib.display().to_string(),
+        "--calib-count".into(),
+        calibration_images.to_string(),
+        "--quiet".into(),
+        "--output".into(),
+        dir.display().to_string(),
+    ];
+    if let Some(width) = width {
+        args.extend(["--width".into(), width.to_string()]);
+    }
+    match weights {
+        Some(file) => args.extend(["--weights".into(), shared.join(file).display().to_string()]),
+        None => args.push("--reestimate-bn".into()),
+    }
+    println!("quantising {} (edgebone {})", spec.name, args.join(" "));
+    let status = crate::edgebone(&args);
+    if status.is_err() || !ebm.is_file() {
+        bail!(
+            "`edgebone {}` did not produce {}",
+            args.join(" "),
+            ebm.display()
+        );
+    }
+    Ok(ebm)
+}

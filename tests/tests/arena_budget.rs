@@ -10,7 +10,7 @@
 mod int8_support;
 
 use edgebone_quant::compile::{compile, CompileOptions, PlanOptions, Strategy};
-use int8_support::{dev_images, options, quantize, ZooModel};
+use int8_support::{dev_images, quantize, ZooModel};
 
 /// A model and its recorded arena bytes (lower them when the planner improves).
 struct Budget {
@@ -53,7 +53,7 @@ fn zoo_model_arenas_do_not_grow_past_recorded_values() {
     let mut failures = Vec::new();
     for budget in &BUDGETS {
         let name = budget.model.describe();
-        let q = quantize(&budget.model, &images[..2], &options(false));
+        let q = quantize(&budget.model, &images[..2]);
         let graph = &q.outcome.quantized.graph;
         let best = compile(graph, &CompileOptions::default()).unwrap();
         let greedy = compile(

@@ -14,7 +14,7 @@ use std::time::Instant;
 use edgebone_host::images::load_tensor;
 use edgebone_quant::compile::{compile, reference, CompileOptions};
 use edgebone_runtime::OwnedModel;
-use int8_support::{dev_images, options, quantize, ZooModel};
+use int8_support::{dev_images, quantize, ZooModel};
 
 /// Calibration images per model: enough for sane ranges, cheap at 224.
 const CALIBRATION_IMAGES: usize = 4;
@@ -24,7 +24,7 @@ fn check(model: ZooModel) {
     let name = model.describe();
     let images = dev_images();
     let start = Instant::now();
-    let q = quantize(&model, &images[..CALIBRATION_IMAGES], &options(true));
+    let q = quantize(&model, &images[..CALIBRATION_IMAGES]);
     let graph = &q.outcome.quantized.graph;
     let quantized = start.elapsed();
     let compiled = compile(graph, &CompileOptions::default())

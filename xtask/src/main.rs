@@ -1,8 +1,9 @@
 //! `cargo xtask <verb>`: the one entry point for everything beyond `cargo build/test`.
 //!
-//! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`) are
-//! forwarded to it, built in the same dev profile the tests use, so nothing is compiled
-//! twice. `ci` is what `.ci/run` executes after installing the toolchain pieces.
+//! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`,
+//! `quantize`, `compile`) are forwarded to it, built in the same dev profile the tests use, so
+//! nothing is compiled twice. `ci` is what `.ci/run` executes after installing the toolchain
+//! pieces.
 #![forbid(unsafe_code)]
 
 use std::process::{Command, ExitCode};
@@ -26,7 +27,9 @@ mod test_boards;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
-const CLI_VERBS: [&str; 6] = ["zoo", "export", "infer", "classify", "eval", "verify"];
+const CLI_VERBS: [&str; 8] = [
+    "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile",
+];
 
 /// Targets the `no_std` crates must build for.
 pub const NO_STD_TARGETS: [&str; 3] = [
@@ -81,6 +84,12 @@ fn print_help() {
     println!("  infer --model M --input in.npy --output out.npy");
     println!("  classify --model M IMAGE…   top-5 labels");
     println!("  eval --model M --images DIR top-1 / top-5 accuracy");
+    println!(
+        "  quantize --model M --calib DIR -o OUT  int8: model.qdq.onnx, model.ebm, report (--eval DIR)"
+    );
+    println!(
+        "  compile --model F.qdq.onnx -o F.ebm  QDQ ONNX to .ebm without calibrating (--norm)"
+    );
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
     println!(

@@ -83,7 +83,9 @@ fn setup(shared: &Path) -> Setup {
         .expect("the shared dev images");
     let options = Options {
         config: QuantizeConfig {
-            method: RangeMethod::MinMax,
+            method: RangeMethod::Percentile {
+                percentile: RangeMethod::DEFAULT_PERCENTILE,
+            },
             granularity: Granularity::PerChannel,
             bias_correct: false,
         },

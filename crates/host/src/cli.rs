@@ -88,6 +88,9 @@ pub enum Command {
     /// Quantise a float model to int8: calibrate on images, write model.qdq.onnx, model.ebm
     /// and report.{md,json,svg} (fp32 vs int8 on a disjoint --eval set, per-layer SQNR).
     Quantize(Box<crate::quantize_cmd::QuantizeArgs>),
+    /// Compile a QDQ ONNX model (`quantize`'s model.qdq.onnx, or onnxruntime's
+    /// quantize_static output) to a `.ebm` blob for the int8 runtime, without calibrating.
+    Compile(crate::compile_cmd::CompileArgs),
     /// The end-to-end check against the shared reference data: architecture counts, golden
     /// outputs of a real PyTorch export, ImageNet accuracy of the real weights.
     Verify {
@@ -227,6 +230,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Quantize(args) => {
             crate::quantize_cmd::run(&args)?;
+        }
+        Command::Compile(args) => {
+            crate::compile_cmd::run(&args)?;
         }
         Command::Verify { shared } => {
             crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?

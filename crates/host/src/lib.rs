@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod compile_cmd;
 pub mod dataset;
 pub mod eval;
 pub mod images;
@@ -13,6 +14,7 @@ pub mod int8_model;
 pub mod labels;
 pub mod model_args;
 pub mod npy;
+pub mod quantize_checks;
 pub mod quantize_cmd;
 pub mod quantize_data;
 pub mod quantize_eval;

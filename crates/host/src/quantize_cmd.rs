@@ -5,22 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use edgebone_quant::compile::{compile, CompileOptions};
-use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Progress};
 use edgebone_quant::probe::Probe;
 use edgebone_quant::qdq::to_qdq;
-use edgebone_quant::qgraph::{InputSpec, QOp};
+use edgebone_quant::qgraph::InputSpec;
 use edgebone_quant::ranges::RangeMethod;
-use edgebone_quant::report::{layer_rows, EqualizedFloat, QdqCheck, Report, Sizes, TopK};
+use edgebone_quant::report::{layer_rows, ImageSet, Report, Sizes, Skipped, TopK};
 use edgebone_quant::scheme::{Granularity, QParams};
-use edgebone_quant::sqnr::{LayerComparison, Sqnr};
-use edgebone_zoo::preprocess::Normalisation;
-use edgebone_zoo::{lookup, Preprocess};
+use edgebone_quant::sqnr::LayerComparison;
 use indicatif::{ProgressBar, ProgressStyle};
 use prost::Message;
 
@@ -28,9 +25,9 @@ use crate::eval::default_threads;
 use crate::images::load_tensor;
 use crate::labels::imagenet_label;
 use crate::model_args::ModelArgs;
-use crate::quantize_data::{evaluation_set, file_name, load_calibration};
-use crate::quantize_eval::{evaluate, layer_sqnr, Evaluation, Int8Engine};
-use crate::topk::top_k;
+use crate::quantize_checks::{equalized_float, input_only_sqnr, layer_sqnr, qdq_check};
+use crate::quantize_data::{evaluation_set, file_name, load_calibration, load_model};
+use crate::quantize_eval::{evaluate, Evaluation, Int8Engine};
 use crate::tract_runner::FloatModel;
 
 /// Range-setting methods.
@@ -93,8 +90,8 @@ pub struct QuantizeArgs {
     /// Cross-layer equalisation (Nagel et al. 2019) before calibration.
     #[arg(long)]
     pub equalize: bool,
-    /// No ReLU6 activation equalisation (on by default: channels of ReLU6 outputs scaled to
-    /// fill [0, 6], compensated in the next convolution).
+    /// No ReLU6 activation equalisation (on by default: small channels of ReLU6 outputs scaled
+    /// up within [0, 6], compensated in the next convolution).
     #[arg(long)]
     pub no_act_equalize: bool,
     /// Empirical bias correction of every convolution and fully connected layer.
@@ -103,7 +100,9 @@ pub struct QuantizeArgs {
     /// Re-estimate BatchNorm statistics on the calibration images first (for seeded weights).
     #[arg(long)]
     pub reestimate_bn: bool,
-    /// Images (from the evaluation set, else calibration) for the per-layer SQNR.
+    /// Images (the first of the evaluation set, else of the calibration set) for the per-layer
+    /// SQNR and the other checks (QDQ against the runtime, the equalised float network, the
+    /// input-only bound).
     #[arg(long, default_value_t = 8)]
     pub sqnr_images: usize,
     /// The int8 implementation evaluated.
@@ -120,52 +119,20 @@ pub struct QuantizeArgs {
     pub output: PathBuf,
 }
 
-/// A float model to quantise.
-struct Source {
-    name: String,
-    weights: String,
-    net: FloatNet,
-    preprocess: Preprocess,
-}
-
 /// Runs the command; returns the report it wrote.
 pub fn run(args: &QuantizeArgs) -> Result<Report> {
-    let source = load_source(&args.model)?;
+    let source = load_model(&args.model)?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let bar = Bar::new(args.quiet);
+    let pre = source.preprocess;
     bar.phase("loading calibration images", args.calib_count);
-    let calibration = load_calibration(
-        &args.calib,
-        args.calib_count,
-        &source.preprocess,
-        threads,
-        &|| bar.step(),
-    );
+    let calibration =
+        load_calibration(&args.calib, args.calib_count, &pre, threads, &|| bar.step());
     bar.done();
     let calibration = calibration?;
-    let options = Options {
-        config: QuantizeConfig {
-            method: match args.method {
-                Method::Minmax => RangeMethod::MinMax,
-                Method::Percentile => RangeMethod::Percentile {
-                    percentile: args.percentile,
-                },
-                Method::Mse => RangeMethod::Mse,
-            },
-            granularity: match args.granularity {
-                GranularityArg::PerChannel => Granularity::PerChannel,
-                GranularityArg::PerTensor => Granularity::PerTensor,
-            },
-            bias_correct: args.bias_correct,
-        },
-        equalize: args.equalize,
-        equalize_activations: !args.no_act_equalize,
-        reestimate_bn: args.reestimate_bn,
-        threads,
-    };
-    let pre = source.preprocess;
+    let options = options(args, threads);
     let classes = source.net.graph.output_shape().iter().product::<usize>();
     let labels = if classes == 1000 {
         (0..classes).map(imagenet_label).collect()
@@ -186,6 +153,8 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
         labels,
         &bar,
     )?;
+
+    // The artefacts: the QDQ file always, the compiled model when the compiler accepts it.
     let qdq_proto = to_qdq(&outcome.quantized)?;
     let qdq = qdq_proto.encode_to_vec();
     write(&args.output.join("model.qdq.onnx"), &qdq)?;
@@ -207,184 +176,175 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
     };
     let fp32_proto = outcome.reference.to_onnx()?;
     let fp32 = FloatModel::from_proto(&fp32_proto).context("tract cannot run the fp32 model")?;
-    // Equalisation changes the float network that is quantised (slightly: ReLU6 → ReLU for
-    // cross-layer equalisation, clips beyond the calibration data for activation
-    // equalisation): it is evaluated too, to separate that change from the quantisation error.
-    let prepared = if outcome.equalized_pairs + outcome.activation_pairs > 0 {
-        Some(
-            FloatModel::from_proto(&outcome.prepared.to_onnx()?)
-                .context("tract cannot run the equalised model")?,
-        )
-    } else {
-        None
-    };
 
+    // Accuracy on the evaluation set; the checks run on its first images (or calibration's).
     let mut evaluation = None;
-    let mut sqnr_inputs: Vec<Vec<f32>> = Vec::new();
-    let mut disjoint = true;
+    let check_inputs: Vec<Vec<f32>>;
     if let Some(dir) = &args.eval {
         let (samples, _) = evaluation_set(dir, args.eval_skip, args.eval_count, &calibration)?;
         let calibrated: Vec<PathBuf> = calibration.files.iter().map(|p| canonical(p)).collect();
-        disjoint = samples
+        let disjoint = samples
             .iter()
             .all(|s| !calibrated.contains(&canonical(&s.path)));
         bar.phase("evaluating fp32 and int8", samples.len());
-        let input = &outcome.quantized.graph.tensors[outcome.quantized.graph.input];
-        let input_params = QParams {
-            scale: input.scale,
-            zero_point: input.zero_point,
-        };
-        let e = evaluate(
-            &samples,
-            &pre,
-            &fp32,
-            prepared.as_ref(),
-            &engine,
-            input_params,
-            threads,
-            &|| bar.step(),
-        );
+        let e = evaluate(&samples, &pre, &fp32, &engine, threads, &|| bar.step());
         bar.done();
-        for s in samples.iter().take(args.sqnr_images) {
-            if let Ok(x) = load_tensor(&s.path, &pre) {
-                sqnr_inputs.push(x);
-            }
-        }
         let e = e?;
-        let set = edgebone_quant::report::ImageSet {
+        check_inputs = samples
+            .iter()
+            .take(args.sqnr_images)
+            .filter_map(|s| load_tensor(&s.path, &pre).ok())
+            .collect();
+        let set = ImageSet {
             dir: dir.display().to_string(),
             files: samples
                 .iter()
-                .filter(|s| {
-                    !e.skipped
-                        .iter()
-                        .any(|(p, _)| *p == s.path.display().to_string())
-                })
-                .map(|s| file_name(&s.path))
+                .map(|s| s.path.display().to_string())
+                .filter(|p| !e.skipped.iter().any(|(skipped, _)| skipped == p))
+                .map(|p| file_name(Path::new(&p)))
                 .collect(),
             skipped: e
                 .skipped
                 .iter()
-                .map(|(file, reason)| edgebone_quant::report::Skipped {
+                .map(|(file, reason)| Skipped {
                     file: file.clone(),
                     reason: reason.clone(),
                 })
                 .collect(),
         };
-        evaluation = Some((e, set));
+        evaluation = Some((e, set, disjoint));
     } else {
-        sqnr_inputs = calibration
+        check_inputs = calibration
             .tensors
             .iter()
             .take(args.sqnr_images)
             .cloned()
             .collect();
     }
+    let checks = Checks::run(
+        &outcome,
+        &fp32,
+        runtime.as_ref(),
+        &qdq_proto,
+        &check_inputs,
+        threads,
+    )?;
 
-    let (sqnr, qdq_check) = match &runtime {
-        Some(model) if !sqnr_inputs.is_empty() => {
-            let comparison = LayerComparison::new(&outcome.prepared, &outcome.quantized.graph)?;
-            let sqnr = layer_sqnr(&comparison, model, &sqnr_inputs, threads)?;
-            let tract_qdq = Probe::new(&qdq_proto, &input_shape, &output_name)?;
-            (sqnr, Some(qdq_check(model, &tract_qdq, &sqnr_inputs)?))
-        }
-        _ => (Default::default(), None),
-    };
+    let e = evaluation.as_ref().map(|(e, _, _)| e);
     let report = Report {
-        model: source.name.clone(),
-        weights: source.weights.clone(),
-        fp32: evaluation.as_ref().map(|(e, _)| TopK {
+        model: source.name,
+        weights: source.weights,
+        fp32: e.map(|e| TopK {
             top1: e.pct(e.fp32_top1),
             top5: e.pct(e.fp32_top5),
         }),
-        int8: evaluation.as_ref().map(|(e, _)| TopK {
+        int8: e.map(|e| TopK {
             top1: e.pct(e.int8_top1),
             top5: e.pct(e.int8_top5),
         }),
-        agreement: evaluation.as_ref().map(|(e, _)| e.pct(e.agree)),
-        equalized_float: evaluation
-            .as_ref()
-            .filter(|_| prepared.is_some())
-            .map(|(e, _)| EqualizedFloat {
-                top1: e.pct(e.prepared_top1),
-                agreement: e.pct(e.prepared_agree),
-            }),
-        images: evaluation.as_ref().map_or(0, |(e, _)| e.images),
-        output_sqnr_db: evaluation.as_ref().map(|(e, _)| e.output.db()),
-        input_only_sqnr_db: evaluation.as_ref().map(|(e, _)| e.input_only.db()),
+        agreement: e.map(|e| e.pct(e.agree)),
+        images: e.map_or(0, |e| e.images),
+        output_sqnr_db: e.map(|e| e.output.db()),
+        input_only_sqnr_db: checks.input_only,
+        equalized_float: checks.equalized,
         int8_execution: engine.describe().to_string(),
         options,
         equalized_pairs: outcome.equalized_pairs,
         activation_pairs: outcome.activation_pairs,
         calibration: calibration.describe(&args.calib),
-        evaluation: evaluation.as_ref().map(|(_, set)| set.clone()),
-        disjoint,
-        sqnr_images: if sqnr.is_empty() {
+        evaluation: evaluation.as_ref().map(|(_, set, _)| set.clone()),
+        disjoint: evaluation.as_ref().is_none_or(|(_, _, d)| *d),
+        sqnr_images: if checks.layers.is_empty() {
             0
         } else {
-            sqnr_inputs.len()
+            check_inputs.len()
         },
-        qdq_check,
-        sizes: sizes(&outcome, fp32_proto.encoded_len(), qdq.len(), ebm),
+        qdq_check: checks.qdq,
+        sizes: Sizes::new(&outcome, fp32_proto.encoded_len(), qdq.len(), ebm),
         timings: outcome.timings,
-        layers: layer_rows(&outcome, &sqnr),
+        layers: layer_rows(&outcome, &checks.layers),
     };
     report
         .write(&args.output)
         .with_context(|| format!("cannot write the report into {}", args.output.display()))?;
-    print_summary(&report, evaluation.as_ref().map(|(e, _)| e), &args.output);
+    print_summary(&report, e, &args.output);
     Ok(report)
 }
 
-/// Loads the zoo model or ONNX file `args` names, with every parameter in memory.
-fn load_source(args: &ModelArgs) -> Result<Source> {
-    if args.is_file() {
-        let path = Path::new(&args.model);
-        let k = &args.knobs;
-        if k.weights.is_some() || k.width.is_some() || k.resolution.is_some() || k.classes.is_some()
-        {
-            bail!(
-                "--weights, --width, --resolution and --classes apply to zoo models, not to the ONNX file {}",
-                path.display()
-            );
-        }
-        let (graph, weights) = edgebone_zoo::import::from_onnx_file(path)?;
-        let shape = graph.input_shape().to_vec();
-        if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
-            bail!(
-                "{} takes input {shape:?}; quantize needs a square RGB input [1, 3, S, S]",
-                path.display()
-            );
-        }
-        let norm = args
-            .norm
-            .map(Normalisation::from)
-            .unwrap_or(Normalisation::ImageNet);
-        return Ok(Source {
-            name: file_name(path),
-            weights: path.display().to_string(),
-            net: FloatNet::new(graph, &weights)?,
-            preprocess: Preprocess::for_resolution(shape[2], norm),
-        });
+/// The pipeline's options from the command line.
+fn options(args: &QuantizeArgs, threads: usize) -> Options {
+    Options {
+        config: QuantizeConfig {
+            method: match args.method {
+                Method::Minmax => RangeMethod::MinMax,
+                Method::Percentile => RangeMethod::Percentile {
+                    percentile: args.percentile,
+                },
+                Method::Mse => RangeMethod::Mse,
+            },
+            granularity: match args.granularity {
+                GranularityArg::PerChannel => Granularity::PerChannel,
+                GranularityArg::PerTensor => Granularity::PerTensor,
+            },
+            bias_correct: args.bias_correct,
+        },
+        equalize: args.equalize,
+        equalize_activations: !args.no_act_equalize,
+        reestimate_bn: args.reestimate_bn,
+        threads,
     }
-    let spec = lookup(&args.model)?;
-    let graph = spec.build(&args.knobs.options())?;
-    let weights = args.knobs.weights()?;
-    let described = match &args.knobs.weights {
-        Some(p) => p.display().to_string(),
-        None => format!("seeded initialiser (seed {})", args.knobs.seed),
-    };
-    let norm = args
-        .norm
-        .map(Normalisation::from)
-        .unwrap_or(spec.normalisation);
-    let resolution = graph.input_shape()[2];
-    Ok(Source {
-        name: spec.name.to_string(),
-        weights: described,
-        net: FloatNet::new(graph, &weights)?,
-        preprocess: Preprocess::for_resolution(resolution, norm),
-    })
+}
+
+/// What the checks on a few images found.
+struct Checks {
+    layers: std::collections::HashMap<usize, f64>,
+    qdq: Option<edgebone_quant::report::QdqCheck>,
+    equalized: Option<edgebone_quant::report::EqualizedFloat>,
+    input_only: Option<f64>,
+}
+
+impl Checks {
+    fn run(
+        outcome: &Outcome,
+        fp32: &FloatModel,
+        runtime: Option<&Int8Model>,
+        qdq: &tract_onnx::pb::ModelProto,
+        inputs: &[Vec<f32>],
+        threads: usize,
+    ) -> Result<Self> {
+        let mut checks = Checks {
+            layers: Default::default(),
+            qdq: None,
+            equalized: None,
+            input_only: None,
+        };
+        if inputs.is_empty() {
+            return Ok(checks);
+        }
+        let graph = &outcome.quantized.graph;
+        let input = &graph.tensors[graph.input];
+        let params = QParams {
+            scale: input.scale,
+            zero_point: input.zero_point,
+        };
+        checks.input_only = Some(input_only_sqnr(fp32, params, inputs)?);
+        // Equalisation changes the float network that is quantised (ReLU6 becomes ReLU for
+        // cross-layer equalisation; clips move beyond the calibration data for activation
+        // equalisation): measured alone, to tell it from the quantisation error.
+        if outcome.equalized_pairs + outcome.activation_pairs > 0 {
+            let prepared = FloatModel::from_proto(&outcome.prepared.to_onnx()?)
+                .context("tract cannot run the equalised model")?;
+            checks.equalized = Some(equalized_float(fp32, &prepared, inputs)?);
+        }
+        if let Some(model) = runtime {
+            let comparison = LayerComparison::new(&outcome.prepared, graph)?;
+            checks.layers = layer_sqnr(&comparison, model, inputs, threads)?;
+            let shape = outcome.reference.graph.input_shape().to_vec();
+            let tract = Probe::new(qdq, &shape, &["output".to_string()])?;
+            checks.qdq = Some(qdq_check(model, &tract, inputs)?);
+        }
+        Ok(checks)
+    }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -395,68 +355,10 @@ fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// The QDQ file's outputs against the runtime's on `inputs`.
-fn qdq_check(model: &Int8Model, qdq: &Probe, inputs: &[Vec<f32>]) -> Result<QdqCheck> {
-    let mut sqnr = Sqnr::default();
-    let mut agree = 0;
-    for x in inputs {
-        let a = model.run(x, |_, _| {})?;
-        let out = qdq.run(x.clone())?;
-        let b = out.values(0)?;
-        sqnr.add(&a, b);
-        agree += usize::from(top_k(&a, 1) == top_k(b, 1));
-    }
-    Ok(QdqCheck {
-        images: inputs.len(),
-        top1_agreement: 100.0 * agree as f64 / inputs.len().max(1) as f64,
-        sqnr_db: sqnr.db(),
-    })
-}
-
-/// Parameter sizes of the float and the int8 model, and the files'.
-fn sizes(outcome: &Outcome, fp32_onnx: usize, qdq_onnx: usize, ebm: usize) -> Sizes {
-    let fp32_params = 4 * outcome
-        .prepared
-        .params
-        .tensors
-        .values()
-        .map(|t| t.values.len())
-        .sum::<usize>();
-    let int8_params = outcome
-        .quantized
-        .graph
-        .ops
-        .iter()
-        .map(|op| match op {
-            QOp::Conv2d {
-                weights,
-                weight_scales,
-                bias,
-                ..
-            }
-            | QOp::FullyConnected {
-                weights,
-                weight_scales,
-                bias,
-                ..
-            } => weights.len() + 4 * (weight_scales.len() + bias.len()),
-            QOp::Lut { .. } => 256,
-            _ => 0,
-        })
-        .sum();
-    Sizes {
-        fp32_params,
-        int8_params,
-        fp32_onnx,
-        qdq_onnx,
-        ebm,
-    }
-}
-
 fn print_summary(r: &Report, e: Option<&Evaluation>, out: &Path) {
     if let (Some(f), Some(q), Some(e)) = (r.fp32, r.int8, e) {
         println!(
-            "{}: fp32 top-1 {:.1} % top-5 {:.1} %, int8 top-1 {:.1} % top-5 {:.1} %, agreement {:.1} %, output SQNR {:.1} dB (input quantisation alone: {:.1} dB) on {} images",
+            "{}: fp32 top-1 {:.1} % top-5 {:.1} %, int8 top-1 {:.1} % top-5 {:.1} %, agreement {:.1} %, output SQNR {:.1} dB on {} images",
             r.model,
             f.top1,
             f.top5,
@@ -464,7 +366,6 @@ fn print_summary(r: &Report, e: Option<&Evaluation>, out: &Path) {
             q.top5,
             r.agreement.unwrap_or(0.0),
             r.output_sqnr_db.unwrap_or(f64::NAN),
-            r.input_only_sqnr_db.unwrap_or(f64::NAN),
             e.images
         );
     }

@@ -1,16 +1,77 @@
-//! The images of `edgebone quantize`: the calibration set (any images, corrupt files skipped
-//! with a warning) and the evaluation set (labelled, disjoint from calibration).
+//! What `edgebone quantize` reads: the float model (zoo name or ONNX file) with every
+//! parameter in memory, the calibration set (any images, corrupt files skipped with a
+//! warning) and the evaluation set (labelled, disjoint from calibration).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::parallel::fold_items;
 use edgebone_quant::report::{ImageSet, Skipped};
-use edgebone_zoo::Preprocess;
+use edgebone_zoo::preprocess::Normalisation;
+use edgebone_zoo::{lookup, Preprocess};
 
 use crate::dataset::{labelled_images, Sample};
 use crate::images::load_tensor;
+use crate::model_args::ModelArgs;
+
+/// A float model to quantise.
+pub struct Source {
+    /// Zoo name or file name.
+    pub name: String,
+    /// Where the weights came from.
+    pub weights: String,
+    pub net: FloatNet,
+    pub preprocess: Preprocess,
+}
+
+/// Loads the zoo model or ONNX file `args` names, with every parameter in memory.
+pub fn load_model(args: &ModelArgs) -> Result<Source> {
+    let norm = args.norm.map(Normalisation::from);
+    if args.is_file() {
+        let path = Path::new(&args.model);
+        let k = &args.knobs;
+        if k.weights.is_some() || k.width.is_some() || k.resolution.is_some() || k.classes.is_some()
+        {
+            bail!(
+                "--weights, --width, --resolution and --classes apply to zoo models, not to the ONNX file {}",
+                path.display()
+            );
+        }
+        let (graph, weights) = edgebone_zoo::import::from_onnx_file(path)?;
+        let shape = graph.input_shape().to_vec();
+        if shape.len() != 4 || shape[1] != 3 || shape[2] != shape[3] {
+            bail!(
+                "{} takes input {shape:?}; quantize needs a square RGB input [1, 3, S, S]",
+                path.display()
+            );
+        }
+        return Ok(Source {
+            name: file_name(path),
+            weights: path.display().to_string(),
+            net: FloatNet::new(graph, &weights)?,
+            preprocess: Preprocess::for_resolution(
+                shape[2],
+                norm.unwrap_or(Normalisation::ImageNet),
+            ),
+        });
+    }
+    let spec = lookup(&args.model)?;
+    let graph = spec.build(&args.knobs.options())?;
+    let weights = args.knobs.weights()?;
+    let described = match &args.knobs.weights {
+        Some(p) => p.display().to_string(),
+        None => format!("seeded initialiser (seed {})", args.knobs.seed),
+    };
+    let resolution = graph.input_shape()[2];
+    Ok(Source {
+        name: spec.name.to_string(),
+        weights: described,
+        net: FloatNet::new(graph, &weights)?,
+        preprocess: Preprocess::for_resolution(resolution, norm.unwrap_or(spec.normalisation)),
+    })
+}
 
 /// Preprocessed calibration inputs and where they came from.
 pub struct CalibrationSet {

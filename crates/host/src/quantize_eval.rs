@@ -1,15 +1,11 @@
 //! fp32 against int8 on labelled images: top-1 / top-5 of both, top-1 agreement and the
-//! output SQNR; per-layer SQNR on a few images.
+//! output SQNR.
 
-use std::collections::HashMap;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::parallel::fold_items;
 use edgebone_quant::probe::Probe;
-use edgebone_quant::qgraph::TensorId;
-use edgebone_quant::scheme::QParams;
-use edgebone_quant::sqnr::{LayerComparison, Sqnr};
+use edgebone_quant::sqnr::Sqnr;
 use edgebone_quant::QuantError;
 use edgebone_zoo::Preprocess;
 
@@ -59,15 +55,8 @@ pub struct Evaluation {
     pub int8_top5: usize,
     /// Images where both top-1 classes agree.
     pub agree: usize,
-    /// The float network actually quantised (equalised), when it differs from fp32: its
-    /// top-1 hits and its top-1 agreement with fp32.
-    pub prepared_top1: usize,
-    pub prepared_agree: usize,
+    /// int8 output against fp32 output.
     pub output: Sqnr,
-    /// The fp32 model's output on the int8-quantised input against its output on the float
-    /// input: how much the model amplifies the input's quantisation alone, an upper bound of
-    /// what any int8 model can reach.
-    pub input_only: Sqnr,
     /// Images skipped as unreadable, with the reason.
     pub skipped: Vec<(String, String)>,
 }
@@ -80,10 +69,7 @@ impl Evaluation {
         self.int8_top1 += o.int8_top1;
         self.int8_top5 += o.int8_top5;
         self.agree += o.agree;
-        self.prepared_top1 += o.prepared_top1;
-        self.prepared_agree += o.prepared_agree;
         self.output.merge(&o.output);
-        self.input_only.merge(&o.input_only);
         self.skipped.extend(o.skipped);
     }
 
@@ -93,15 +79,12 @@ impl Evaluation {
     }
 }
 
-/// Runs fp32 and int8 (and `prepared`, the float network that was quantised, when given) on
-/// every sample (unreadable images are skipped with a warning).
+/// Runs fp32 and int8 on every sample (unreadable images are skipped with a warning).
 pub fn evaluate(
     samples: &[Sample],
     pre: &Preprocess,
     fp32: &FloatModel,
-    prepared: Option<&FloatModel>,
     int8: &Int8Engine<'_>,
-    input_params: QParams,
     threads: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Evaluation> {
@@ -131,22 +114,6 @@ pub fn evaluate(
             acc.int8_top5 += usize::from(tq.contains(&s.label));
             acc.agree += usize::from(tf.first() == tq.first());
             acc.output.add(&f, &q);
-            let xq: Vec<f32> = x
-                .iter()
-                .map(|&v| input_params.dequantize(input_params.quantize(v)))
-                .collect();
-            let (_, fq) = fp32
-                .run(&xq)
-                .map_err(|e| QuantError::Runtime(format!("fp32 {}: {e:#}", s.path.display())))?;
-            acc.input_only.add(&f, &fq);
-            if let Some(p) = prepared {
-                let (_, l) = p.run(&x).map_err(|e| {
-                    QuantError::Runtime(format!("fp32 {}: {e:#}", s.path.display()))
-                })?;
-                let tp = top_k(&l, 1);
-                acc.prepared_top1 += usize::from(tp.first() == Some(&s.label));
-                acc.prepared_agree += usize::from(tp.first() == tf.first());
-            }
             Ok(())
         },
         progress,
@@ -156,35 +123,4 @@ pub fn evaluate(
         total.merge(p);
     }
     Ok(total)
-}
-
-/// Per-layer SQNR (dB) of the int8 model against the float network it was quantised from,
-/// on `inputs`.
-pub fn layer_sqnr(
-    comparison: &LayerComparison,
-    model: &Int8Model,
-    inputs: &[Vec<f32>],
-    threads: usize,
-) -> Result<HashMap<TensorId, f64>> {
-    let tensors = comparison.tensors();
-    let parts = fold_items(
-        inputs,
-        threads,
-        || vec![Sqnr::default(); tensors.len()],
-        |acc, _, x| comparison.compare(model, x, acc).map(|_| ()),
-        &|| {},
-    )
-    .context("measuring per-layer SQNR")?;
-    let mut total = vec![Sqnr::default(); tensors.len()];
-    for p in parts {
-        for (t, s) in total.iter_mut().zip(&p) {
-            t.merge(s);
-        }
-    }
-    Ok(tensors
-        .into_iter()
-        .zip(total)
-        .filter(|(_, s)| s.signal > 0.0 || s.noise > 0.0)
-        .map(|(t, s)| (t, s.db()))
-        .collect())
 }

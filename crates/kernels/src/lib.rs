@@ -19,12 +19,15 @@
 //!
 //! # Arithmetic
 //!
-//! The arithmetic is TFLite's int8 reference arithmetic, bit for bit:
+//! The arithmetic is TFLite's int8 reference arithmetic, bit for bit, as built with
+//! `TFLITE_SINGLE_ROUNDING` (the form CMSIS-NN also offers):
 //!
 //! - weights are symmetric per output channel (zero point 0), activations asymmetric per
 //!   tensor, `real = scale · (q − zero_point)`, bias int32 with scale `s_in · s_w[c]`;
 //! - accumulators are `i32`, requantised with [`requant::multiply_by_quantized_multiplier`]
-//!   (gemmlowp's `SaturatingRoundingDoublingHighMul` followed by `RoundingDivideByPOT`);
+//!   (the exact 64-bit product with the Q31 multiplier, rounded once, ties toward +∞), so a
+//!   float implementation of the same QDQ graph rounds the same way except within the
+//!   multiplier's 2^−31 precision of a tie;
 //! - the output zero point is added after requantisation and the fused activation is a clamp
 //!   to an [`Activation`] range;
 //! - padding contributes the input zero point, i.e. a real zero (padded taps are skipped,

@@ -1,6 +1,5 @@
 //! Fixed-point requantisation, bit-exact with TFLite (`QuantizeMultiplier`,
-//! `MultiplyByQuantizedMultiplier`) and gemmlowp (`SaturatingRoundingDoublingHighMul`,
-//! `RoundingDivideByPOT`), in their default double-rounding form.
+//! `MultiplyByQuantizedMultiplier`) in its single-rounding form (`TFLITE_SINGLE_ROUNDING`).
 //!
 //! A real multiplier `M` is stored as a Q31 `multiplier` in `[2^30, 2^31)` (or its negative)
 //! and a power-of-two `shift`, `M ≈ multiplier · 2^(shift − 31)`.
@@ -35,8 +34,9 @@ impl Requant {
 ///
 /// Exactly as TFLite: the significand is rounded half away from zero; a significand that
 /// rounds up to `2^31` is halved and the shift incremented; `0.0` gives `(0, 0)`; a shift
-/// below −31 (`|real|` below about `2^−32`) flushes to `(0, 0)`. Negative multipliers are
-/// allowed, as in TFLite's double-rounding mode. Non-finite values, which TFLite does not
+/// below −31 (`|real|` below about `2^−32`) flushes to `(0, 0)`. A shift above 30,
+/// which the single-rounding multiply cannot apply, saturates to `(2^31 − 1, 30)` as TFLite's
+/// single-rounding build does. Negative multipliers are allowed. Non-finite values, which TFLite does not
 /// handle, are a [`KernelError::BadParam`].
 pub fn quantize_multiplier(real: f64) -> Result<(i32, i32), KernelError> {
     const EXPONENT_MASK: u64 = 0x7ff << 52;
@@ -75,53 +75,35 @@ pub fn quantize_multiplier(real: f64) -> Result<(i32, i32), KernelError> {
     if shift < -31 {
         return Ok((0, 0));
     }
+    if shift > 30 {
+        return Ok((i32::MAX, 30));
+    }
     // |q_fixed| ≤ 2^31 and +2^31 was halved above, so the cast is lossless (−2^31 is
     // i32::MIN, which TFLite produces too).
     Ok((q_fixed as i32, shift))
 }
 
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2 · a · b`, rounded
-/// to nearest with ties toward +∞ for positive products and toward zero for negative ones,
-/// saturating the single overflow case `a = b = i32::MIN` to `i32::MAX`.
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // |ab| ≤ 2^62 here, so the sum does not overflow; division truncates toward zero as in
-    // C++, and the quotient fits in i32 because the overflow case was handled above, so the
-    // cast is lossless.
-    ((ab + nudge) / (1 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from
-/// zero. `exponent` is clamped to `0..=31`.
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    let exponent = exponent.clamp(0, 31);
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
-/// TFLite's `MultiplyByQuantizedMultiplier`: `x · multiplier · 2^(shift − 31)` as
-/// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left, multiplier), right)`
-/// with `left = max(shift, 0)` and `right = max(−shift, 0)`.
+/// TFLite's `MultiplyByQuantizedMultiplier` in its single-rounding form
+/// (`TFLITE_SINGLE_ROUNDING`, also CMSIS-NN's `CMSIS_NN_USE_SINGLE_ROUNDING`):
+/// `x · multiplier · 2^(shift − 31)` computed exactly in 64 bits and rounded once, to nearest
+/// with ties toward +∞.
 ///
-/// The left shift wraps on overflow like TFLite's `x * (1 << left_shift)` does in practice.
-/// `shift` is clamped to `−31..=31` (TFLite leaves larger shifts undefined); multipliers
-/// from [`quantize_multiplier`] of realistic scales are far inside that range.
+/// One rounding makes the result the correctly rounded product with the Q31 multiplier, so it
+/// differs from a float implementation of the same op (QDQ ONNX in tract or onnxruntime) only
+/// where the product lies within the multiplier's 2^−31 relative precision of a rounding
+/// boundary; the double-rounding form (gemmlowp's rounding high multiply, then a rounding
+/// shift) is off by one in about 0.5 % of the outputs of a typical convolution.
+///
+/// `shift` is clamped to `−31..=30` (TFLite's valid range for this form); a result outside
+/// `i32` (only possible with large left shifts) saturates.
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let shift = shift.clamp(-31, 31);
-    let left = shift.max(0);
-    let right = (-shift).max(0);
-    // `left` is in 0..=31, so the conversion and the shift amount are both valid.
-    let shifted = x.wrapping_shl(left.unsigned_abs());
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(shifted, multiplier),
-        right,
-    )
+    // `total` is in 1..=62, so both shifts are valid; |x · multiplier| ≤ 2^62 and the
+    // rounding term is at most 2^61, so the sum does not overflow i64.
+    let total = 31 - shift.clamp(-31, 30);
+    let round = 1i64 << (total - 1);
+    let product = i64::from(x) * i64::from(multiplier) + round;
+    // The clamp makes the cast lossless.
+    (product >> total).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// The final step of every accumulating kernel: requantise `acc`, add the output zero point

@@ -220,3 +220,59 @@ fn training_mode_proto(
         .collect();
     Ok((proto, outputs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgebone_zoo::{Builder, Conv, Weights};
+
+    /// With one batch, the running statistics are the conv output's per-channel mean and
+    /// unbiased variance over all inputs, measured here independently through tract.
+    #[test]
+    fn statistics_of_one_batch() {
+        let (mut b, x) = Builder::new("bn", [3, 6, 6]);
+        let y = b.conv("conv", x, Conv::new(4, 3));
+        let z = b.batch_norm("bn", y, 1e-5);
+        let z = b.relu(z);
+        let graph = b.finish(z).expect("builds");
+        let conv_out = graph.values[y].name.clone();
+        let net = FloatNet::new(graph, &Weights::Seeded(1)).expect("seeded");
+        let inputs: Vec<Vec<f32>> = (0..8)
+            .map(|k| {
+                (0..108)
+                    .map(|i| ((i * 7 + k * 13) % 23) as f32 / 7.0 - 1.5)
+                    .collect()
+            })
+            .collect();
+        let out = reestimate_batch_norms(&net, &inputs, 2, &|| {}).expect("re-estimates");
+        let probe = Probe::new(&net.to_onnx().unwrap(), &[1, 3, 6, 6], &[conv_out]).unwrap();
+        let mut values = vec![Vec::new(); 4];
+        for x in &inputs {
+            let o = probe.run(x.clone()).unwrap();
+            for (c, v) in o.values(0).unwrap().chunks(36).enumerate() {
+                values[c].extend_from_slice(v);
+            }
+        }
+        let mean = &out.params.tensors["bn.running_mean"].values;
+        let var = &out.params.tensors["bn.running_var"].values;
+        for c in 0..4 {
+            let n = values[c].len() as f64;
+            let m = values[c].iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            let s = values[c]
+                .iter()
+                .map(|&v| (f64::from(v) - m).powi(2))
+                .sum::<f64>()
+                / (n - 1.0);
+            assert!(
+                (f64::from(mean[c]) - m).abs() < 1e-4,
+                "mean {c}: {} vs {m}",
+                mean[c]
+            );
+            assert!(
+                (f64::from(var[c]) / s - 1.0).abs() < 1e-3,
+                "var {c}: {} vs {s}",
+                var[c]
+            );
+        }
+    }
+}

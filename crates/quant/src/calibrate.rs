@@ -25,6 +25,7 @@ pub struct ValueStats {
     pub per_channel: u64,
     /// Per channel, the largest value seen; empty when not asked for.
     pub channel_max: Vec<f32>,
+
     /// Per channel, the sum of the values after quantising and dequantising them with the
     /// tensor's parameters; empty when not asked for.
     pub quantized_sums: Vec<f64>,
@@ -52,13 +53,15 @@ impl ValueStats {
         self.per_channel += other.per_channel;
         merge_sums(&mut self.quantized_sums, &other.quantized_sums);
         self.quantized_count += other.quantized_count;
-        if self.channel_max.is_empty() {
-            self.channel_max = other.channel_max.clone();
-        } else {
-            for (a, b) in self.channel_max.iter_mut().zip(&other.channel_max) {
-                *a = a.max(*b);
-            }
-        }
+        merge_max(&mut self.channel_max, &other.channel_max);
+    }
+}
+
+fn merge_max(a: &mut Vec<f32>, b: &[f32]) {
+    if a.is_empty() {
+        *a = b.to_vec();
+    } else {
+        a.iter_mut().zip(b).for_each(|(x, y)| *x = x.max(*y));
     }
 }
 
@@ -88,6 +91,7 @@ pub struct Request {
     pub means: Vec<ValueId>,
     /// Values whose per-channel maxima are recorded.
     pub maxima: Vec<ValueId>,
+
     /// Values whose per-channel means after quantisation with the given parameters are
     /// recorded.
     pub quantized_means: Vec<(ValueId, QParams)>,
@@ -194,36 +198,59 @@ fn record(stats: &mut ValueStats, wanted: Wanted, shape: &[usize], values: &[f32
             stats.channel_max = vec![f32::NEG_INFINITY; channels];
         }
         for b in 0..batch {
-            for (c, max) in stats.channel_max.iter_mut().enumerate() {
+            for (c, m) in stats.channel_max.iter_mut().enumerate() {
                 let start = (b * channels + c) * plane;
-                *max = values[start..start + plane]
+                *m = values[start..start + plane]
                     .iter()
-                    .fold(*max, |m, &v| m.max(v));
+                    .fold(*m, |m, &v| m.max(v));
             }
         }
     }
-    let sums = |out: &mut Vec<f64>, f: &dyn Fn(f32) -> f64| {
-        if out.len() != channels {
-            *out = vec![0.0; channels];
-        }
-        for b in 0..batch {
-            for (c, sum) in out.iter_mut().enumerate() {
-                let start = (b * channels + c) * plane;
-                *sum += values[start..start + plane]
-                    .iter()
-                    .map(|&v| f(v))
-                    .sum::<f64>();
-            }
-        }
-    };
     if wanted.means {
-        sums(&mut stats.channel_sums, &|v| f64::from(v));
+        channel_sums(&mut stats.channel_sums, values, batch, channels, 1.0, |v| v);
         stats.per_channel += (batch * plane) as u64;
     }
     if let Some(p) = wanted.quantized {
-        sums(&mut stats.quantized_sums, &|v| {
-            f64::from(p.dequantize(p.quantize(v)))
-        });
+        // q − zp for each value, saturated to int8 and rounded half to even (as
+        // `QParams::quantize`) with the 1.5 · 2^23 trick, exact for |x| < 2^22.
+        const ROUND: f32 = 12_582_912.0;
+        let inv = 1.0 / p.scale;
+        let (lo, hi) = ((-128 - p.zero_point) as f32, (127 - p.zero_point) as f32);
+        let scale = f64::from(p.scale);
+        channel_sums(
+            &mut stats.quantized_sums,
+            values,
+            batch,
+            channels,
+            scale,
+            |v| ((v * inv).clamp(lo, hi) + ROUND) - ROUND,
+        );
         stats.quantized_count += (batch * plane) as u64;
+    }
+}
+
+/// Adds `scale · Σ f(v)` over the values of each channel (axis 1 of `[batch, channels, …]`)
+/// to `out`.
+fn channel_sums(
+    out: &mut Vec<f64>,
+    values: &[f32],
+    batch: usize,
+    channels: usize,
+    scale: f64,
+    f: impl Fn(f32) -> f32,
+) {
+    if out.len() != channels {
+        *out = vec![0.0; channels];
+    }
+    let plane = values.len() / (batch * channels).max(1);
+    for b in 0..batch {
+        for (c, sum) in out.iter_mut().enumerate() {
+            let start = (b * channels + c) * plane;
+            *sum += scale
+                * values[start..start + plane]
+                    .iter()
+                    .map(|&v| f64::from(f(v)))
+                    .sum::<f64>();
+        }
     }
 }

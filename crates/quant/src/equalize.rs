@@ -177,8 +177,7 @@ fn find_pairs(net: &FloatNet) -> Vec<Pair> {
             continue;
         }
         let act = match g.nodes[next].op {
-            Op::Relu => Some(next),
-            Op::Clip { min, .. } if min == 0.0 => Some(next),
+            Op::Relu | Op::Clip { min: 0.0, .. } => Some(next),
             Op::Conv { .. } => None,
             _ => continue,
         };
@@ -257,38 +256,61 @@ fn weight_balance(net: &FloatNet, p: Pair) -> Vec<f32> {
 /// Divides A's output channel `i` (weights and bias) by `scales[i]` and multiplies B's input
 /// channel `i` by it.
 fn scale_pair(net: &mut FloatNet, p: Pair, scales: &[f32]) {
-    let w = PairWeights::new(net, p);
-    let per_a = (w.a.len() / w.channels).max(1);
-    let a: Vec<f32> =
-        w.a.iter()
-            .enumerate()
-            .map(|(j, v)| v / scales[j / per_a])
-            .collect();
-    let b: Vec<f32> =
-        w.b.iter()
-            .enumerate()
-            .map(|(j, v)| v * scales[w.channel_of_b(j)])
-            .collect();
-    let (na, nb) = (&net.graph.nodes[p.a], &net.graph.nodes[p.b]);
-    let names = [
-        Some(na.params[0]),
-        na.params.get(1).copied(),
-        Some(nb.params[0]),
-    ]
-    .map(|i| i.map(|i| net.graph.params[i].name.clone()));
-    let mut set = |name: &Option<String>, values: Vec<f32>| {
-        if let Some(t) = name.as_ref().and_then(|n| net.params.tensors.get_mut(n)) {
-            t.values = values;
-        }
-    };
-    set(&names[0], a);
-    set(&names[2], b);
-    if let Some(t) = names[1]
-        .as_ref()
-        .and_then(|n| net.params.tensors.get_mut(n))
-    {
-        t.values.iter_mut().zip(scales).for_each(|(v, s)| *v /= s);
+    scale_outputs(net, p.a, scales);
+    scale_inputs(net, p.b, scales);
+}
+
+/// Sets a parameter's values, by index into the graph's parameters.
+fn set_param(net: &mut FloatNet, index: usize, values: Vec<f32>) {
+    let name = &net.graph.params[index].name;
+    if let Some(t) = net.params.tensors.get_mut(name) {
+        t.values = values;
     }
+}
+
+/// Divides output channel `i` of conv `node` (weights and bias) by `scales[i]`.
+fn scale_outputs(net: &mut FloatNet, node: usize, scales: &[f32]) {
+    let n = &net.graph.nodes[node];
+    let (w, b) = (n.params[0], n.params.get(1).copied());
+    let per_out = (net.values(w).len() / scales.len()).max(1);
+    let weights = net
+        .values(w)
+        .iter()
+        .enumerate()
+        .map(|(j, v)| v / scales[j / per_out])
+        .collect();
+    set_param(net, w, weights);
+    if let Some(b) = b {
+        let bias = net
+            .values(b)
+            .iter()
+            .zip(scales)
+            .map(|(v, s)| v / s)
+            .collect();
+        set_param(net, b, bias);
+    }
+}
+
+/// Multiplies input channel `i` of conv `node` (ordinary or depthwise) by `scales[i]`.
+fn scale_inputs(net: &mut FloatNet, node: usize, scales: &[f32]) {
+    let n = &net.graph.nodes[node];
+    let w = n.params[0];
+    let taps = net.graph.params[w].shape[2..]
+        .iter()
+        .product::<usize>()
+        .max(1);
+    let dw = depthwise(net, node);
+    let channels = scales.len();
+    let weights = net
+        .values(w)
+        .iter()
+        .enumerate()
+        .map(|(j, v)| {
+            let c = if dw { j / taps } else { (j / taps) % channels };
+            v * scales[c]
+        })
+        .collect();
+    set_param(net, w, weights);
 }
 
 #[cfg(test)]

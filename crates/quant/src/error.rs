@@ -15,7 +15,7 @@ pub enum QuantError {
     },
     /// Parameter values are missing or do not fit the graph.
     #[error(transparent)]
-    Weights(#[from] WeightError),
+    Weights(Box<WeightError>),
     /// tract refused or failed to run a float or QDQ model.
     #[error("tract cannot {what}: {message}")]
     Tract { what: String, message: String },
@@ -38,6 +38,12 @@ pub enum QuantError {
     /// A scale or multiplier the integer arithmetic cannot represent.
     #[error("quantisation parameters of `{tensor}` are invalid: {message}")]
     BadParams { tensor: String, message: String },
+}
+
+impl From<WeightError> for QuantError {
+    fn from(e: WeightError) -> Self {
+        QuantError::Weights(Box::new(e))
+    }
 }
 
 impl QuantError {

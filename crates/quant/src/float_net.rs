@@ -69,15 +69,6 @@ impl FloatNet {
     pub fn consumers(&self) -> Vec<Vec<usize>> {
         consumers(&self.graph)
     }
-
-    /// The node producing each value (`None` for the graph input).
-    pub fn producers(&self) -> Vec<Option<usize>> {
-        let mut out = vec![None; self.graph.values.len()];
-        for (i, n) in self.graph.nodes.iter().enumerate() {
-            out[n.output] = Some(i);
-        }
-        out
-    }
 }
 
 /// For each value of `graph`, the indices of the nodes that read it.

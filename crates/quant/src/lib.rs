@@ -8,6 +8,14 @@
 //! The contract between the quantiser and the compiler is [`qgraph::QGraph`]: an int8 graph
 //! in the runtime's NHWC layout with every tensor's scale and zero point and every op's
 //! integer constants. It lives in memory; `quantize` builds one, `compile` consumes it.
+//!
+//! The quantiser: [`pipeline::quantize`] takes a [`float_net::FloatNet`] (a zoo graph with
+//! its parameter values) and preprocessed calibration inputs through optional BatchNorm
+//! re-estimation ([`bn_reestimate`]), BatchNorm folding ([`fold`]), equalisation
+//! ([`equalize`]), planning ([`plan`]), calibration through tract ([`calibrate`],
+//! [`histogram`], [`ranges`]) and lowering ([`lower`], [`scheme`], [`unary`]) to a
+//! [`qgraph::QGraph`]. [`qdq::to_qdq`] writes its QDQ ONNX, [`int8::Int8Model`] runs its
+//! compiled blob on the int8 runtime, [`sqnr`] and [`report`] measure it against float.
 #![forbid(unsafe_code)]
 
 pub mod bn_reestimate;
@@ -26,6 +34,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod probe;
 pub mod qdq;
+pub mod qdq_import;
 pub mod qgraph;
 pub mod ranges;
 pub mod report;

@@ -356,19 +356,7 @@ impl Lowering<'_> {
 
     /// The int8 clamp of a fused activation with real bounds `act` on `output`.
     fn clamp(&self, act: Bounds, output: TensorId) -> Clamp {
-        let p = self.params[output];
-        let q = |x: f32, default: i32| {
-            if x.is_finite() {
-                p.quantize(x)
-            } else {
-                default
-            }
-        };
-        // quantize() saturates to the int8 range, so the conversions are lossless.
-        Clamp {
-            min: q(act.lo, -128) as i8,
-            max: q(act.hi, 127) as i8,
-        }
+        clamp_of(act, self.params[output])
     }
 
     /// Quantises the weights and bias of conv / Gemm `node` (weights output-channel first),
@@ -389,7 +377,7 @@ impl Lowering<'_> {
             Some(&b) => self.net.values(b).to_vec(),
             None => vec![0.0; out],
         };
-        if out == 0 || w.len() % out != 0 || bias.len() != out {
+        if out == 0 || !w.len().is_multiple_of(out) || bias.len() != out {
             return Err(QuantError::unsupported(
                 n.op.onnx_type(),
                 &n.name,
@@ -500,8 +488,25 @@ fn expected_error(w: &[f32], wq: &[f32], out: usize, groups: usize, means: &[f32
         .collect()
 }
 
+/// The int8 clamp of real bounds `act` on an output with parameters `p`: each finite bound
+/// quantised, saturating (also how the QDQ importer reads a `Clip` back).
+pub(crate) fn clamp_of(act: Bounds, p: QParams) -> Clamp {
+    let q = |x: f32, default: i32| {
+        if x.is_finite() {
+            p.quantize(x)
+        } else {
+            default
+        }
+    };
+    // quantize() saturates to the int8 range, so the conversions are lossless.
+    Clamp {
+        min: q(act.lo, -128) as i8,
+        max: q(act.hi, 127) as i8,
+    }
+}
+
 /// OIHW `[o, i, kh, kw]` → OHWI `[o, kh, kw, i]`.
-fn oihw_to_ohwi(w: &[i8], shape: &[usize]) -> Vec<i8> {
+pub(crate) fn oihw_to_ohwi(w: &[i8], shape: &[usize]) -> Vec<i8> {
     let [o, i, kh, kw] = [shape[0], shape[1], shape[2], shape[3]];
     let mut out = vec![0i8; w.len()];
     for a in 0..o {

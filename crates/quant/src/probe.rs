@@ -14,10 +14,9 @@ use crate::error::QuantError;
 pub struct Probe {
     plan: Arc<TypedRunnableModel>,
     input_shape: Vec<usize>,
-    outputs: Vec<String>,
 }
 
-/// The tensors one run produced, in the order of [`Probe::outputs`].
+/// The tensors one run produced, in the order of the names given to [`Probe::new`].
 pub struct ProbeOutputs(TVec<TValue>);
 
 impl Probe {
@@ -45,21 +44,10 @@ impl Probe {
         Ok(Probe {
             plan,
             input_shape: input_shape.to_vec(),
-            outputs: outputs.to_vec(),
         })
     }
 
-    /// The input shape this plan takes.
-    pub fn input_shape(&self) -> &[usize] {
-        &self.input_shape
-    }
-
-    /// The output value names.
-    pub fn outputs(&self) -> &[String] {
-        &self.outputs
-    }
-
-    /// Runs one input (row-major, [`Probe::input_shape`]).
+    /// Runs one input (row-major, the shape given to [`Probe::new`]).
     pub fn run(&self, input: Vec<f32>) -> Result<ProbeOutputs, QuantError> {
         let expected: usize = self.input_shape.iter().product();
         if input.len() != expected {

@@ -5,7 +5,9 @@
 //! dequantised inputs and the output's `QuantizeLinear`, a fused clamp a `Clip` to the real
 //! values of its int8 bounds, and a lookup table the float function it tabulates. Any ONNX
 //! runtime that implements the QDQ semantics computes what the int8 graph computes, up to
-//! requantisation rounding.
+//! requantisation rounding. The model name, input preprocessing and labels travel as
+//! `edgebone.*` metadata ([`crate::qdq_import::metadata`]), and
+//! [`crate::qdq_import::from_qdq`] reads the file back.
 
 use std::collections::HashSet;
 
@@ -56,13 +58,10 @@ pub fn to_qdq(q: &Quantized) -> Result<ModelProto, QuantError> {
             domain: String::new(),
             version: edgebone_zoo::onnx::OPSET,
         }],
+        // The name, preprocessing and labels, so the file compiles to the same `.ebm`.
+        metadata_props: crate::qdq_import::metadata::props(&q.graph),
         ..Default::default()
     })
-}
-
-/// The dequantised value name of every tensor, in the QDQ model (what the report probes).
-pub fn dequantized_names(q: &Quantized) -> Vec<String> {
-    Writer::new(&q.graph.tensors, q.graph.input, q.graph.output).base
 }
 
 /// NHWC `[1, H, W, C]` → NCHW; `[1, N]` unchanged.

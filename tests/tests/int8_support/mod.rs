@@ -80,19 +80,23 @@ pub fn label_of(path: &Path) -> usize {
     digits.parse().unwrap()
 }
 
-/// The quantiser's options used here: min/max ranges, per-channel weights, ReLU6
-/// activation equalisation (the CLI's defaults), BatchNorm re-estimation for seeded weights,
-/// one worker thread (the test harness already runs tests in parallel).
-pub fn options(reestimate_bn: bool) -> Options {
+/// The quantiser's options for `model`: the defaults of `edgebone quantize` (99.99th
+/// percentile ranges, per-channel weights, ReLU6 activation equalisation), plus BatchNorm
+/// re-estimation for seeded weights, or bias correction for real weights (issue 3's protocol,
+/// as in `quantize_accuracy.rs`); one worker thread, as the test harness already runs tests
+/// in parallel.
+pub fn options(model: &ZooModel) -> Options {
     Options {
         config: QuantizeConfig {
-            method: RangeMethod::MinMax,
+            method: RangeMethod::Percentile {
+                percentile: RangeMethod::DEFAULT_PERCENTILE,
+            },
             granularity: Granularity::PerChannel,
-            bias_correct: false,
+            bias_correct: model.weights.is_some(),
         },
         equalize: false,
         equalize_activations: true,
-        reestimate_bn,
+        reestimate_bn: model.weights.is_none(),
         threads: 1,
     }
 }
@@ -103,8 +107,8 @@ pub struct Quantized {
     pub preprocess: Preprocess,
 }
 
-/// Quantises `model` calibrated on `calibration` (image files) with `options`.
-pub fn quantize(model: &ZooModel, calibration: &[PathBuf], options: &Options) -> Quantized {
+/// Quantises `model` calibrated on `calibration` (image files) with [`options`].
+pub fn quantize(model: &ZooModel, calibration: &[PathBuf]) -> Quantized {
     let spec = lookup(model.name).unwrap();
     let graph = spec
         .build(&edgebone_zoo::Options {
@@ -130,7 +134,7 @@ pub fn quantize(model: &ZooModel, calibration: &[PathBuf], options: &Options) ->
         std: preprocess.std,
     };
     let labels = (0..1000).map(imagenet_label).collect();
-    let outcome = pipeline::quantize(net, &inputs, options, spec, labels, &Silent)
+    let outcome = pipeline::quantize(net, &inputs, &options(model), spec, labels, &Silent)
         .unwrap_or_else(|e| panic!("{}: quantisation failed: {e}", model.describe()));
     Quantized {
         outcome,

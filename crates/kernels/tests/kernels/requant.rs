@@ -2,10 +2,7 @@
 //! and against exact integer arithmetic.
 
 use crate::rng::Rng;
-use edgebone_kernels::requant::{
-    multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_pot,
-    saturating_rounding_doubling_high_mul,
-};
+use edgebone_kernels::requant::{multiply_by_quantized_multiplier, quantize_multiplier};
 use edgebone_kernels::{KernelError, Requant};
 
 fn q(real: f64) -> (i32, i32) {
@@ -47,8 +44,8 @@ fn quantize_multiplier_matches_tflite_near_exponent_changes() {
     assert_eq!(q(1.75), (1879048192, 1));
     assert_eq!(q(2.0 - 1e-9), (2147483647, 1));
     assert_eq!(q(2.0 - 1e-11), (1073741824, 2));
-    // PreprocessSoftmaxScaling's saturated multiplier, 2^31 − 1, in double-rounding mode.
-    assert_eq!(q(2147483647.0), (2147483647, 31));
+    // Shifts above 30 saturate, as in TFLite's single-rounding build.
+    assert_eq!(q(2147483647.0), (2147483647, 30));
 }
 
 #[test]
@@ -95,7 +92,7 @@ fn quant_and_multiply(x: i32, real: f64) -> i32 {
 
 #[test]
 fn multiply_by_quantized_multiplier_matches_tflite() {
-    // TFLite's MultiplyByQuantizedMultiplierInt32 test, double-rounding mode.
+    // TFLite's MultiplyByQuantizedMultiplierInt32 test (its values hold in both rounding modes).
     assert_eq!(quant_and_multiply(0, 0.1), 0);
     assert_eq!(quant_and_multiply(1, 0.0), 0);
     assert_eq!(quant_and_multiply(10000, 0.00097656), 10);
@@ -119,71 +116,20 @@ fn multiply_by_quantized_multiplier_matches_tflite() {
 }
 
 #[test]
-fn saturating_rounding_doubling_high_mul_matches_gemmlowp() {
-    assert_eq!(
-        saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
-        i32::MAX
-    );
-    assert_eq!(
-        saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
-        1 << 29
-    );
-    // (2^31 − 1)^2 · 2 / 2^32 = 2^31 − 2 + 2^−31.
-    assert_eq!(
-        saturating_rounding_doubling_high_mul(i32::MAX, i32::MAX),
-        i32::MAX - 1
-    );
-    // 1 · 2^30 · 2 / 2^32 = 0.5: a positive tie rounds up, a negative one toward zero.
-    assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);
-    assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);
-    // 3 · 2^30 · 2 / 2^32 = 1.5 and −1.5.
-    assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
-    assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
-    assert_eq!(
-        saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
-        -i32::MAX
-    );
+fn single_rounding_ties_go_up() {
+    // 1 · 0.25 rounds once to 0 (TFLite's double-rounding build gives 1); exact halves go
+    // toward +∞.
+    assert_eq!(quant_and_multiply(1, 0.25), 0);
+    assert_eq!(quant_and_multiply(2, 0.25), 1);
+    assert_eq!(quant_and_multiply(-2, 0.25), 0);
+    assert_eq!(quant_and_multiply(-3, 0.25), -1);
+    assert_eq!(quant_and_multiply(6, 0.25), 2);
+    assert_eq!(Requant::from_real(0.25).map(|r| r.apply(-6)), Ok(-1));
 }
 
 #[test]
-fn rounding_divide_by_pot_rounds_half_away_from_zero() {
-    let cases = [
-        (5, 1, 3),
-        (-5, 1, -3),
-        (4, 1, 2),
-        (-4, 1, -2),
-        (6, 2, 2),
-        (-6, 2, -2),
-        (5, 2, 1),
-        (-5, 2, -1),
-        (7, 0, 7),
-        (i32::MIN, 31, -1),
-        (i32::MAX, 31, 1),
-        (1 << 30, 31, 1),
-        (-(1 << 30), 31, -1),
-        ((1 << 30) - 1, 31, 0),
-    ];
-    for (x, exponent, want) in cases {
-        assert_eq!(
-            rounding_divide_by_pot(x, exponent),
-            want,
-            "{x} / 2^{exponent}"
-        );
-    }
-}
-
-#[test]
-fn double_rounding_is_tflites() {
-    // 1 · 0.25: the high multiply rounds 0.5 up to 1, the shift rounds 0.5 away to 1. A
-    // single rounding would give 0; TFLite's default (double-rounding) build gives 1.
-    assert_eq!(quant_and_multiply(1, 0.25), 1);
-    assert_eq!(quant_and_multiply(-1, 0.25), 0);
-    assert_eq!(Requant::from_real(0.25).map(|r| r.apply(6)), Ok(2));
-}
-
-#[test]
-fn multiply_by_quantized_multiplier_is_within_one_of_exact() {
-    let mut rng = Rng::from_name("mbqm_within_one");
+fn multiply_by_quantized_multiplier_is_the_correctly_rounded_product() {
+    let mut rng = Rng::from_name("mbqm_correctly_rounded");
     for _ in 0..20000 {
         let multiplier = rng.range(1 << 30, i64::from(i32::MAX)) as i32;
         let multiplier = if rng.chance(20) {
@@ -195,36 +141,29 @@ fn multiply_by_quantized_multiplier_is_within_one_of_exact() {
         let bits = rng.range(0, 31 - i64::from(shift.max(0)));
         let x = rng.range(-(1i64 << bits), (1i64 << bits) - 1) as i32;
         let got = multiply_by_quantized_multiplier(x, multiplier, shift);
-        // Compare got · 2^(31 − shift) with x · multiplier exactly: at most 3/4 apart.
+        // floor(x · multiplier / 2^(31 − shift) + 1/2), in exact integers.
         let scale = 1i128 << (31 - shift);
-        let error = (i128::from(got) * scale - i128::from(x) * i128::from(multiplier)).abs();
-        assert!(
-            error * 4 <= 3 * scale,
-            "x {x} m {multiplier} shift {shift} -> {got}"
-        );
-        if shift >= 0 {
-            // Without a right shift only one rounding happens: at most half apart.
-            assert!(
-                error * 2 <= scale,
-                "x {x} m {multiplier} shift {shift} -> {got}"
-            );
-        }
+        let want = (2 * i128::from(x) * i128::from(multiplier) + scale).div_euclid(2 * scale);
+        assert_eq!(i128::from(got), want, "x {x} m {multiplier} shift {shift}");
     }
 }
 
 #[test]
-fn out_of_range_shifts_are_clamped_not_panics() {
+fn out_of_range_shifts_are_clamped_and_results_saturate() {
     assert_eq!(
         multiply_by_quantized_multiplier(1000, 1 << 30, -40),
         multiply_by_quantized_multiplier(1000, 1 << 30, -31)
     );
     assert_eq!(
         multiply_by_quantized_multiplier(3, 1 << 30, 40),
-        multiply_by_quantized_multiplier(3, 1 << 30, 31)
+        multiply_by_quantized_multiplier(3, 1 << 30, 30)
     );
-    assert_eq!(rounding_divide_by_pot(-7, -3), -7);
     assert_eq!(
-        rounding_divide_by_pot(-7, 99),
-        rounding_divide_by_pot(-7, 31)
+        multiply_by_quantized_multiplier(i32::MAX, i32::MAX, 30),
+        i32::MAX
+    );
+    assert_eq!(
+        multiply_by_quantized_multiplier(i32::MIN, i32::MAX, 30),
+        i32::MIN
     );
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::{ImageSet, Report};
 use crate::ranges::RangeMethod;
+use crate::scheme::Granularity;
 
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |v| format!("{v:.1} %"))
@@ -57,23 +58,32 @@ pub fn render(r: &Report) -> String {
         );
         let _ = writeln!(
             s,
-            "Top-1 agreement fp32 vs int8: {} on {} images. Output SQNR: {} (fp32 with only its input quantised to int8: {}, the model's own noise sensitivity and an upper bound).\n",
+            "Top-1 agreement fp32 vs int8: {} on {} images. Output SQNR: {}.\n",
             pct(r.agreement),
             r.images,
-            db(r.output_sqnr_db),
-            db(r.input_only_sqnr_db)
+            db(r.output_sqnr_db)
         );
-        if let Some(eq) = r.equalized_float {
-            let _ = writeln!(
-                s,
-                "The equalised float network alone (before quantisation): top-1 {:.1} %, top-1 agreement with fp32 {:.1} %.\n",
-                eq.top1, eq.agreement
-            );
-        }
     } else {
         let _ = writeln!(s, "No evaluation set was given (`--eval`).\n");
     }
     let _ = writeln!(s, "int8 execution: {}.\n", r.int8_execution);
+    if let Some(bound) = r.input_only_sqnr_db {
+        let _ = writeln!(
+            s,
+            "The fp32 model with only its input quantised to int8 reaches an output SQNR of {} on {} images: its own sensitivity to noise of that size, a bound for any int8 model of it.\n",
+            db(Some(bound)),
+            r.sqnr_images
+        );
+    }
+    if let Some(eq) = r.equalized_float {
+        let _ = writeln!(
+            s,
+            "The equalised float network alone (before quantisation) against fp32: output SQNR {}, top-1 agreement {:.1} % on {} images.\n",
+            db(Some(eq.sqnr_db)),
+            eq.top1_agreement,
+            eq.images
+        );
+    }
     if let Some(c) = r.qdq_check {
         let _ = writeln!(
             s,
@@ -86,8 +96,11 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## Scheme\n");
     let _ = writeln!(
         s,
-        "- weights: int8 symmetric, {:?} scales; biases int32 with scale s_in·s_w",
-        o.config.granularity
+        "- weights: int8 symmetric, {} scales; biases int32 with scale s_in·s_w",
+        match o.config.granularity {
+            Granularity::PerChannel => "per-channel",
+            Granularity::PerTensor => "per-tensor",
+        }
     );
     let _ = writeln!(
         s,
@@ -101,7 +114,7 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "- cross-layer equalisation: {} ({} pairs, ReLU6 → ReLU between them); bias correction: {}; BatchNorm re-estimation: {}",
+        "- cross-layer equalisation: {} ({} convolution pairs; ReLU6 becomes ReLU between them); bias correction: {}; BatchNorm re-estimation: {}",
         yes(o.equalize),
         r.equalized_pairs,
         yes(o.config.bias_correct),

@@ -43,7 +43,7 @@ pub struct ImageSet {
 pub struct Sizes {
     /// fp32 parameters (4 bytes per value, BatchNorm folded: what inference needs).
     pub fp32_params: usize,
-    /// int8 weights + int32 biases + f32 per-channel scales.
+    /// int8 weights + int32 biases + f32 per-channel scales + lookup tables.
     pub int8_params: usize,
     /// The fp32 ONNX export.
     pub fp32_onnx: usize,
@@ -53,13 +53,15 @@ pub struct Sizes {
     pub ebm: usize,
 }
 
-/// The float network actually quantised (after equalisation) on the evaluation set: what
-/// equalisation alone changes, before any quantisation.
+/// The float network actually quantised (after equalisation) against fp32, on the
+/// per-layer SQNR images: what equalisation alone changes, before any quantisation.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct EqualizedFloat {
-    pub top1: f64,
+    pub images: usize,
+    /// SQNR of its output against fp32's, in dB.
+    pub sqnr_db: f64,
     /// Percent of images with the same top-1 class as fp32.
-    pub agreement: f64,
+    pub top1_agreement: f64,
 }
 
 /// The QDQ file through tract against the int8 runtime, on the per-layer SQNR images: a
@@ -73,6 +75,49 @@ pub struct QdqCheck {
     pub sqnr_db: f64,
 }
 
+impl Sizes {
+    /// The parameter sizes of `outcome`'s float and int8 networks, with the files' sizes.
+    pub fn new(outcome: &Outcome, fp32_onnx: usize, qdq_onnx: usize, ebm: usize) -> Self {
+        use crate::qgraph::QOp::*;
+        let fp32_params = 4 * outcome
+            .prepared
+            .params
+            .tensors
+            .values()
+            .map(|t| t.values.len())
+            .sum::<usize>();
+        let int8_params = outcome
+            .quantized
+            .graph
+            .ops
+            .iter()
+            .map(|op| match op {
+                Conv2d {
+                    weights,
+                    weight_scales,
+                    bias,
+                    ..
+                }
+                | FullyConnected {
+                    weights,
+                    weight_scales,
+                    bias,
+                    ..
+                } => weights.len() + 4 * (weight_scales.len() + bias.len()),
+                Lut { .. } => 256,
+                _ => 0,
+            })
+            .sum();
+        Sizes {
+            fp32_params,
+            int8_params,
+            fp32_onnx,
+            qdq_onnx,
+            ebm,
+        }
+    }
+}
+
 /// One int8 tensor of the quantised graph.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerRow {
@@ -81,6 +126,8 @@ pub struct LayerRow {
     pub name: String,
     /// The op producing it (`input` for the model input).
     pub op: String,
+    /// The tensors that op reads.
+    pub inputs: Vec<TensorId>,
     /// The float node that op came from.
     pub node: String,
     /// NHWC shape.
@@ -114,12 +161,13 @@ pub struct Report {
     pub agreement: Option<f64>,
     /// Evaluation images.
     pub images: usize,
-    /// The equalised float network, when equalisation was on.
+    /// The equalised float network against fp32, when equalisation changed it.
     pub equalized_float: Option<EqualizedFloat>,
     /// SQNR of the int8 model's output against the fp32 model's, over the evaluation set.
     pub output_sqnr_db: Option<f64>,
-    /// SQNR of the fp32 model's output when only its input is int8-quantised: how strongly
-    /// the model amplifies input-sized noise, an upper bound of `output_sqnr_db`.
+    /// SQNR of the fp32 model's output when only its input is int8-quantised, on the per-layer
+    /// SQNR images: how strongly the model amplifies noise of that size, a bound of what any
+    /// int8 model of it can reach.
     pub input_only_sqnr_db: Option<f64>,
     /// How the int8 numbers were computed.
     pub int8_execution: String,
@@ -182,6 +230,10 @@ pub fn layer_rows(outcome: &Outcome, sqnr: &HashMap<TensorId, f64>) -> Vec<Layer
                 tensor: t,
                 name: tensor.name.clone(),
                 op: info.map_or("input", |i| i.kind).to_string(),
+                inputs: producer
+                    .get(&t)
+                    .map(|&i| op_inputs(&q.graph.ops[i]))
+                    .unwrap_or_default(),
                 node: info.map_or_else(|| "input".to_string(), |i| i.node.clone()),
                 shape: tensor.shape.clone(),
                 scale: tensor.scale,
@@ -198,6 +250,25 @@ pub fn layer_rows(outcome: &Outcome, sqnr: &HashMap<TensorId, f64>) -> Vec<Layer
             }
         })
         .collect()
+}
+
+/// The tensors an op reads.
+fn op_inputs(op: &crate::qgraph::QOp) -> Vec<TensorId> {
+    use crate::qgraph::QOp::*;
+    match op {
+        Conv2d { input, .. }
+        | FullyConnected { input, .. }
+        | MaxPool { input, .. }
+        | AvgPool { input, .. }
+        | GlobalAvgPool { input, .. }
+        | ChannelSlice { input, .. }
+        | ChannelShuffle { input, .. }
+        | Lut { input, .. }
+        | Requantize { input, .. }
+        | Reshape { input, .. } => vec![*input],
+        Add { a, b, .. } | Mul { a, b, .. } => vec![*a, *b],
+        Concat { inputs, .. } => inputs.clone(),
+    }
 }
 
 /// The tensor an op writes.

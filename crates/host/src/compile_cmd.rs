@@ -1,0 +1,98 @@
+//! `edgebone compile`: a QDQ ONNX model — `model.qdq.onnx` from `edgebone quantize`, or
+//! onnxruntime's `quantize_static` output — to a `.ebm` blob for the int8 runtime, without
+//! calibrating again (`edgebone_quant::qdq_import` reads it back into the int8 graph).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use edgebone_quant::compile::{compile, CompileOptions, Compiled};
+use edgebone_quant::qdq_import::{from_qdq, metadata};
+use edgebone_zoo::preprocess::Normalisation;
+use prost::Message;
+use tract_onnx::pb::ModelProto;
+
+use crate::labels::imagenet_label;
+use crate::model_args::Norm;
+use crate::zoo_table::thousands;
+
+/// The options of `edgebone compile`.
+#[derive(Args, Clone, Debug)]
+pub struct CompileArgs {
+    /// The QDQ ONNX model.
+    #[arg(long, short = 'm')]
+    pub model: PathBuf,
+    /// The `.ebm` file to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Input normalisation, replacing the file's `edgebone.preprocess` metadata (needed for
+    /// files without it); the resize is the standard `resolution / 0.875`.
+    #[arg(long, value_enum)]
+    pub norm: Option<Norm>,
+}
+
+/// Runs the command; returns the compiled model it wrote.
+pub fn run(args: &CompileArgs) -> Result<Compiled> {
+    let path = &args.model;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let proto = ModelProto::decode(bytes.as_slice())
+        .map_err(|e| anyhow!("{} is not a valid ONNX model: {e}", path.display()))?;
+    let model = compile_proto(&proto, path, args.norm)?;
+    std::fs::write(&args.output, &model.compiled.bytes)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let (plan, compiled) = (&model.compiled.plan, &model.compiled);
+    println!(
+        "{}: {} ops; arena {} B (lower bound {} B), weights {} B -> {} ({} bytes)",
+        model.name,
+        model.ops,
+        thousands(plan.arena_bytes as u64),
+        thousands(plan.lower_bound as u64),
+        thousands(compiled.weights_bytes as u64),
+        args.output.display(),
+        thousands(compiled.bytes.len() as u64)
+    );
+    Ok(model.compiled)
+}
+
+/// A compiled QDQ model.
+pub struct CompiledQdq {
+    /// The model name (the file's metadata, else the file name).
+    pub name: String,
+    /// Ops of the int8 graph.
+    pub ops: usize,
+    pub compiled: Compiled,
+}
+
+/// Imports and compiles the QDQ model `proto` read from `source` (named in messages; its
+/// stem names a model without `edgebone.name`). Labels: the file's, else ImageNet's for 1000
+/// classes.
+pub fn compile_proto(proto: &ModelProto, source: &Path, norm: Option<Norm>) -> Result<CompiledQdq> {
+    let meta = metadata::read(proto).with_context(|| format!("in {}", source.display()))?;
+    if meta.preprocess.is_none() && norm.is_none() {
+        bail!(
+            "{} carries no edgebone.preprocess metadata (it was not written by `edgebone \
+             quantize`): pass --norm imagenet or --norm tf",
+            source.display()
+        );
+    }
+    let mut q = from_qdq(proto, norm.map(Normalisation::from))
+        .with_context(|| format!("cannot import {}", source.display()))?;
+    let graph = &mut q.graph;
+    if meta.name.is_none() {
+        if let Some(stem) = source.file_stem() {
+            let stem = stem.to_string_lossy();
+            graph.name = stem.strip_suffix(".qdq").unwrap_or(&stem).to_string();
+        }
+    }
+    let classes = graph.tensors[graph.output].len();
+    if meta.labels.is_none() && classes == 1000 {
+        graph.labels = (0..classes).map(imagenet_label).collect();
+    }
+    let compiled = compile(graph, &CompileOptions::default())
+        .with_context(|| format!("cannot compile {}", source.display()))?;
+    Ok(CompiledQdq {
+        name: graph.name.clone(),
+        ops: graph.ops.len(),
+        compiled,
+    })
+}

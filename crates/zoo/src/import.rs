@@ -34,7 +34,7 @@ mod names;
 mod node;
 mod order;
 mod pointwise;
-mod tensor;
+pub mod proto;
 mod window;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -55,7 +55,7 @@ pub use error::ImportError;
 
 use names::Names;
 use node::NodeCtx;
-use tensor::Tensor;
+use proto::Tensor;
 
 /// The largest input side or channel count accepted, so no size computation can overflow.
 const MAX_DIM: i64 = 1 << 16;
@@ -230,7 +230,7 @@ fn input_shape(input: &ValueInfoProto) -> Result<[usize; 3], ImportError> {
     if t.elem_type != DataType::Float as i32 {
         return Err(err(format!(
             "is {}, the importer needs float32",
-            tensor::dtype_name(t.elem_type)
+            proto::dtype_name(t.elem_type)
         )));
     }
     let dims = &t
@@ -314,7 +314,7 @@ impl<'a> Importer<'a> {
 
     /// `Constant`: a tensor value.
     fn constant(&mut self, n: &NodeCtx) -> Result<(), ImportError> {
-        let t = tensor::constant_node(n)?;
+        let t = n.constant_value()?;
         self.define(n, 0, Item::Const(Rc::new(t)));
         Ok(())
     }

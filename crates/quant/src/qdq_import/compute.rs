@@ -226,11 +226,11 @@ impl Importer {
                     }
                 })
                 .collect::<Result<_, _>>()?,
-            Value::Const(c) if c.len() == out => match c.floats() {
+            Value::Const(c) if c.len() == out => match c.float_values() {
                 Some(f) => (0..out)
                     .map(|c| to_i32(c, f64::from(f[c]) / scale(c)))
                     .collect::<Result<_, _>>()?,
-                None => return Err(n.error(format!("bias `{name}` is {}", c.dtype()))),
+                None => return Err(n.error(format!("bias `{name}` is {}", c.dtype_name()))),
             },
             v => {
                 return Err(n.error(format!(

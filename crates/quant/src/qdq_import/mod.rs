@@ -20,7 +20,6 @@
 //! naming the operator and the node.
 
 mod compute;
-mod constant;
 mod emit;
 mod input;
 mod layout;
@@ -34,6 +33,7 @@ mod value;
 
 use std::collections::HashMap;
 
+use edgebone_zoo::import::proto::decode;
 use edgebone_zoo::preprocess::Normalisation;
 use tract_onnx::pb::ModelProto;
 
@@ -70,7 +70,7 @@ pub fn from_qdq(model: &ModelProto, norm: Option<Normalisation>) -> Result<Quant
     let (input_name, input_shape) = input::graph_input(model)?;
     let mut imp = Importer::new();
     for init in &graph.initializer {
-        let c = constant::decode(init).map_err(|reason| {
+        let c = decode(init).map_err(|reason| {
             QuantError::unsupported("initializer", &init.name, format!("it {reason}"))
         })?;
         imp.values.insert(init.name.clone(), Value::Const(c));
@@ -225,10 +225,12 @@ impl Importer {
             return Ok(None);
         };
         match self.value(n, name)? {
-            Value::Const(c) => c
-                .floats()
-                .map(|f| Some(f.to_vec()))
-                .ok_or_else(|| n.error(format!("input `{name}` is {}, expected FLOAT", c.dtype()))),
+            Value::Const(c) => c.float_values().map(|f| Some(f.to_vec())).ok_or_else(|| {
+                n.error(format!(
+                    "input `{name}` is {}, expected FLOAT",
+                    c.dtype_name()
+                ))
+            }),
             v => Err(n.error(format!(
                 "input `{name}` is {}; it must be a constant",
                 v.describe()
@@ -242,10 +244,10 @@ impl Importer {
             return Ok(None);
         };
         match self.value(n, name)? {
-            Value::Const(c) => c.ints().map(|v| Some(v.to_vec())).ok_or_else(|| {
+            Value::Const(c) => c.int_values().map(|v| Some(v.to_vec())).ok_or_else(|| {
                 n.error(format!(
                     "input `{name}` is {}, expected integers",
-                    c.dtype()
+                    c.dtype_name()
                 ))
             }),
             v => Err(n.error(format!(

@@ -2,6 +2,9 @@
 
 use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto, NodeProto};
 
+use edgebone_zoo::import::proto::attribute;
+pub(super) use edgebone_zoo::import::proto::normalise_axis;
+
 use crate::error::QuantError;
 
 /// A node and how error messages name it.
@@ -62,18 +65,7 @@ impl<'a> NodeRef<'a> {
         name: &str,
         ty: AttributeType,
     ) -> Result<Option<&'a AttributeProto>, QuantError> {
-        let Some(a) = self.node.attribute.iter().find(|a| a.name == name) else {
-            return Ok(None);
-        };
-        // Some old exporters leave the type unset; the field for `ty` is then read as is.
-        if a.r#type != ty as i32 && a.r#type != AttributeType::Undefined as i32 {
-            return Err(self.error(format!(
-                "attribute `{name}` has type {}, expected {}",
-                a.r#type,
-                ty.as_str_name()
-            )));
-        }
-        Ok(Some(a))
+        attribute(self.node, name, ty).map_err(|m| self.error(format!("attribute `{name}` {m}")))
     }
 
     pub fn int(&self, name: &str, default: i64) -> Result<i64, QuantError> {
@@ -110,11 +102,4 @@ impl<'a> NodeRef<'a> {
             ))),
         }
     }
-}
-
-/// `axis` in `[-rank, rank)` as an index.
-pub(super) fn normalise_axis(axis: i64, rank: usize) -> Option<usize> {
-    let r = rank as i64;
-    let a = if axis < 0 { axis + r } else { axis };
-    (0..r).contains(&a).then_some(a as usize)
 }

@@ -1,8 +1,8 @@
 //! `Constant`, `QuantizeLinear` and `DequantizeLinear`: where int8 tensors are born and read.
 
+use edgebone_zoo::import::proto::{constant_value, Data, Tensor as Const};
 use tract_onnx::pb::tensor_proto::DataType;
 
-use super::constant::{decode, Const, Data};
 use super::emit::same_params;
 use super::node::{normalise_axis, NodeRef};
 use super::value::{DqConst, Value};
@@ -14,42 +14,9 @@ use crate::scheme::QParams;
 
 /// The value of a `Constant` node (a dense tensor, or one float or int, or a list of them).
 pub(super) fn constant(n: &NodeRef) -> Result<Value, QuantError> {
-    let attr = n
-        .node
-        .attribute
-        .first()
-        .ok_or_else(|| n.error("has no value attribute"))?;
-    let c = match attr.name.as_str() {
-        "value" => {
-            let t = attr
-                .t
-                .as_ref()
-                .ok_or_else(|| n.error("attribute `value` holds no tensor"))?;
-            decode(t).map_err(|reason| n.error(format!("its value {reason}")))?
-        }
-        "value_float" => Const {
-            dims: vec![],
-            data: Data::F32(vec![attr.f]),
-        },
-        "value_floats" => Const {
-            dims: vec![attr.floats.len()],
-            data: Data::F32(attr.floats.clone()),
-        },
-        "value_int" => Const {
-            dims: vec![],
-            data: Data::Int(vec![attr.i], DataType::Int64),
-        },
-        "value_ints" => Const {
-            dims: vec![attr.ints.len()],
-            data: Data::Int(attr.ints.clone(), DataType::Int64),
-        },
-        other => {
-            return Err(n.error(format!(
-                "attribute `{other}` is not supported: a Constant needs a numeric value"
-            )))
-        }
-    };
-    Ok(Value::Const(c))
+    constant_value(n.node)
+        .map(Value::Const)
+        .map_err(|(attribute, m)| n.error(format!("attribute `{attribute}` {m}")))
 }
 
 impl Importer {
@@ -155,9 +122,10 @@ impl Importer {
         let zero_point = match n.input(2) {
             Some(name) => match self.value(n, name)? {
                 Value::Const(Const {
-                    data: Data::Int(v, t),
+                    data: Data::I64(v),
+                    dtype,
                     ..
-                }) if v.len() == 1 => shifted(n, v[0], *t)?,
+                }) if v.len() == 1 => shifted(n, v[0], *dtype)?,
                 v => {
                     return Err(n.error(format!(
                         "zero point `{name}` is {}; expected one int8 or uint8 value",
@@ -187,7 +155,7 @@ impl Importer {
 
     /// `DequantizeLinear` of the integer constant `c` called `name`.
     fn dequantize_const(&self, n: &NodeRef, name: &str, c: &Const) -> Result<DqConst, QuantError> {
-        let Data::Int(values, dtype) = &c.data else {
+        let (Data::I64(values), dtype) = (&c.data, &c.dtype) else {
             return Err(n.error(format!("dequantises `{name}`, a FLOAT constant")));
         };
         if !matches!(dtype, DataType::Int8 | DataType::Uint8 | DataType::Int32) {

@@ -128,12 +128,12 @@ impl Importer {
                 }))
             }
             (&Value::Tensor(x), Value::Const(c)) | (Value::Const(c), &Value::Tensor(x)) => {
-                match c.floats() {
+                match c.float_values() {
                     Some(&[factor]) => Ok(self.lut(n, x, Unary::Scale { factor })),
                     _ => Err(n.error(format!(
                         "multiplies by a {} constant of {} values; only one float factor is \
                          supported",
-                        c.dtype(),
+                        c.dtype_name(),
                         c.len()
                     ))),
                 }

@@ -2,11 +2,11 @@
 
 use tract_onnx::pb::tensor_proto::DataType;
 
-use super::constant::Const;
 use crate::plan::Bounds;
 use crate::qgraph::{TensorId, Window};
 use crate::scheme::QParams;
 use crate::unary::Unary;
+use edgebone_zoo::import::proto::Tensor as Const;
 
 /// One ONNX value.
 #[derive(Clone, Debug)]
@@ -33,7 +33,7 @@ impl Value {
     pub fn describe(&self) -> String {
         match self {
             Value::Input => "the float model input (not quantised)".into(),
-            Value::Const(c) => format!("a {} constant", c.dtype()),
+            Value::Const(c) => format!("a {} constant", c.dtype_name()),
             Value::Quantized(_) => {
                 "an int8 value (float ops must read it through DequantizeLinear)".into()
             }

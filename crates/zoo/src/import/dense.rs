@@ -3,7 +3,7 @@
 use crate::builder::Value;
 
 use super::node::NodeCtx;
-use super::tensor::{constant_node, decode, Data};
+use super::proto::{decode, Data};
 use super::{Floats, ImportError, Importer, Item};
 
 impl Importer<'_> {
@@ -139,7 +139,7 @@ impl Importer<'_> {
                 let (i, node) = self.nodes.iter().enumerate().find(|(_, c)| {
                     c.op_type == "Constant" && c.output.first().is_some_and(|o| o == name)
                 })?;
-                constant_node(&NodeCtx::new(node, i)).ok()?
+                NodeCtx::new(node, i).constant_value().ok()?
             }
         };
         match tensor.data {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use tract_onnx::pb::tensor_proto::DataType;
 
 use super::node::{normalise_axis, NodeCtx};
-use super::tensor::{Data, Tensor};
+use super::proto::{Data, Tensor};
 use super::{ImportError, Importer, Item};
 
 impl Importer<'_> {
@@ -159,7 +159,10 @@ pub(super) fn binary(n: &NodeCtx, a: &Tensor, b: &Tensor) -> Result<Tensor, Impo
         }
         _ => Err(n.error(format!(
             "constants of shapes {:?} ({}) and {:?} ({}) cannot be combined",
-            a.dims, a.dtype, b.dims, b.dtype
+            a.dims,
+            a.dtype_name(),
+            b.dims,
+            b.dtype_name()
         ))),
     }
 }

@@ -7,7 +7,7 @@ use crate::builder::Value;
 use crate::weights::ParamTensor;
 
 use super::node::NodeCtx;
-use super::tensor::{self, Data, Tensor};
+use super::proto::{self, Data, Tensor};
 use super::{names, Floats, ImportError, Importer, Item};
 
 impl<'a> Importer<'a> {
@@ -33,8 +33,7 @@ impl<'a> Importer<'a> {
             .initializers
             .get(name)
             .ok_or_else(|| n.error(format!("input `{name}` is not defined")))?;
-        let tensor =
-            tensor::decode(t).map_err(|m| n.error(format!("initializer `{name}`: {m}")))?;
+        let tensor = proto::decode(t).map_err(|m| n.error(format!("initializer `{name}`: {m}")))?;
         Ok(Item::Const(Rc::new(tensor)))
     }
 
@@ -93,7 +92,7 @@ impl<'a> Importer<'a> {
                 node: n.label.clone(),
                 op_type: n.op().into(),
                 tensor: name,
-                dtype: t.dtype.into(),
+                dtype: t.dtype_name().into(),
             }),
         }
     }
@@ -103,9 +102,10 @@ impl<'a> Importer<'a> {
         let t = self.constant_input(n, i)?;
         match &t.data {
             Data::I64(v) => Ok(v.clone()),
-            Data::F32(_) => {
-                Err(n.error(format!("input {i} must hold integers, it is {}", t.dtype)))
-            }
+            Data::F32(_) => Err(n.error(format!(
+                "input {i} must hold integers, it is {}",
+                t.dtype_name()
+            ))),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::node::{normalise_axis, NodeCtx};
-use super::tensor::Tensor;
+use super::proto::Tensor;
 use super::{ImportError, Importer, Item};
 
 impl Importer<'_> {

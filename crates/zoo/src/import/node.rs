@@ -1,7 +1,9 @@
 //! One ONNX node being imported: its label for messages and typed attribute access.
 
-use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto, NodeProto, TensorProto};
+use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto, NodeProto};
 
+pub(super) use super::proto::normalise_axis;
+use super::proto::{attribute, constant_value, Tensor};
 use super::ImportError;
 
 /// A node and how error messages name it.
@@ -53,23 +55,12 @@ impl<'a> NodeCtx<'a> {
         name: &str,
         ty: AttributeType,
     ) -> Result<Option<&'a AttributeProto>, ImportError> {
-        let Some(a) = self.node.attribute.iter().find(|a| a.name == name) else {
-            return Ok(None);
-        };
-        // Some old exporters leave the type unset; the field for `ty` is then read as is.
-        if a.r#type != ty as i32 && a.r#type != AttributeType::Undefined as i32 {
-            let found = AttributeType::try_from(a.r#type).map_or_else(
-                |_| format!("type {}", a.r#type),
-                |t| t.as_str_name().to_string(),
-            );
-            return Err(self.attr_error(name, format!("is {found}, expected {}", ty.as_str_name())));
-        }
-        Ok(Some(a))
+        attribute(self.node, name, ty).map_err(|m| self.attr_error(name, m))
     }
 
-    /// True when the attribute is present.
-    pub fn has(&self, name: &str) -> bool {
-        self.node.attribute.iter().any(|a| a.name == name)
+    /// The value of this `Constant` node.
+    pub fn constant_value(&self) -> Result<Tensor, ImportError> {
+        constant_value(self.node).map_err(|(attribute, m)| self.attr_error(&attribute, m))
     }
 
     pub fn int(&self, name: &str, default: i64) -> Result<i64, ImportError> {
@@ -90,23 +81,11 @@ impl<'a> NodeCtx<'a> {
             .map(|a| a.ints.as_slice()))
     }
 
-    pub fn floats(&self, name: &str) -> Result<Option<&'a [f32]>, ImportError> {
-        Ok(self
-            .attr(name, AttributeType::Floats)?
-            .map(|a| a.floats.as_slice()))
-    }
-
     pub fn string(&self, name: &str, default: &str) -> Result<String, ImportError> {
         Ok(self.attr(name, AttributeType::String)?.map_or_else(
             || default.to_string(),
             |a| String::from_utf8_lossy(&a.s).into_owned(),
         ))
-    }
-
-    pub fn tensor(&self, name: &str) -> Result<Option<&'a TensorProto>, ImportError> {
-        Ok(self
-            .attr(name, AttributeType::Tensor)?
-            .and_then(|a| a.t.as_ref()))
     }
 
     /// A boolean flag stored as an int attribute (0 or 1).
@@ -124,11 +103,4 @@ impl<'a> NodeCtx<'a> {
         normalise_axis(a, rank)
             .ok_or_else(|| self.attr_error(name, format!("is {a}, out of range for rank {rank}")))
     }
-}
-
-/// `axis` in `[-rank, rank)` as an index.
-pub(super) fn normalise_axis(axis: i64, rank: usize) -> Option<usize> {
-    let r = rank as i64;
-    let a = if axis < 0 { axis + r } else { axis };
-    (0..r).contains(&a).then_some(a as usize)
 }

@@ -6,7 +6,7 @@ use crate::builder::{Conv, Value};
 
 use super::fold;
 use super::node::NodeCtx;
-use super::tensor::{Data, Tensor};
+use super::proto::{Data, Tensor};
 use super::{ImportError, Importer, Item};
 
 impl Importer<'_> {
@@ -121,7 +121,7 @@ impl Importer<'_> {
                 node: n.label.clone(),
                 op_type: n.op().into(),
                 tensor: name.into(),
-                dtype: c.dtype.into(),
+                dtype: c.dtype_name().into(),
             });
         };
         let op = n.op();

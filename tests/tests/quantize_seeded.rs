@@ -1,17 +1,22 @@
 //! Issue 3's seeded-weight models — MobileNetV3-Large, ShuffleNetV2 x1.0, GhostNet 1.0,
 //! EfficientNet-B0 — with BatchNorm statistics re-estimated on dev images, quantised and run
-//! on the int8 runtime (20 calibration images, 20 evaluation images after them).
+//! on the int8 runtime with the issue's protocol: calibration on the first 100 dev images,
+//! evaluation on the other 400. The issue asks for a final-output SQNR of at least 15 dB.
 //!
-//! The issue asks for a final-output SQNR of at least 15 dB. These networks cannot reach it:
-//! random He-initialised filters with BatchNorm-normalised outputs amplify any white noise
-//! layer after layer (a random filter passes noise far better than it passes the smooth image
-//! content BatchNorm normalises), so even the fp32 network with nothing but its *input*
-//! quantised to int8 ends at 20–32 dB, and every one of the 50–80 int8 tensors adds noise of
-//! that size. The report records that bound (`input_only_sqnr_db`); the measured numbers are
-//! in the closing report of issue 3. What these tests check instead is that nothing in the
-//! pipeline is broken for these architectures: every op's SQNR stays within a few dB of its
-//! inputs' (a wrong layout, table or multiplier costs tens of dB at once), the first layers
-//! are accurate, and the int8 output still carries the fp32 output's signal.
+//! Random He-initialised filters whose BatchNorm statistics come from real images do not
+//! behave like trained networks: a channel that is almost always near zero is normalised by
+//! its tiny standard deviation, so a few images drive it to tens of standard deviations, and
+//! these rare spikes carry much of the output's energy. Percentile ranges clip them (the
+//! output SQNR falls to 1–15 dB); min/max ranges keep them at the cost of resolution for
+//! every other value, so these tests use `--method minmax`. Measured that way (400 images):
+//! GhostNet 18.0 dB meets the bar; ShuffleNetV2 14.1 dB, MobileNetV3-Large 10.4 dB and
+//! EfficientNet-B0 3.3 dB do not. Calibrating on the evaluation images themselves gives
+//! MobileNetV3-Large only 11.7 dB, so better calibration data cannot close the gap either:
+//! int8 activations with one range per tensor are too coarse for these spikes. Each test
+//! therefore asserts the bar where it is met and otherwise guards the measured level; all of
+//! them check that nothing in the pipeline is broken for these architectures: every op's
+//! SQNR stays within a few dB of its inputs' (a wrong layout, table or multiplier costs tens
+//! of dB at once) and the first convolution is accurate.
 
 mod quantize_support;
 
@@ -27,10 +32,13 @@ const MAX_OP_LOSS: f64 = 15.0;
 /// Smallest SQNR of the first convolution's output, dB.
 const MIN_FIRST_CONV: f64 = 28.0;
 
-/// Smallest output SQNR: the int8 output must still be mostly signal.
-const MIN_OUTPUT: f64 = 0.0;
+/// Issue 3's output SQNR bar, dB.
+const BAR: f64 = 15.0;
 
-fn check(model: &str) {
+/// Quantises `model` with the issue's protocol and checks its report; `min_output` is the
+/// smallest acceptable output SQNR in dB (the bar, or the measured level where the bar is
+/// not met).
+fn check(model: &str, min_output: f64) {
     let out = tempfile::tempdir().unwrap();
     let dev = dev_images();
     let r = quantize(
@@ -39,11 +47,11 @@ fn check(model: &str) {
             "--calib",
             &dev,
             "--calib-count",
-            "20",
+            "100",
             "--eval",
             &dev,
-            "--eval-count",
-            "20",
+            "--method",
+            "minmax",
             "--reestimate-bn",
             "--bias-correct",
         ],
@@ -52,8 +60,11 @@ fn check(model: &str) {
     let output = number(&r, &["output_sqnr_db"]);
     let bound = number(&r, &["input_only_sqnr_db"]);
     println!("{model}: output SQNR {output:.1} dB, fp32 with int8 input {bound:.1} dB");
-    assert_eq!(r["images"], 20);
-    assert!(output > MIN_OUTPUT, "{model}: output SQNR {output:.1} dB");
+    assert_eq!(r["images"], 400);
+    assert!(
+        output >= min_output,
+        "{model}: output SQNR {output:.1} dB, want ≥ {min_output} dB (the bar is {BAR} dB)"
+    );
     let layers = r["layers"].as_array().expect("layers");
     let sqnr = |t: &Value| layers[t.as_u64().unwrap() as usize]["sqnr_db"].as_f64();
     let first_conv = layers
@@ -84,20 +95,23 @@ fn check(model: &str) {
 
 #[test]
 fn mobilenet_v3_large() {
-    check("mobilenet_v3_large");
+    // Bar not met: 10.4 dB measured.
+    check("mobilenet_v3_large", 9.0);
 }
 
 #[test]
 fn shufflenet_v2_x1_0() {
-    check("shufflenet_v2_x1_0");
+    // Bar not met: 14.1 dB measured.
+    check("shufflenet_v2_x1_0", 12.5);
 }
 
 #[test]
 fn ghostnet_100() {
-    check("ghostnet_100");
+    check("ghostnet_100", BAR);
 }
 
 #[test]
 fn efficientnet_b0() {
-    check("efficientnet_b0");
+    // Bar not met: 3.3 dB measured.
+    check("efficientnet_b0", 2.0);
 }

@@ -13,9 +13,14 @@
 //! from tract's float QDQ arithmetic in about 1 in 50 000 outputs of the first layers — but
 //! int8 MobileNetV2 amplifies each one-step difference layer after layer (a fifth of the
 //! elements differ by the sixth block), so two correct int8 implementations end on different
-//! top-1 classes for a few percent of the images. The test therefore guards the measured
-//! level, [`MIN_AGREEMENT`], which a wrong layout, table or multiplier misses by tens of
-//! points.
+//! top-1 classes for a few percent of the images. Float-simulated int8 is not reproducible
+//! beyond that level either: tract's unoptimised plan of the same QDQ file (generic ops,
+//! another float summation order) agrees with its optimised plan on 96.5 % of the 400 images
+//! (97 % of this subset), exactly as often as the runtime does. So the test measures that
+//! spread too and requires the runtime to agree with tract at least as well as tract agrees
+//! with itself, less one image ([`SLACK`]); the bar is 99 % or that, whichever is lower. A
+//! wrong layout, table or multiplier misses it by tens of points. [`MIN_AGREEMENT`] is a floor
+//! besides, in case the reference's spread ever grows.
 //!
 //! The issue measures on all 400 evaluation images (the dev images after the 100 calibration
 //! ones). In the dev profile (our crates at opt-level 1) that costs about 3 CPU-minutes per
@@ -46,8 +51,14 @@ use int8_support::{dev_images, label_of, quantize, ZooModel};
 const CALIBRATION: usize = 100;
 /// Every n-th evaluation image is used.
 const STRIDE: usize = 4;
-/// Minimum top-1 agreement between the runtime and tract on the QDQ model, percent (issue 4
-/// asks for 99; MobileNetV2 measures 98 on this subset, see the module documentation).
+/// Top-1 agreement between the runtime and tract on the QDQ model that issue 4 asks for,
+/// percent.
+const BAR: f64 = 99.0;
+/// Points the runtime's agreement with tract may fall below the bar, or below tract's own
+/// agreement between its optimised and unoptimised plans where that is lower: one image.
+const SLACK: f64 = 1.0;
+/// Minimum top-1 agreement between the runtime and tract whatever tract's own spread,
+/// percent (MobileNetV2 measures 98 on this subset, see the module documentation).
 const MIN_AGREEMENT: f64 = 97.0;
 /// Maximum top-1 loss of the runtime against fp32, points (a gain is sampling noise, not a
 /// failure).
@@ -61,6 +72,7 @@ struct Counts {
     qdq: usize,
     runtime: usize,
     runtime_vs_qdq: usize,
+    qdq_vs_unoptimized: usize,
 }
 
 impl Counts {
@@ -76,7 +88,9 @@ fn check(model: ZooModel) {
     let compiled = compile(&q.outcome.quantized.graph, &CompileOptions::default())
         .unwrap_or_else(|e| panic!("{name}: the compiler refuses the graph: {e}"));
     let runtime = Int8Model::new(&compiled.bytes).unwrap();
-    let qdq = FloatModel::from_proto(&to_qdq(&q.outcome.quantized).unwrap()).unwrap();
+    let qdq_proto = to_qdq(&q.outcome.quantized).unwrap();
+    let qdq = FloatModel::from_proto(&qdq_proto).unwrap();
+    let unoptimized = FloatModel::from_proto_unoptimized(&qdq_proto).unwrap();
     let fp32 = FloatModel::from_proto(&q.outcome.reference.to_onnx().unwrap()).unwrap();
 
     let mut c = Counts::default();
@@ -87,23 +101,28 @@ fn check(model: ZooModel) {
         let f = top1(&fp32.run(&x).unwrap().1);
         let d = top1(&qdq.run(&x).unwrap().1);
         let r = top1(&runtime.run(&x, |_, _| {}).unwrap());
+        let u = top1(&unoptimized.run(&x).unwrap().1);
         c.images += 1;
         c.fp32 += usize::from(f == label);
         c.qdq += usize::from(d == label);
         c.runtime += usize::from(r == label);
         c.runtime_vs_qdq += usize::from(r == d);
+        c.qdq_vs_unoptimized += usize::from(u == d);
     }
     let (fp32_top1, runtime_top1) = (c.pct(c.fp32), c.pct(c.runtime));
     let agreement = c.pct(c.runtime_vs_qdq);
+    let tract_self = c.pct(c.qdq_vs_unoptimized);
     println!(
-        "{name} on {} images: top-1 fp32 {fp32_top1:.1} %, QDQ (tract) {:.1} %, runtime {runtime_top1:.1} %; runtime/QDQ top-1 agreement {agreement:.1} %",
+        "{name} on {} images: top-1 fp32 {fp32_top1:.1} %, QDQ (tract) {:.1} %, runtime {runtime_top1:.1} %; top-1 agreement runtime/QDQ {agreement:.1} %, QDQ optimised/unoptimised {tract_self:.1} %",
         c.images,
         c.pct(c.qdq)
     );
+    let want = BAR.min(tract_self) - SLACK;
     assert!(
-        agreement >= MIN_AGREEMENT,
-        "{name}: runtime and QDQ agree on {agreement:.1} % of {} images, want ≥ {MIN_AGREEMENT} %",
-        c.images
+        agreement >= want.max(MIN_AGREEMENT),
+        "{name}: runtime and QDQ agree on {agreement:.1} % of {} images, want ≥ {:.1} % (tract's plans agree with each other on {tract_self:.1} %)",
+        c.images,
+        want.max(MIN_AGREEMENT)
     );
     assert!(
         fp32_top1 - runtime_top1 <= MAX_TOP1_DROP,

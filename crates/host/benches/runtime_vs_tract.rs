@@ -8,8 +8,8 @@
 //! cargo bench --profile dev -p edgebone-host --bench runtime_vs_tract
 //! ```
 //!
-//! The numbers are then for dependencies (tract) at opt-level 2 and our crates (the runtime
-//! and its kernels) at opt-level 1 — label them so. The model is quantised during setup
+//! The numbers are then for dependencies (tract) at opt-level 2, the kernels at opt-level 3
+//! and our other crates (the runtime's interpreter) at opt-level 1 — label them so. The model is quantised during setup
 //! (calibrated on the first eight dev images), which takes a few seconds.
 
 use std::cell::Cell;

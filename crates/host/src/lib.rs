@@ -18,6 +18,7 @@ pub mod quantize_checks;
 pub mod quantize_cmd;
 pub mod quantize_data;
 pub mod quantize_eval;
+pub mod quantize_variants;
 pub mod reference;
 pub mod topk;
 pub mod tract_runner;

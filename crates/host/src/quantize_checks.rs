@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::parallel::fold_items;
-use edgebone_quant::probe::Probe;
 use edgebone_quant::qgraph::TensorId;
 use edgebone_quant::report::{EqualizedFloat, QdqCheck};
 use edgebone_quant::scheme::QParams;
@@ -94,14 +93,22 @@ pub fn input_only_sqnr(fp32: &FloatModel, input: QParams, inputs: &[Vec<f32>]) -
     Ok(compare(inputs, float(fp32), quantised)?.0.db())
 }
 
-/// The QDQ file's outputs against the runtime's.
-pub fn qdq_check(model: &Int8Model, qdq: &Probe, inputs: &[Vec<f32>]) -> Result<QdqCheck> {
+/// The QDQ file's outputs (tract's optimised plan) against the runtime's, and against tract's
+/// unoptimised plan of the same file.
+pub fn qdq_check(
+    model: &Int8Model,
+    qdq: &FloatModel,
+    unoptimized: &FloatModel,
+    inputs: &[Vec<f32>],
+) -> Result<QdqCheck> {
     let runtime = |x: &[f32]| Ok(model.run(x, |_, _| {})?);
-    let tract = |x: &[f32]| Ok(qdq.run(x.to_vec())?.values(0)?.to_vec());
-    let (sqnr, agreement) = compare(inputs, runtime, tract)?;
+    let (sqnr, agreement) = compare(inputs, runtime, float(qdq))?;
+    let (self_sqnr, self_agreement) = compare(inputs, float(qdq), float(unoptimized))?;
     Ok(QdqCheck {
         images: inputs.len(),
         top1_agreement: agreement,
         sqnr_db: sqnr.db(),
+        tract_self_agreement: self_agreement,
+        tract_self_sqnr_db: self_sqnr.db(),
     })
 }

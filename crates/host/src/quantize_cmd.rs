@@ -28,12 +28,14 @@ use crate::model_args::ModelArgs;
 use crate::quantize_checks::{equalized_float, input_only_sqnr, layer_sqnr, qdq_check};
 use crate::quantize_data::{evaluation_set, file_name, load_calibration, load_model};
 use crate::quantize_eval::{evaluate, Evaluation, Int8Engine};
+use crate::quantize_variants::{granularity_variants, measure, Shared};
 use crate::tract_runner::FloatModel;
 
 /// Range-setting methods.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    /// Smallest and largest value seen.
+    /// Smallest and largest value seen (best for seeded random networks, whose rare
+    /// image-specific activation spikes percentile ranges clip).
     Minmax,
     /// The `--percentile` percentile at both ends.
     Percentile,
@@ -105,6 +107,10 @@ pub struct QuantizeArgs {
     /// input-only bound).
     #[arg(long, default_value_t = 8)]
     pub sqnr_images: usize,
+    /// Also quantise with per-tensor weights, without equalisation and with `--equalize
+    /// --bias-correct`, and evaluate both on the same images (a table in the report).
+    #[arg(long, requires = "eval")]
+    pub compare_granularity: bool,
     /// The int8 implementation evaluated.
     #[arg(long, value_enum, default_value = "runtime")]
     pub engine: EngineArg,
@@ -150,7 +156,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
         &calibration.tensors,
         &options,
         spec,
-        labels,
+        labels.clone(),
         &bar,
     )?;
 
@@ -179,6 +185,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
 
     // Accuracy on the evaluation set; the checks run on its first images (or calibration's).
     let mut evaluation = None;
+    let mut variants = Vec::new();
     let check_inputs: Vec<Vec<f32>>;
     if let Some(dir) = &args.eval {
         let (samples, _) = evaluation_set(dir, args.eval_skip, args.eval_count, &calibration)?;
@@ -190,6 +197,25 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
         let e = evaluate(&samples, &pre, &fp32, &engine, threads, &|| bar.step());
         bar.done();
         let e = e?;
+        if args.compare_granularity {
+            let shared = Shared {
+                net: &outcome.reference,
+                calibration: &calibration.tensors,
+                spec,
+                labels: &labels,
+                samples: &samples,
+                preprocess: &pre,
+                fp32: &fp32,
+                engine: match engine {
+                    Int8Engine::Runtime(_) => EngineArg::Runtime,
+                    Int8Engine::Qdq(_) => EngineArg::Qdq,
+                },
+                threads,
+            };
+            for (flags, o) in granularity_variants(&options) {
+                variants.push(measure(&shared, flags, o, &bar)?);
+            }
+        }
         check_inputs = samples
             .iter()
             .take(args.sqnr_images)
@@ -260,6 +286,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
             check_inputs.len()
         },
         qdq_check: checks.qdq,
+        variants,
         sizes: Sizes::new(&outcome, fp32_proto.encoded_len(), qdq.len(), ebm),
         timings: outcome.timings,
         layers: layer_rows(&outcome, &checks.layers),
@@ -339,9 +366,10 @@ impl Checks {
         if let Some(model) = runtime {
             let comparison = LayerComparison::new(&outcome.prepared, graph)?;
             checks.layers = layer_sqnr(&comparison, model, inputs, threads)?;
-            let shape = outcome.reference.graph.input_shape().to_vec();
-            let tract = Probe::new(qdq, &shape, &["output".to_string()])?;
-            checks.qdq = Some(qdq_check(model, &tract, inputs)?);
+            let tract = FloatModel::from_proto(qdq).context("tract cannot run model.qdq.onnx")?;
+            let unoptimized = FloatModel::from_proto_unoptimized(qdq)
+                .context("tract cannot run model.qdq.onnx unoptimised")?;
+            checks.qdq = Some(qdq_check(model, &tract, &unoptimized, inputs)?);
         }
         Ok(checks)
     }

@@ -26,12 +26,30 @@ impl FloatModel {
 
     /// Prepares an in-memory `ModelProto` (the zoo's export) for execution.
     pub fn from_proto(proto: &ModelProto) -> Result<Self> {
+        Self::prepare(proto, true)
+    }
+
+    /// Like [`from_proto`](Self::from_proto) but without tract's optimisation passes: the
+    /// decluttered graph runs on tract's generic op implementations, which sum in another
+    /// order than the optimised kernels. Two float executions of one QDQ file, to measure
+    /// how much float-simulated int8 differs from itself.
+    pub fn from_proto_unoptimized(proto: &ModelProto) -> Result<Self> {
+        Self::prepare(proto, false)
+    }
+
+    fn prepare(proto: &ModelProto, optimize: bool) -> Result<Self> {
         let input_shape = input_shape(proto)?;
         let model = tract_onnx::onnx()
             .model_for_proto_model(proto)?
             .with_input_fact(0, f32::fact(input_shape.clone()).into())?
-            .into_optimized()?
-            .into_runnable()?;
+            .into_typed()?
+            .into_decluttered()?;
+        let model = if optimize {
+            model.into_optimized()?
+        } else {
+            model
+        }
+        .into_runnable()?;
         Ok(FloatModel {
             plan: model,
             input_shape,

@@ -262,6 +262,20 @@ impl Axis {
         first..last
     }
 
+    /// The output positions whose taps all fall inside the input (possibly empty): for them
+    /// [`taps`](Self::taps) is `0..kernel`.
+    pub(crate) fn interior(&self) -> Range<usize> {
+        let first = self.pad_before.div_ceil(self.stride);
+        // The last tap of position o is at o · stride + (kernel − 1) · dilation − pad_before,
+        // which must be below size; `new` checked that these terms do not overflow.
+        let span = (self.kernel - 1) * self.dilation;
+        let end = match (self.size + self.pad_before).checked_sub(span + 1) {
+            Some(last_start) => (last_start / self.stride + 1).min(self.output),
+            None => 0,
+        };
+        first.min(end)..end
+    }
+
     /// The input coordinate of tap `k` of output position `o`; `k` must come from
     /// [`taps`](Self::taps).
     pub(crate) fn input(&self, o: usize, k: usize) -> usize {

@@ -1,8 +1,11 @@
 //! int8 inference kernels for edgebone: `#![no_std]`, no `alloc`, no `unsafe`, no panics.
 //!
 //! Every kernel exists as a deliberately simple reference version in
-//! [`reference`](mod@reference); a few have a faster version in [`optimized`] that is tested
-//! bit-exact against its reference.
+//! [`reference`](mod@reference); the ones that carry the multiply-accumulates (1x1, general
+//! and depthwise convolution, fully connected) also have a faster, portable version in
+//! [`optimized`] (blocked and vectorisable, no target-specific code), tested bit-exact
+//! against its reference. An optimised kernel that does not cover a case says so with
+//! [`KernelError::Unsupported`]; the reference covers everything.
 //! Each kernel takes its tensors as slices plus a parameter struct, checks every slice
 //! length and parameter first, and returns [`KernelError`] instead of panicking on any input.
 //!

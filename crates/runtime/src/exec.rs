@@ -1,11 +1,15 @@
 //! Running one resolved op on the arena: the output slot is split off mutably, the inputs
 //! are read from the bytes around it, and the element-wise ops the planner placed in place
 //! stream their aliased operand through a small stack buffer into the same kernels.
+//! Convolutions and fully connected layers run through `edgebone_kernels::optimized` (a
+//! convolution through the first optimised kernel that does not answer
+//! `KernelError::Unsupported`, else the reference); the other ops through the reference
+//! kernels.
 
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
-    AddParams, Broadcast, ConcatInput, ConcatParams, KernelError, MulParams, RequantizeParams,
-    Shape4,
+    optimized, AddParams, Broadcast, ConcatInput, ConcatParams, Conv2dParams, Filter, KernelError,
+    MulParams, RequantizeParams, Shape4,
 };
 
 use crate::format::MAX_CONCAT_INPUTS;
@@ -95,19 +99,26 @@ pub(crate) fn run(
             filter,
             input,
             ..
-        } => k::conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
+        } => conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
         Op::Depthwise {
             params,
             filter,
             input,
             ..
-        } => k::depthwise_conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
+        } => optimized::depthwise_conv2d(
+            &params,
+            split.input(index, &input)?,
+            &filter,
+            split.output,
+        )?,
         Op::FullyConnected {
             params,
             filter,
             input,
             ..
-        } => k::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?,
+        } => {
+            optimized::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?
+        }
         Op::Add { params, a, b, .. } => binary(
             index,
             split,
@@ -203,6 +214,25 @@ pub(crate) fn run(
         }
     }
     Ok(())
+}
+
+/// A convolution through the optimised kernel that covers its case (the pointwise one first,
+/// then the general one), else the reference.
+fn conv2d(
+    params: &Conv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let kernels = [optimized::conv2d_1x1, optimized::conv2d, k::conv2d];
+    let mut result = Ok(());
+    for kernel in kernels {
+        result = kernel(params, input, filter, output);
+        if !matches!(result, Err(KernelError::Unsupported { .. })) {
+            break;
+        }
+    }
+    result
 }
 
 /// Copies channels `start .. start + out_channels` of every pixel of `input` (which has

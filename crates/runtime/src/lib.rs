@@ -5,8 +5,9 @@
 //! CRC-32, every offset, every tensor record, every op's shapes and parameters, producer
 //! order and arena aliasing — and then used in place, weights straight from flash.
 //! [`Interpreter::new`] binds it to a caller-provided arena of [`Model::arena_bytes`]
-//! bytes; [`Interpreter::invoke`] runs the ops through `edgebone-kernels`' reference kernels
-//! (TFLite-exact integer arithmetic, bit-exact on every target).
+//! bytes; [`Interpreter::invoke`] runs the ops through `edgebone-kernels`: its optimised
+//! kernels where one covers the op (convolutions, fully connected), else its reference
+//! kernels — TFLite-exact integer arithmetic either way, bit-exact on every target.
 //!
 //! ```no_run
 //! # fn demo(blob: &'static [u8]) -> Result<(), edgebone_runtime::Error> {

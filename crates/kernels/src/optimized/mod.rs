@@ -1,7 +1,36 @@
 //! Optimised kernels, each bit-exact with its reference in [`crate::reference`] (the crate's
 //! `bit_exact!` tests compare them on many seeded random shapes). An optimised kernel covers
-//! only the cases it speeds up and returns [`crate::KernelError::Unsupported`] otherwise.
+//! only the cases it speeds up and returns [`crate::KernelError::Unsupported`] otherwise,
+//! before writing anything, so a caller can try it first and fall back to the reference.
+//!
+//! | kernel | covers |
+//! |---|---|
+//! | [`conv2d_1x1`] | 1x1 kernel, one group, no padding, any stride |
+//! | [`conv2d`] | one group, 1 to 128 input channels, any kernel, stride, dilation, padding |
+//! | [`depthwise_conv2d`] | every case |
+//! | [`fully_connected`] | every case |
+//!
+//! They are plain portable Rust (no `unsafe`, no intrinsics): what makes them fast is the
+//! order of the loops, which lets the compiler keep accumulators in registers, drop bounds
+//! checks and vectorise where the target has SIMD (x86-64 here), and which saves loads
+//! and per-element work on targets without it (Cortex-M4, RISC-V). The three matrix-shaped
+//! kernels share one blocked core (`gemm`: four pixels against each weight row, 32 output
+//! channels per pass, exact `i16` products); all share one output stage (`output_stage`:
+//! the requantisation prepared once per channel, the usual right shift done on the high
+//! word with 32-bit operations, then the zero point and activation clamp as a separate
+//! branch-free pass, since whether an output is clamped depends on the data and a branch
+//! there mispredicts on real images). They need the crate's optimisation level (the workspace
+//! builds it at `opt-level = 3` even in the dev profile): at `opt-level = 1` the compiler
+//! vectorises nothing.
 
+mod conv2d;
 mod conv2d_1x1;
+mod depthwise_conv2d;
+mod fully_connected;
+mod gemm;
+mod output_stage;
 
+pub use conv2d::conv2d;
 pub use conv2d_1x1::conv2d_1x1;
+pub use depthwise_conv2d::depthwise_conv2d;
+pub use fully_connected::fully_connected;

@@ -6,6 +6,7 @@ mod elementwise;
 mod layout;
 mod pool;
 
+pub(crate) use conv::ConvPlan;
 pub use conv::{Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams};
 pub(crate) use elementwise::check_binary;
 pub use elementwise::{AddParams, Broadcast, MulParams, RequantizeParams, ADD_LEFT_SHIFT};

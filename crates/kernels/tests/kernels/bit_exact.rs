@@ -6,9 +6,12 @@
 //! and the outputs must be identical. Every later optimised kernel gets one line here.
 
 use crate::rng::Rng;
-use edgebone_kernels::optimized::conv2d_1x1;
-use edgebone_kernels::reference::conv2d;
-use edgebone_kernels::{Activation, Conv2dParams, Filter, KernelError, Padding, Shape4};
+use edgebone_kernels::optimized;
+use edgebone_kernels::reference;
+use edgebone_kernels::{
+    Activation, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, KernelError,
+    Padding, Shape4,
+};
 use std::fmt::Debug;
 
 /// Cases per `bit_exact!` test.
@@ -45,45 +48,119 @@ macro_rules! bit_exact {
     };
 }
 
-/// The signature of conv2d and its optimised versions.
-type ConvKernel = fn(&Conv2dParams, &[i8], &Filter<'_>, &mut [i8]) -> Result<(), KernelError>;
-
-/// A convolution with all its operands.
-#[derive(Debug)]
-pub struct ConvCase {
-    params: Conv2dParams,
-    input: Vec<i8>,
-    weights: Vec<i8>,
-    bias: Vec<i32>,
-    multipliers: Vec<i32>,
-    shifts: Vec<i32>,
+/// The parameters of a kernel that reads a [`Filter`], as far as the harness needs them.
+pub trait FilterParams: Debug {
+    /// The length of the output buffer.
+    fn output_len(&self) -> usize;
 }
 
-impl Case for ConvCase {
-    type Kernel = ConvKernel;
+impl FilterParams for Conv2dParams {
+    fn output_len(&self) -> usize {
+        self.output_shape().and_then(|s| s.elements()).unwrap_or(0)
+    }
+}
+
+impl FilterParams for DepthwiseConv2dParams {
+    fn output_len(&self) -> usize {
+        self.output_shape().and_then(|s| s.elements()).unwrap_or(0)
+    }
+}
+
+impl FilterParams for FullyConnectedParams {
+    fn output_len(&self) -> usize {
+        self.batches * self.out_features
+    }
+}
+
+/// A layer with a filter (convolution, depthwise convolution, fully connected) and all its
+/// operands.
+#[derive(Debug)]
+pub struct FilterCase<P> {
+    params: P,
+    input: Vec<i8>,
+    weights: Vec<i8>,
+    channel: ChannelOperands,
+}
+
+impl<P: FilterParams> Case for FilterCase<P> {
+    /// The signature of the reference kernel and its optimised versions.
+    type Kernel = fn(&P, &[i8], &Filter<'_>, &mut [i8]) -> Result<(), KernelError>;
 
     fn output_len(&self) -> usize {
-        self.params
-            .output_shape()
-            .and_then(|s| s.elements())
-            .unwrap_or(0)
+        self.params.output_len()
     }
 
-    fn run(&self, kernel: ConvKernel, output: &mut [i8]) -> Result<(), KernelError> {
+    fn run(&self, kernel: Self::Kernel, output: &mut [i8]) -> Result<(), KernelError> {
         let filter = Filter {
             weights: &self.weights,
-            bias: &self.bias,
-            multipliers: &self.multipliers,
-            shifts: &self.shifts,
+            bias: &self.channel.bias,
+            multipliers: &self.channel.multipliers,
+            shifts: &self.channel.shifts,
         };
         kernel(&self.params, &self.input, &filter, output)
     }
 }
 
+/// The per-channel operands of a random layer: biases (some large enough to make the
+/// accumulator wrap), multipliers (some negative) and shifts from −31 to 8, mostly in the
+/// range that keeps outputs away from the clamp.
+#[derive(Debug)]
+struct ChannelOperands {
+    bias: Vec<i32>,
+    multipliers: Vec<i32>,
+    shifts: Vec<i32>,
+}
+
+impl ChannelOperands {
+    fn random(rng: &mut Rng, channels: usize) -> Self {
+        let bias = if rng.chance(10) {
+            rng.i32s(channels, i64::from(i32::MIN), i64::from(i32::MAX))
+        } else {
+            rng.i32s(channels, -100_000, 100_000)
+        };
+        let multipliers = (0..channels)
+            .map(|_| {
+                let m = rng.range(1 << 30, i64::from(i32::MAX)) as i32;
+                if rng.chance(10) {
+                    -m
+                } else {
+                    m
+                }
+            })
+            .collect();
+        let shifts = (0..channels)
+            .map(|_| {
+                if rng.chance(70) {
+                    rng.range(-18, -8) as i32
+                } else {
+                    rng.range(-31, 8) as i32
+                }
+            })
+            .collect();
+        Self {
+            bias,
+            multipliers,
+            shifts,
+        }
+    }
+}
+
+/// No activation half of the time, else a random clamp range.
+fn activation(rng: &mut Rng) -> Activation {
+    if rng.chance(50) {
+        Activation::NONE
+    } else {
+        let min = rng.range(-128, 20);
+        Activation {
+            min: min as i8,
+            max: rng.range(min, 127) as i8,
+        }
+    }
+}
+
 /// A random pointwise convolution: odd and even depths, strides, extreme zero points and
-/// biases (some large enough to make the accumulator wrap), negative multipliers, and
-/// shifts from −31 to 8, mostly in the range that keeps outputs away from the clamp.
-fn pointwise_case(rng: &mut Rng) -> ConvCase {
+/// the operands of [`ChannelOperands`].
+fn pointwise_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
     let in_channels = if rng.chance(10) {
         rng.range(200, 600)
     } else {
@@ -105,47 +182,155 @@ fn pointwise_case(rng: &mut Rng) -> ConvCase {
         groups: 1,
         input_zero_point: rng.i8(),
         output_zero_point: rng.i8(),
-        activation: if rng.chance(50) {
-            Activation::NONE
-        } else {
-            let min = rng.range(-128, 20);
-            Activation {
-                min: min as i8,
-                max: rng.range(min, 127) as i8,
-            }
-        },
+        activation: activation(rng),
     };
-    let bias = if rng.chance(10) {
-        rng.i32s(out_channels, i64::from(i32::MIN), i64::from(i32::MAX))
-    } else {
-        rng.i32s(out_channels, -100_000, 100_000)
-    };
-    let multipliers = (0..out_channels)
-        .map(|_| {
-            let m = rng.range(1 << 30, i64::from(i32::MAX)) as i32;
-            if rng.chance(10) {
-                -m
-            } else {
-                m
-            }
-        })
-        .collect();
-    ConvCase {
+    let channel = ChannelOperands::random(rng, out_channels);
+    FilterCase {
         input: rng.i8s(params.input.elements().unwrap()),
         weights: rng.i8s(params.weights_len().unwrap()),
-        bias,
-        multipliers,
-        shifts: (0..out_channels)
-            .map(|_| {
-                if rng.chance(70) {
-                    rng.range(-18, -8) as i32
-                } else {
-                    rng.range(-31, 8) as i32
-                }
-            })
-            .collect(),
+        channel,
         params,
     }
 }
 
-bit_exact!(conv2d_1x1_is_bit_exact, conv2d, conv2d_1x1, pointwise_case);
+/// A random convolution with one group: kernels 1 to 5 (square or not), strides 1 to 3,
+/// dilations 1 and 2, asymmetric padding up to 3, 1 to 128 input channels (so that the
+/// optimised kernel gathers a receptive field in one piece or in several), extreme zero
+/// points and the operands of [`ChannelOperands`].
+fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
+    let params = loop {
+        let kernel = [rng.range(1, 5) as usize, rng.range(1, 5) as usize];
+        let in_channels = if rng.chance(20) {
+            rng.range(9, 128)
+        } else {
+            rng.range(1, 8)
+        } as usize;
+        let params = Conv2dParams {
+            input: Shape4::new(
+                rng.range(1, 2) as usize,
+                rng.range(1, 10) as usize,
+                rng.range(1, 10) as usize,
+                in_channels,
+            ),
+            out_channels: rng.range(1, 12) as usize,
+            kernel,
+            stride: [rng.range(1, 3) as usize, rng.range(1, 3) as usize],
+            dilation: [rng.range(1, 2) as usize, rng.range(1, 2) as usize],
+            padding: Padding {
+                top: rng.below(4),
+                left: rng.below(4),
+                bottom: rng.below(4),
+                right: rng.below(4),
+            },
+            groups: 1,
+            input_zero_point: rng.i8(),
+            output_zero_point: rng.i8(),
+            activation: activation(rng),
+        };
+        if params.output_shape().is_ok() {
+            break params;
+        }
+    };
+    let channel = ChannelOperands::random(rng, params.out_channels);
+    FilterCase {
+        input: rng.i8s(params.input.elements().unwrap()),
+        weights: rng.i8s(params.weights_len().unwrap()),
+        channel,
+        params,
+    }
+}
+
+/// A random depthwise convolution: kernels 1 to 5 (square or not), strides 1 to 3,
+/// dilations 1 and 2, asymmetric padding up to 3 (so that some outputs have no interior
+/// pixel at all), channel counts on both sides of the 16-channel blocks, any int8 weights,
+/// extreme zero points and the operands of [`ChannelOperands`].
+fn depthwise_case(rng: &mut Rng) -> FilterCase<DepthwiseConv2dParams> {
+    let params = loop {
+        let channels = if rng.chance(10) {
+            rng.range(100, 300)
+        } else {
+            rng.range(1, 40)
+        } as usize;
+        let params = DepthwiseConv2dParams {
+            input: Shape4::new(
+                rng.range(1, 2) as usize,
+                rng.range(1, 12) as usize,
+                rng.range(1, 12) as usize,
+                channels,
+            ),
+            kernel: [rng.range(1, 5) as usize, rng.range(1, 5) as usize],
+            stride: [rng.range(1, 3) as usize, rng.range(1, 3) as usize],
+            dilation: [rng.range(1, 2) as usize, rng.range(1, 2) as usize],
+            padding: Padding {
+                top: rng.below(4),
+                left: rng.below(4),
+                bottom: rng.below(4),
+                right: rng.below(4),
+            },
+            input_zero_point: rng.i8(),
+            output_zero_point: rng.i8(),
+            activation: activation(rng),
+        };
+        if params.output_shape().is_ok() {
+            break params;
+        }
+    };
+    let channels = params.input.channels;
+    let channel = ChannelOperands::random(rng, channels);
+    FilterCase {
+        input: rng.i8s(params.input.elements().unwrap()),
+        weights: rng.i8s(params.kernel[0] * params.kernel[1] * channels),
+        channel,
+        params,
+    }
+}
+
+/// A random fully connected layer: 1 to 9 rows (on both sides of the optimised kernel's
+/// blocks of four), 0 to 300 input features (0 leaves only the bias), extreme zero points and
+/// the operands of [`ChannelOperands`].
+fn fully_connected_case(rng: &mut Rng) -> FilterCase<FullyConnectedParams> {
+    let params = FullyConnectedParams {
+        batches: rng.range(1, 9) as usize,
+        in_features: if rng.chance(5) {
+            0
+        } else {
+            rng.range(1, 300) as usize
+        },
+        out_features: rng.range(1, 40) as usize,
+        input_zero_point: rng.i8(),
+        output_zero_point: rng.i8(),
+        activation: activation(rng),
+    };
+    let channel = ChannelOperands::random(rng, params.out_features);
+    FilterCase {
+        input: rng.i8s(params.batches * params.in_features),
+        weights: rng.i8s(params.out_features * params.in_features),
+        channel,
+        params,
+    }
+}
+
+bit_exact!(
+    conv2d_1x1_is_bit_exact,
+    reference::conv2d,
+    optimized::conv2d_1x1,
+    pointwise_case
+);
+bit_exact!(
+    conv2d_is_bit_exact,
+    reference::conv2d,
+    optimized::conv2d,
+    general_conv_case
+);
+bit_exact!(
+    depthwise_conv2d_is_bit_exact,
+    reference::depthwise_conv2d,
+    optimized::depthwise_conv2d,
+    depthwise_case
+);
+bit_exact!(
+    fully_connected_is_bit_exact,
+    reference::fully_connected,
+    optimized::fully_connected,
+    fully_connected_case
+);

@@ -4,7 +4,7 @@
 //! also checks that both outcomes occurred, so it is not vacuous.
 
 use crate::rng::Rng;
-use edgebone_kernels::optimized::conv2d_1x1;
+use edgebone_kernels::optimized;
 use edgebone_kernels::prepare::{add_requant, conv_requant, mul_requant, rescale_requant};
 use edgebone_kernels::reference::{
     add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
@@ -154,7 +154,8 @@ fn elements(shape: Result<Shape4, KernelError>) -> Result<usize, KernelError> {
 #[test]
 fn convolutions_never_panic() {
     let mut rng = Rng::from_name("robust_conv");
-    let (mut conv, mut pointwise, mut dw, mut fc) = <[Outcomes; 4]>::default().into();
+    let [mut conv, mut pointwise, mut general, mut dw, mut fast_dw, mut fc, mut fast_fc] =
+        <[Outcomes; 7]>::default();
     for _ in 0..ROUNDS {
         let pointwise_shape = rng.chance(30);
         let p = Conv2dParams {
@@ -182,7 +183,11 @@ fn convolutions_never_panic() {
         let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
         conv.record(conv2d(&p, &input, &ops.filter(), &mut output), output.len());
         pointwise.record(
-            conv2d_1x1(&p, &input, &ops.filter(), &mut output),
+            optimized::conv2d_1x1(&p, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
+        general.record(
+            optimized::conv2d(&p, &input, &ops.filter(), &mut output),
             output.len(),
         );
 
@@ -204,6 +209,10 @@ fn convolutions_never_panic() {
         let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
         dw.record(
             depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
+        fast_dw.record(
+            optimized::depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
             output.len(),
         );
 
@@ -230,11 +239,18 @@ fn convolutions_never_panic() {
             fully_connected(&f, &input, &ops.filter(), &mut output),
             output.len(),
         );
+        fast_fc.record(
+            optimized::fully_connected(&f, &input, &ops.filter(), &mut output),
+            output.len(),
+        );
     }
     conv.assert_both("conv2d");
-    pointwise.assert_both("conv2d_1x1");
+    pointwise.assert_both("optimized::conv2d_1x1");
+    general.assert_both("optimized::conv2d");
     dw.assert_both("depthwise_conv2d");
+    fast_dw.assert_both("optimized::depthwise_conv2d");
     fc.assert_both("fully_connected");
+    fast_fc.assert_both("optimized::fully_connected");
 }
 
 #[test]

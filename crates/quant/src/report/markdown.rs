@@ -87,12 +87,15 @@ pub fn render(r: &Report) -> String {
     if let Some(c) = r.qdq_check {
         let _ = writeln!(
             s,
-            "Cross-check: model.qdq.onnx through tract agrees with model.ebm on the top-1 class of {:.1} % of {} images; output SQNR between them {}.\n",
+            "Cross-check: model.qdq.onnx through tract agrees with model.ebm on the top-1 class of {:.1} % of {} images; output SQNR between them {}. For scale, tract's unoptimised plan of the same file agrees with its optimised plan on {:.1} % (output SQNR {}): float-simulated int8 differs from itself by that much, because a one-step rounding difference in one element spreads through the int8 layers.\n",
             c.top1_agreement,
             c.images,
-            db(Some(c.sqnr_db))
+            db(Some(c.sqnr_db)),
+            c.tract_self_agreement,
+            db(Some(c.tract_self_sqnr_db))
         );
     }
+    variants(&mut s, r);
     let _ = writeln!(s, "## Scheme\n");
     let _ = writeln!(
         s,
@@ -213,6 +216,48 @@ pub fn render(r: &Report) -> String {
         );
     }
     s
+}
+
+/// The other quantisations of the model next to this one, all on the same evaluation images.
+fn variants(s: &mut String, r: &Report) {
+    let (Some(fp32), Some(int8), Some(agreement)) = (r.fp32, r.int8, r.agreement) else {
+        return;
+    };
+    if r.variants.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Other quantisations of this model\n");
+    let _ = writeln!(
+        s,
+        "Quantised again from the same float network with the options below, calibrated on the same images and evaluated on the same {} images with the same int8 execution.\n",
+        r.images
+    );
+    let _ = writeln!(
+        s,
+        "| variant | int8 top-1 | top-1 vs fp32 | int8 top-5 | agreement with fp32 | output SQNR |\n|---|---|---|---|---|---|"
+    );
+    let row = |s: &mut String, name: &str, top: super::TopK, agreement: f64, sqnr: Option<f64>| {
+        let _ = writeln!(
+            s,
+            "| {name} | {:.1} % | {:+.1} | {:.1} % | {:.1} % | {} |",
+            top.top1,
+            top.top1 - fp32.top1,
+            top.top5,
+            agreement,
+            db(sqnr)
+        );
+    };
+    row(s, "this model", int8, agreement, r.output_sqnr_db);
+    for v in &r.variants {
+        row(
+            s,
+            &format!("`{}`", v.flags),
+            v.int8,
+            v.agreement,
+            Some(v.output_sqnr_db),
+        );
+    }
+    let _ = writeln!(s);
 }
 
 fn yes(b: bool) -> &'static str {

@@ -65,7 +65,8 @@ pub struct EqualizedFloat {
 }
 
 /// The QDQ file through tract against the int8 runtime, on the per-layer SQNR images: a
-/// check that `model.qdq.onnx` computes what `model.ebm` computes.
+/// check that `model.qdq.onnx` computes what `model.ebm` computes, next to how much two
+/// float executions of the QDQ file differ from each other.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct QdqCheck {
     pub images: usize,
@@ -73,6 +74,26 @@ pub struct QdqCheck {
     pub top1_agreement: f64,
     /// SQNR of the QDQ output against the runtime's, in dB.
     pub sqnr_db: f64,
+    /// For scale, two float executions of the same QDQ file: percent of images where tract's
+    /// unoptimised plan (generic ops, another summation order) has the top-1 class of its
+    /// optimised plan.
+    pub tract_self_agreement: f64,
+    /// SQNR of tract's unoptimised plan against its optimised plan, in dB.
+    pub tract_self_sqnr_db: f64,
+}
+
+/// The same model quantised with other options, calibrated on the same images and evaluated
+/// on the same evaluation set with the same int8 engine (`--compare-granularity`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Variant {
+    /// The `edgebone quantize` flags that produce it (with the main model's range method).
+    pub flags: String,
+    pub options: Options,
+    pub int8: TopK,
+    /// Percent of evaluation images where it agrees with fp32 on the top-1 class.
+    pub agreement: f64,
+    /// SQNR of its output against fp32's over the evaluation set, in dB.
+    pub output_sqnr_db: f64,
 }
 
 impl Sizes {
@@ -184,6 +205,8 @@ pub struct Report {
     pub sqnr_images: usize,
     /// `model.qdq.onnx` (tract) against `model.ebm` (runtime), when both ran.
     pub qdq_check: Option<QdqCheck>,
+    /// Other quantisations of the model on the same evaluation set (empty unless asked for).
+    pub variants: Vec<Variant>,
     pub sizes: Sizes,
     pub timings: Timings,
     pub layers: Vec<LayerRow>,

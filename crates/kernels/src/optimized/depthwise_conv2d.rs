@@ -1,0 +1,130 @@
+//! Depthwise convolution (channel multiplier 1), the spatial half of MobileNet-style blocks.
+
+use core::ops::Range;
+
+use super::output_stage::{OutputRange, OutputStage};
+use crate::geometry::Axis;
+use crate::{DepthwiseConv2dParams, Filter, KernelError};
+
+/// Channels accumulated together: one short vector per tap.
+const LANES: usize = 16;
+
+/// [`reference::depthwise_conv2d`](crate::reference::depthwise_conv2d) in every case (any
+/// kernel, stride, dilation and padding), bit-exact with it.
+///
+/// The reference computes one output element at a time and finds its taps again for each;
+/// this kernel turns the loops around so that channels are innermost:
+///
+/// - per output pixel and block of 16 channels (then 8, then single channels), each tap
+///   adds `(x − zp) · w` to 16 accumulators, kept in registers, from two contiguous 16-byte
+///   rows (the pixel's channels and the tap's weights, both NHWC/HWC), a loop the compiler
+///   vectorises where the target has SIMD; `(x − zp) · w` is computed in `i16`, where it is
+///   exact (`|x − zp| ≤ 255`, `|w| ≤ 128`), and widened once;
+/// - the taps inside the input are found once per output row and, for the columns, only at
+///   the border: interior pixels (all taps inside) take the whole kernel without any test;
+/// - the requantisation of each channel is prepared once per output row and channel block,
+///   and the output zero point and activation clamp run as a separate branch-free pass over
+///   each pixel's block.
+pub fn depthwise_conv2d(
+    params: &DepthwiseConv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let plan = params.plan(input, filter, output)?;
+    if output.is_empty() {
+        return Ok(());
+    }
+    let layer = Layer {
+        params,
+        filter,
+        input,
+        rows: plan.rows,
+        cols: plan.cols,
+        interior: plan.cols.interior(),
+        zero_point: i16::from(params.input_zero_point),
+    };
+    let channels = params.input.channels;
+    let out = plan.output;
+    let full = channels - channels % LANES;
+    let half = channels - channels % (LANES / 2);
+    for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
+        let (b, oy) = (row / out.height, row % out.height);
+        for start in (0..full).step_by(LANES) {
+            layer.row::<LANES>(b, oy, start, out_row);
+        }
+        for start in (full..half).step_by(LANES / 2) {
+            layer.row::<{ LANES / 2 }>(b, oy, start, out_row);
+        }
+        for start in half..channels {
+            layer.row::<1>(b, oy, start, out_row);
+        }
+    }
+    Ok(())
+}
+
+/// A validated depthwise convolution (every slice length matches the parameters).
+struct Layer<'a> {
+    params: &'a DepthwiseConv2dParams,
+    filter: &'a Filter<'a>,
+    input: &'a [i8],
+    rows: Axis,
+    cols: Axis,
+    /// The output columns whose taps are all inside the input.
+    interior: Range<usize>,
+    zero_point: i16,
+}
+
+impl Layer<'_> {
+    /// Computes channels `start .. start + N` of output row `oy` of image `b`.
+    fn row<const N: usize>(&self, b: usize, oy: usize, start: usize, out_row: &mut [i8]) {
+        let channels = self.params.input.channels;
+        let stage: [OutputStage; N] =
+            core::array::from_fn(|i| OutputStage::new(self.filter.requant(start + i)));
+        let range = OutputRange::new(self.params.output_zero_point, self.params.activation);
+        let bias: [i32; N] = core::array::from_fn(|i| self.filter.bias[start + i]);
+        let rows = self.rows.taps(oy);
+        for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
+            let cols = if self.interior.contains(&ox) {
+                0..self.cols.kernel
+            } else {
+                self.cols.taps(ox)
+            };
+            let mut acc = bias;
+            for ky in rows.clone() {
+                let iy = self.rows.input(oy, ky);
+                for kx in cols.clone() {
+                    let ix = self.cols.input(ox, kx);
+                    let x = &self.input[self.params.input.offset(b, iy, ix, start)..];
+                    let tap = ky * self.cols.kernel + kx;
+                    let w = &self.filter.weights[tap * channels + start..];
+                    // Both are always `Some`: the plan checked that channels `start .. start + N`
+                    // exist in every input pixel and weight tap.
+                    if let (Some(x), Some(w)) = (x.first_chunk::<N>(), w.first_chunk::<N>()) {
+                        multiply_accumulate(&mut acc, x, w, self.zero_point);
+                    }
+                }
+            }
+            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale(acc[i]));
+            range.write(&scaled, &mut pixel[start..start + N]);
+        }
+    }
+}
+
+/// `acc[i] += (x[i] − zero_point) · w[i]`.
+#[inline(always)]
+fn multiply_accumulate<const N: usize>(
+    acc: &mut [i32; N],
+    x: &[i8; N],
+    w: &[i8; N],
+    zero_point: i16,
+) {
+    for ((acc, &x), &w) in acc.iter_mut().zip(x).zip(w) {
+        // |x − zp| ≤ 255 and |w| ≤ 128, so neither the difference nor the product leaves
+        // i16: the wrapping forms only spare the overflow checks.
+        let product = i16::from(x)
+            .wrapping_sub(zero_point)
+            .wrapping_mul(i16::from(w));
+        *acc = acc.wrapping_add(i32::from(product));
+    }
+}

@@ -1,0 +1,163 @@
+//! The shared core of the optimised convolutions: output pixels times weight rows.
+//!
+//! A convolution with one group is a matrix product: the receptive field of each output
+//! pixel (its *patch*, `depth` values in the weights' order) times each output channel's
+//! weight row. [`convolve`] computes it in blocks:
+//!
+//! - [`CHANNELS`] output channels per pass over the pixels, so that their weights stay in
+//!   cache and their requantisation is prepared once;
+//! - [`PIXELS`] output pixels at a time, their patches gathered [`CHUNK`] values at a time
+//!   into small stack buffers as `i16` with the input zero point already subtracted
+//!   (`x − zp` is exact in `i16`, and a padded tap is a plain 0);
+//! - each weight row chunk is then multiplied with the [`PIXELS`] buffered patches in one
+//!   pass ([`dot`]): every weight loaded feeds four multiply-accumulates, the `i16 × i8`
+//!   products are exact, and the loop is one the compiler vectorises where the target has
+//!   SIMD (on x86-64 into `pmaddwd`).
+//!
+//! The sums are the reference's `Σ w · (x − zp)` term for term, wrapping modulo 2^32 like
+//! the reference accumulator, so the result is bit-exact with it. The requantisation runs
+//! per output channel, the zero point and activation clamp in a separate pass over each
+//! pixel's block of outputs (branch-free, see `OutputRange::write`). The stack use is fixed,
+//! about 2 KiB: the patch buffers (1 KiB), the accumulators and the output stages (512 B
+//! each).
+
+use core::ops::Range;
+
+use super::output_stage::{OutputRange, OutputStage};
+use crate::{Activation, Filter};
+
+/// Output pixels computed together.
+pub(super) const PIXELS: usize = 4;
+/// Patch values gathered per pixel at a time.
+pub(super) const CHUNK: usize = 128;
+/// Output channels computed per pass over the pixels.
+const CHANNELS: usize = 32;
+
+/// The patches of a convolution's output pixels, one output row at a time.
+pub(super) trait Patches {
+    /// What [`gather`](Self::gather) needs to know about an output row.
+    type Row: Copy;
+    /// Output rows (over all images).
+    fn rows(&self) -> usize;
+    /// Output pixels per row.
+    fn width(&self) -> usize;
+    /// Values per patch (weights per output channel).
+    fn depth(&self) -> usize;
+    /// Values gathered per call, at most [`CHUNK`] and at least 1; chunks start at its
+    /// multiples.
+    fn chunk(&self) -> usize;
+    /// Output row `index` (below [`rows`](Self::rows)).
+    fn row(&self, index: usize) -> Self::Row;
+    /// Writes values `range` of the patch of pixel `col` of `row` to `out` (as long as
+    /// `range`), each as `x − zp`, padded taps as 0.
+    fn gather(&self, row: Self::Row, col: usize, range: Range<usize>, out: &mut [i16]);
+}
+
+/// The constant operands and the output stage of a convolution.
+pub(super) struct Layer<'a> {
+    /// Weights `[channels, depth]`, bias and requantisation per output channel.
+    pub filter: &'a Filter<'a>,
+    /// Output channels.
+    pub channels: usize,
+    /// The output's zero point.
+    pub zero_point: i8,
+    /// The fused activation.
+    pub activation: Activation,
+}
+
+/// Computes every output of `layer` over `patches` into `output`, which must hold
+/// `rows · width · channels` values (the kernels validated that, and the weights' length).
+pub(super) fn convolve(patches: &impl Patches, layer: &Layer<'_>, output: &mut [i8]) {
+    let (depth, width, channels) = (patches.depth(), patches.width(), layer.channels);
+    let chunk = patches.chunk().clamp(1, CHUNK);
+    if output.is_empty() {
+        // Then width · channels may not even be representable.
+        return;
+    }
+    let output_range = OutputRange::new(layer.zero_point, layer.activation);
+    let mut buffers = [[0i16; CHUNK]; PIXELS];
+    for first in (0..channels).step_by(CHANNELS) {
+        let block = first..channels.min(first + CHANNELS);
+        let mut stages = [OutputStage::default(); CHANNELS];
+        for (stage, oc) in stages.iter_mut().zip(block.clone()) {
+            *stage = OutputStage::new(layer.filter.requant(oc));
+        }
+        let weights = &layer.filter.weights[block.start * depth..block.end * depth];
+        let bias = &layer.filter.bias[block.clone()];
+        for (index, out_row) in output
+            .chunks_exact_mut(width * channels)
+            .take(patches.rows())
+            .enumerate()
+        {
+            let row = patches.row(index);
+            for (start, out) in (0..width)
+                .step_by(PIXELS)
+                .zip(out_row.chunks_mut(PIXELS * channels))
+            {
+                let pixels = PIXELS.min(width - start);
+                let mut acc = [[0i32; PIXELS]; CHANNELS];
+                for from in (0..depth).step_by(chunk) {
+                    let range = from..depth.min(from + chunk);
+                    let len = range.len();
+                    for (i, buffer) in buffers.iter_mut().enumerate().take(pixels) {
+                        patches.gather(row, start + i, range.clone(), &mut buffer[..len]);
+                    }
+                    // Lanes past `pixels` hold stale values; their sums are never written.
+                    let xs = buffers.each_ref().map(|b| &b[..len]);
+                    // `depth` is positive here (this loop runs only then).
+                    for (acc, w) in acc.iter_mut().zip(weights.chunks_exact(depth)) {
+                        let w = &w[range.clone()];
+                        if pixels == 1 {
+                            // A lone pixel (a fully connected layer's single row, the end of
+                            // a strided row): no work on stale lanes.
+                            acc[0] = acc[0].wrapping_add(dot1(xs[0], w));
+                        } else {
+                            for (acc, sum) in acc.iter_mut().zip(dot(xs, w)) {
+                                *acc = acc.wrapping_add(sum);
+                            }
+                        }
+                    }
+                }
+                for (i, pixel) in out.chunks_exact_mut(channels).enumerate() {
+                    let mut scaled = [0i32; CHANNELS];
+                    for (((scaled, acc), &bias), stage) in
+                        scaled.iter_mut().zip(&acc).zip(bias).zip(&stages)
+                    {
+                        *scaled = stage.scale(acc[i].wrapping_add(bias));
+                    }
+                    output_range.write(&scaled, &mut pixel[block.clone()]);
+                }
+            }
+        }
+    }
+}
+
+/// `out[p] = Σ_k xs[p][k] · w[k]` (wrapping) for the four rows `xs`, over the shortest
+/// length (the rows are all as long as `w`).
+#[inline(always)]
+fn dot(xs: [&[i16]; PIXELS], w: &[i8]) -> [i32; PIXELS] {
+    let [x0, x1, x2, x3] = xs;
+    // One zipped pass: no index, so no bounds check keeps the compiler from vectorising.
+    w.iter().zip(x0).zip(x1).zip(x2).zip(x3).fold(
+        [0i32; PIXELS],
+        |[a0, a1, a2, a3], ((((&w, &x0), &x1), &x2), &x3)| {
+            // |x| ≤ 255 and |w| ≤ 128: each product is exact.
+            let w = i32::from(w);
+            [
+                a0.wrapping_add(i32::from(x0).wrapping_mul(w)),
+                a1.wrapping_add(i32::from(x1).wrapping_mul(w)),
+                a2.wrapping_add(i32::from(x2).wrapping_mul(w)),
+                a3.wrapping_add(i32::from(x3).wrapping_mul(w)),
+            ]
+        },
+    )
+}
+
+/// `Σ_k x[k] · w[k]` (wrapping) over the shorter length.
+#[inline(always)]
+fn dot1(x: &[i16], w: &[i8]) -> i32 {
+    w.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
+        // |x| ≤ 255 and |w| ≤ 128: the product is exact.
+        acc.wrapping_add(i32::from(x).wrapping_mul(i32::from(w)))
+    })
+}

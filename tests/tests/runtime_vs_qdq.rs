@@ -7,35 +7,23 @@
 //! The quantiser runs as issue 3's accuracy test runs it: the CLI's defaults plus
 //! `--bias-correct`.
 //!
-//! The agreement bar is met by EfficientNet-Lite0 (100 %) but not by MobileNetV2: 96.5 % on
-//! the 400 images, 98 % on this test's subset. Layer by layer the two implementations agree to
-//! the rounding — the runtime rounds once, like TFLite's single-rounding build, and differs
-//! from tract's float QDQ arithmetic in about 1 in 50 000 outputs of the first layers — but
-//! int8 MobileNetV2 amplifies each one-step difference layer after layer (a fifth of the
-//! elements differ by the sixth block), so two correct int8 implementations end on different
-//! top-1 classes for a few percent of the images. Float-simulated int8 is not reproducible
-//! beyond that level either: tract's unoptimised plan of the same QDQ file (generic ops,
-//! another float summation order) agrees with its optimised plan on 96.5 % of the 400 images
-//! (97 % of this subset), exactly as often as the runtime does. So the test measures that
-//! spread too and requires the runtime to agree with tract at least as well as tract agrees
-//! with itself, less one image ([`SLACK`]); the bar is 99 % or that, whichever is lower. A
-//! wrong layout, table or multiplier misses it by tens of points. [`MIN_AGREEMENT`] is a floor
-//! besides, in case the reference's spread ever grows.
+//! Measured on all 400 evaluation images (the dev images after the 100 calibration ones),
+//! as the issue asks. The agreement bar is met by EfficientNet-Lite0 (99.0 %) but not by
+//! MobileNetV2 (96.5 %). Layer by layer the two implementations agree to the rounding — the
+//! runtime rounds once, like TFLite's single-rounding build, and differs from tract's float
+//! QDQ arithmetic in about 1 in 50 000 outputs of the first layers — but int8 MobileNetV2
+//! amplifies each one-step difference layer after layer (a fifth of the elements differ by
+//! the sixth block), so two correct int8 implementations end on different top-1 classes for
+//! a few percent of the images. Float-simulated int8 is not reproducible beyond that level
+//! either: tract's unoptimised plan of the same QDQ file (generic ops, another float summation
+//! order) agrees with its optimised plan on 96.5 % of the 400 images, exactly as often as the
+//! runtime does. So the test measures that spread too and requires the runtime to agree with
+//! tract at least as well as tract agrees with itself, less [`SLACK`]; the bar is 99 % or
+//! that, whichever is lower. A wrong layout, table or multiplier misses it by tens of points.
+//! [`MIN_AGREEMENT`] is a floor besides, in case the reference's spread ever grows.
 //!
-//! The issue measures on all 400 evaluation images (the dev images after the 100 calibration
-//! ones). In the dev profile (our crates at opt-level 1) that costs about 3 CPU-minutes per
-//! network (the runtime ~0.35 s, tract QDQ ~0.07 s, tract fp32 ~0.03 s per image), too much
-//! for the suite, so this test uses a deterministic 100-image subset of those 400 — every
-//! fourth image by file name — with the same bars. The 400-image numbers come from the CLI:
-//!
-//! ```text
-//! edgebone quantize --model M --weights W --calib DIR --calib-count 100 --eval DIR \
-//!     --bias-correct --sqnr-images 400 -o OUT
-//! edgebone eval --model OUT/model.ebm --images DIR --skip 100
-//! ```
-//!
-//! (the report holds fp32 and runtime top-1 on the 400, and with `--sqnr-images 400` its
-//! cross-check compares model.qdq.onnx in tract with model.ebm on all 400).
+//! The CLI reports the same comparison (`edgebone quantize … --bias-correct --sqnr-images 400`
+//! puts it in the report's cross-check).
 
 mod int8_support;
 
@@ -49,17 +37,15 @@ use int8_support::{dev_images, label_of, quantize, ZooModel};
 
 /// Dev images calibrated on (the first ones by file name).
 const CALIBRATION: usize = 100;
-/// Every n-th evaluation image is used.
-const STRIDE: usize = 4;
 /// Top-1 agreement between the runtime and tract on the QDQ model that issue 4 asks for,
 /// percent.
 const BAR: f64 = 99.0;
 /// Points the runtime's agreement with tract may fall below the bar, or below tract's own
-/// agreement between its optimised and unoptimised plans where that is lower: one image.
+/// agreement between its optimised and unoptimised plans where that is lower (four images).
 const SLACK: f64 = 1.0;
 /// Minimum top-1 agreement between the runtime and tract whatever tract's own spread,
-/// percent (MobileNetV2 measures 98 on this subset, see the module documentation).
-const MIN_AGREEMENT: f64 = 97.0;
+/// percent (MobileNetV2 measures 96.5, see the module documentation).
+const MIN_AGREEMENT: f64 = 95.0;
 /// Maximum top-1 loss of the runtime against fp32, points (a gain is sampling noise, not a
 /// failure).
 const MAX_TOP1_DROP: f64 = 1.0;
@@ -94,7 +80,7 @@ fn check(model: ZooModel) {
     let fp32 = FloatModel::from_proto(&q.outcome.reference.to_onnx().unwrap()).unwrap();
 
     let mut c = Counts::default();
-    for path in images[CALIBRATION..].iter().step_by(STRIDE) {
+    for path in images[CALIBRATION..].iter() {
         let label = label_of(path);
         let x = load_tensor(path, &q.preprocess).unwrap();
         let top1 = |logits: &[f32]| top_k(logits, 1)[0];
@@ -109,6 +95,7 @@ fn check(model: ZooModel) {
         c.runtime_vs_qdq += usize::from(r == d);
         c.qdq_vs_unoptimized += usize::from(u == d);
     }
+    assert_eq!(c.images, 400, "the 400 evaluation images");
     let (fp32_top1, runtime_top1) = (c.pct(c.fp32), c.pct(c.runtime));
     let agreement = c.pct(c.runtime_vs_qdq);
     let tract_self = c.pct(c.qdq_vs_unoptimized);

@@ -107,6 +107,16 @@ fn conv0(blob: &[u8]) -> (u32, u32, format::FilterIds) {
 /// What a case's error must be.
 type Check = Box<dyn Fn(&Error) -> bool>;
 
+/// Exactly `expected`.
+fn is(expected: Error) -> Check {
+    Box::new(move |e| *e == expected)
+}
+
+/// `Error::OffsetOutOfBounds` naming `what`.
+fn out_of_bounds(what: &'static str) -> Check {
+    Box::new(move |e| matches!(e, Error::OffsetOutOfBounds { what: w, .. } if *w == what))
+}
+
 #[test]
 fn malformed_blobs_get_their_named_errors() {
     let blob = valid();
@@ -132,44 +142,36 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "empty",
         Vec::new(),
-        Box::new(|e| {
-            *e == Error::Truncated {
-                needed: HEADER_LEN,
-                got: 0,
-            }
+        is(Error::Truncated {
+            needed: HEADER_LEN,
+            got: 0,
         }),
     );
     case(
         "shorter than the header",
         blob[..40].to_vec(),
-        Box::new(|e| {
-            *e == Error::Truncated {
-                needed: HEADER_LEN,
-                got: 40,
-            }
+        is(Error::Truncated {
+            needed: HEADER_LEN,
+            got: 40,
         }),
     );
     case(
         "truncated payload",
         blob[..len - 100].to_vec(),
-        Box::new(move |e| {
-            *e == Error::Truncated {
-                needed: len,
-                got: len - 100,
-            }
+        is(Error::Truncated {
+            needed: len,
+            got: len - 100,
         }),
     );
     let mut bad_magic = blob.clone();
     bad_magic[0] = b'X';
-    case("bad magic", bad_magic, Box::new(|e| *e == Error::BadMagic));
+    case("bad magic", bad_magic, is(Error::BadMagic));
     case(
         "wrong version",
         with_header(blob.clone(), |h| h.version = 2),
-        Box::new(|e| {
-            *e == Error::UnsupportedVersion {
-                found: 2,
-                supported: 1,
-            }
+        is(Error::UnsupportedVersion {
+            found: 2,
+            supported: 1,
         }),
     );
     let mut flipped = blob.clone();
@@ -185,10 +187,8 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "header length",
         long_header,
-        Box::new(|e| {
-            *e == Error::BadHeader {
-                what: "header length is not 72",
-            }
+        is(Error::BadHeader {
+            what: "header length is not 72",
         }),
     );
     let mut flags = blob.clone();
@@ -197,50 +197,24 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "flags",
         flags,
-        Box::new(|e| {
-            *e == Error::BadHeader {
-                what: "flags are not zero",
-            }
+        is(Error::BadHeader {
+            what: "flags are not zero",
         }),
     );
     case(
         "tensor table past the end",
         with_header(blob.clone(), |h| h.tensors_offset = h.total_len),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "tensor table",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("tensor table"),
     );
     case(
         "op list past the end",
         with_header(blob.clone(), |h| h.ops_offset = h.total_len - 4),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "op list",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("op list"),
     );
     case(
         "sections overlap",
         with_header(blob.clone(), |h| h.meta_offset = h.ops_offset),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "metadata section",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("metadata section"),
     );
     case(
         "constants section unaligned",
@@ -248,75 +222,55 @@ fn malformed_blobs_get_their_named_errors() {
             h.const_offset += 8;
             h.const_len -= 8;
         }),
-        Box::new(|e| {
-            *e == Error::BadHeader {
-                what: "the constants section is not 16-byte aligned",
-            }
+        is(Error::BadHeader {
+            what: "the constants section is not 16-byte aligned",
         }),
     );
     case(
         "too many tensors",
         with_header(blob.clone(), |h| h.tensor_count = 70_000),
-        Box::new(|e| {
-            *e == Error::TooManyTensors {
-                count: 70_000,
-                max: 65_535,
-            }
+        is(Error::TooManyTensors {
+            count: 70_000,
+            max: 65_535,
         }),
     );
     case(
         "op count overflow",
         with_header(blob.clone(), |h| h.op_count = u32::MAX),
-        Box::new(|e| {
-            *e == Error::TooManyOps {
-                count: u32::MAX,
-                max: 65_535,
-            }
+        is(Error::TooManyOps {
+            count: u32::MAX,
+            max: 65_535,
         }),
     );
     let room = h.ops_len / 4;
     case(
         "more ops than the op list can hold",
         with_header(blob.clone(), |h| h.op_count = room + 1),
-        Box::new(move |e| {
-            *e == Error::TooManyOps {
-                count: room + 1,
-                max: room,
-            }
+        is(Error::TooManyOps {
+            count: room + 1,
+            max: room,
         }),
     );
     case(
         "one op more than stored",
         with_header(blob.clone(), |h| h.op_count += 1),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "op record header",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("op record header"),
     );
     case(
         "input id out of range",
         with_header(blob.clone(), |h| h.input = h.tensor_count),
-        Box::new(move |e| {
-            *e == Error::TensorOutOfRange {
-                op: u32::MAX,
-                tensor: h.tensor_count,
-                count: h.tensor_count,
-            }
+        is(Error::TensorOutOfRange {
+            op: u32::MAX,
+            tensor: h.tensor_count,
+            count: h.tensor_count,
         }),
     );
     case(
         "zero scale",
         with_tensor(blob.clone(), conv_out, |t| t.scale = 0.0),
-        Box::new(move |e| {
-            *e == Error::BadScale {
-                tensor: conv_out,
-                scale: 0.0,
-            }
+        is(Error::BadScale {
+            tensor: conv_out,
+            scale: 0.0,
         }),
     );
     case(
@@ -329,21 +283,17 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "negative scale",
         with_tensor(blob.clone(), conv_out, |t| t.scale = -0.5),
-        Box::new(move |e| {
-            *e == Error::BadScale {
-                tensor: conv_out,
-                scale: -0.5,
-            }
+        is(Error::BadScale {
+            tensor: conv_out,
+            scale: -0.5,
         }),
     );
     case(
         "zero point outside int8",
         with_tensor(blob.clone(), conv_out, |t| t.zero_point = 300),
-        Box::new(move |e| {
-            *e == Error::BadZeroPoint {
-                tensor: conv_out,
-                zero_point: 300,
-            }
+        is(Error::BadZeroPoint {
+            tensor: conv_out,
+            zero_point: 300,
         }),
     );
     case(
@@ -372,25 +322,15 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "unknown tensor kind",
         unknown_kind,
-        Box::new(move |e| {
-            *e == Error::BadTensor {
-                tensor: conv_out,
-                what: "unknown kind",
-            }
+        is(Error::BadTensor {
+            tensor: conv_out,
+            what: "unknown kind",
         }),
     );
     case(
         "activation past the arena",
         with_tensor(blob.clone(), conv_out, |t| t.offset = arena),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "activation tensor",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("activation tensor"),
     );
     case(
         "unaligned constant",
@@ -404,15 +344,7 @@ fn malformed_blobs_get_their_named_errors() {
         with_tensor(blob.clone(), filter.weights, |t| {
             t.offset = h.const_len.next_multiple_of(16)
         }),
-        Box::new(|e| {
-            matches!(
-                e,
-                Error::OffsetOutOfBounds {
-                    what: "constant tensor",
-                    ..
-                }
-            )
-        }),
+        out_of_bounds("constant tensor"),
     );
     let mut unknown_op = blob.clone();
     let at = op_offsets(&blob)[0];
@@ -421,7 +353,7 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "unknown op code",
         unknown_op,
-        Box::new(|e| *e == Error::UnknownOpCode { op: 0, code: 99 }),
+        is(Error::UnknownOpCode { op: 0, code: 99 }),
     );
     let mut long_record = blob.clone();
     long_record[at + 2] += 1;
@@ -469,23 +401,19 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "tensor id out of range",
         set_conv(|input, _, _, _, _| *input = 9_999),
-        Box::new(move |e| {
-            *e == Error::TensorOutOfRange {
-                op: 0,
-                tensor: 9_999,
-                count: h.tensor_count,
-            }
+        is(Error::TensorOutOfRange {
+            op: 0,
+            tensor: 9_999,
+            count: h.tensor_count,
         }),
     );
     case(
         "weights are an activation",
         set_conv(|input, _, filter, _, _| filter.weights = *input),
-        Box::new(move |e| {
-            *e == Error::WrongTensorKind {
-                op: 0,
-                tensor: conv_in,
-                expected: "an i8 constant",
-            }
+        is(Error::WrongTensorKind {
+            op: 0,
+            tensor: conv_in,
+            expected: "an i8 constant",
         }),
     );
     case(
@@ -558,11 +486,9 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "producer field disagrees",
         with_tensor(blob.clone(), conv_out, |t| t.producer = 3),
-        Box::new(move |e| {
-            *e == Error::UseBeforeDefinition {
-                op: 0,
-                tensor: conv_out,
-            }
+        is(Error::UseBeforeDefinition {
+            op: 0,
+            tensor: conv_out,
         }),
     );
     let input_offset = tensor(&blob, conv_in).offset;
@@ -577,11 +503,9 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "output overlaps the input",
         with_tensor(blob.clone(), conv_out, |t| t.offset = input_offset),
-        Box::new(move |e| {
-            *e == Error::Aliasing {
-                op: 0,
-                tensor: conv_in,
-            }
+        is(Error::Aliasing {
+            op: 0,
+            tensor: conv_in,
         }),
     );
     case(
@@ -596,10 +520,8 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "crop larger than resize",
         crop,
-        Box::new(|e| {
-            *e == Error::BadMetadata {
-                what: "crop is zero or larger than the resize",
-            }
+        is(Error::BadMetadata {
+            what: "crop is zero or larger than the resize",
         }),
     );
     let mut label = blob.clone();
@@ -608,10 +530,8 @@ fn malformed_blobs_get_their_named_errors() {
     case(
         "label not UTF-8",
         label,
-        Box::new(|e| {
-            *e == Error::BadMetadata {
-                what: "a label is not UTF-8",
-            }
+        is(Error::BadMetadata {
+            what: "a label is not UTF-8",
         }),
     );
 

@@ -17,6 +17,7 @@ use clap::Parser;
 
 use crate::boards::{self, Board, Kind};
 use crate::camera;
+use crate::fw_log::Summary;
 use crate::fw_run::Outcome;
 use crate::host_ref::HostModel;
 use crate::inputs;
@@ -191,29 +192,8 @@ fn camera_run(
     }
     let stream = camera::stream(&images)?;
     let prepared = run::prepare_camera(board, model, &stream, None, &[])?;
-    let outcome = run::execute(board, &prepared, timeout)?;
-    let expected = prepared.host.infer(&prepared.frames)?;
-    let verdict = run::compare(&prepared, &expected, &outcome);
-    check_calibration(board, &outcome)?;
-    let Some(summary) = outcome.report.summary.clone() else {
-        bail!(
-            "no summary (status {:?}): {}",
-            outcome.status,
-            failure_text(&outcome)
-        );
-    };
-    rows.push(Row {
-        board: board.name.clone(),
-        model: format!("{name} (camera)"),
-        count: summary.count,
-        unit: summary.unit.clone(),
-        macs: prepared.host.macs()?,
-        arena: summary.arena_bytes,
-        stack: summary.peak_stack,
-        flash: prepared.size.flash,
-        exact: verdict.is_ok(),
-    });
-    verdict.map_err(|e| anyhow::anyhow!("{e}; {}", failure_text(&outcome)))?;
+    let (outcome, expected, _) =
+        run_checked(board, &prepared, format!("{name} (camera)"), timeout, rows)?;
     let top1 = prepared
         .host
         .top5(&expected[0])
@@ -238,9 +218,30 @@ fn bit_exact(
 ) -> Result<String> {
     let frames = frames_for(&HostModel::load(model)?)?;
     let prepared = run::prepare(board, model, frames, None, &[])?;
-    let outcome = run::execute(board, &prepared, timeout)?;
+    let (outcome, expected, summary) =
+        run_checked(board, &prepared, name.to_string(), timeout, rows)?;
+    Ok(format!(
+        "{} {}/inference, {} frames bit-exact ({:.1} s)",
+        summary.count,
+        summary.unit,
+        expected.len(),
+        outcome.elapsed.as_secs_f64()
+    ))
+}
+
+/// Runs `prepared` on `board`, compares its outputs with the host's and checks the SysTick
+/// calibration; adds the run's row (model column `label`) to `rows`, then fails unless the run
+/// was bit-exact. Returns the run, the host's outputs and the firmware's summary.
+fn run_checked(
+    board: &Board,
+    prepared: &Prepared,
+    label: String,
+    timeout: Duration,
+    rows: &mut Vec<Row>,
+) -> Result<(Outcome, Vec<Vec<i8>>, Summary)> {
+    let outcome = run::execute(board, prepared, timeout)?;
     let expected = prepared.host.infer(&prepared.frames)?;
-    let verdict = run::compare(&prepared, &expected, &outcome);
+    let verdict = run::compare(prepared, &expected, &outcome);
     check_calibration(board, &outcome)?;
     let Some(summary) = outcome.report.summary.clone() else {
         bail!(
@@ -249,26 +250,19 @@ fn bit_exact(
             failure_text(&outcome)
         );
     };
-    let macs = prepared.host.macs()?;
     rows.push(Row {
         board: board.name.clone(),
-        model: name.to_string(),
+        model: label,
         count: summary.count,
         unit: summary.unit.clone(),
-        macs,
+        macs: prepared.host.macs()?,
         arena: summary.arena_bytes,
         stack: summary.peak_stack,
         flash: prepared.size.flash,
         exact: verdict.is_ok(),
     });
     verdict.map_err(|e| anyhow::anyhow!("{e}; {}", failure_text(&outcome)))?;
-    Ok(format!(
-        "{} {}/inference, {} frames bit-exact ({:.1} s)",
-        summary.count,
-        summary.unit,
-        expected.len(),
-        outcome.elapsed.as_secs_f64()
-    ))
+    Ok((outcome, expected, summary))
 }
 
 /// The measured SysTick rate must match the one `board.toml` documents (within 0.1 %).

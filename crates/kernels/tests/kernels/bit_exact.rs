@@ -48,25 +48,68 @@ macro_rules! bit_exact {
     };
 }
 
-/// The parameters of a kernel that reads a [`Filter`], as far as the harness needs them.
+/// The parameters of a kernel that reads a [`Filter`], as far as the harness needs them:
+/// the lengths of its operands.
 pub trait FilterParams: Debug {
+    /// Output channels (entries of the per-channel operands).
+    fn channels(&self) -> usize;
+    /// The length of the input buffer.
+    fn input_len(&self) -> usize;
+    /// The length of the weights.
+    fn weights_len(&self) -> usize;
     /// The length of the output buffer.
     fn output_len(&self) -> usize;
 }
 
 impl FilterParams for Conv2dParams {
+    fn channels(&self) -> usize {
+        self.out_channels
+    }
+
+    fn input_len(&self) -> usize {
+        self.input.elements().unwrap()
+    }
+
+    fn weights_len(&self) -> usize {
+        Conv2dParams::weights_len(self).unwrap()
+    }
+
     fn output_len(&self) -> usize {
         self.output_shape().and_then(|s| s.elements()).unwrap_or(0)
     }
 }
 
 impl FilterParams for DepthwiseConv2dParams {
+    fn channels(&self) -> usize {
+        self.input.channels
+    }
+
+    fn input_len(&self) -> usize {
+        self.input.elements().unwrap()
+    }
+
+    fn weights_len(&self) -> usize {
+        self.kernel[0] * self.kernel[1] * self.input.channels
+    }
+
     fn output_len(&self) -> usize {
         self.output_shape().and_then(|s| s.elements()).unwrap_or(0)
     }
 }
 
 impl FilterParams for FullyConnectedParams {
+    fn channels(&self) -> usize {
+        self.out_features
+    }
+
+    fn input_len(&self) -> usize {
+        self.batches * self.in_features
+    }
+
+    fn weights_len(&self) -> usize {
+        self.out_features * self.in_features
+    }
+
     fn output_len(&self) -> usize {
         self.batches * self.out_features
     }
@@ -80,6 +123,20 @@ pub struct FilterCase<P> {
     input: Vec<i8>,
     weights: Vec<i8>,
     channel: ChannelOperands,
+}
+
+impl<P: FilterParams> FilterCase<P> {
+    /// Random operands for `params`: the per-channel ones of [`ChannelOperands`], then any
+    /// int8 input and weights.
+    fn random(rng: &mut Rng, params: P) -> Self {
+        let channel = ChannelOperands::random(rng, params.channels());
+        FilterCase {
+            input: rng.i8s(params.input_len()),
+            weights: rng.i8s(params.weights_len()),
+            channel,
+            params,
+        }
+    }
 }
 
 impl<P: FilterParams> Case for FilterCase<P> {
@@ -184,13 +241,7 @@ fn pointwise_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
         output_zero_point: rng.i8(),
         activation: activation(rng),
     };
-    let channel = ChannelOperands::random(rng, out_channels);
-    FilterCase {
-        input: rng.i8s(params.input.elements().unwrap()),
-        weights: rng.i8s(params.weights_len().unwrap()),
-        channel,
-        params,
-    }
+    FilterCase::random(rng, params)
 }
 
 /// A random convolution with one group: kernels 1 to 5 (square or not), strides 1 to 3,
@@ -231,13 +282,7 @@ fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
             break params;
         }
     };
-    let channel = ChannelOperands::random(rng, params.out_channels);
-    FilterCase {
-        input: rng.i8s(params.input.elements().unwrap()),
-        weights: rng.i8s(params.weights_len().unwrap()),
-        channel,
-        params,
-    }
+    FilterCase::random(rng, params)
 }
 
 /// A random depthwise convolution: kernels 1 to 5 (square or not), strides 1 to 3,
@@ -275,14 +320,7 @@ fn depthwise_case(rng: &mut Rng) -> FilterCase<DepthwiseConv2dParams> {
             break params;
         }
     };
-    let channels = params.input.channels;
-    let channel = ChannelOperands::random(rng, channels);
-    FilterCase {
-        input: rng.i8s(params.input.elements().unwrap()),
-        weights: rng.i8s(params.kernel[0] * params.kernel[1] * channels),
-        channel,
-        params,
-    }
+    FilterCase::random(rng, params)
 }
 
 /// A random fully connected layer: 1 to 9 rows (on both sides of the optimised kernel's
@@ -301,13 +339,7 @@ fn fully_connected_case(rng: &mut Rng) -> FilterCase<FullyConnectedParams> {
         output_zero_point: rng.i8(),
         activation: activation(rng),
     };
-    let channel = ChannelOperands::random(rng, params.out_features);
-    FilterCase {
-        input: rng.i8s(params.batches * params.in_features),
-        weights: rng.i8s(params.out_features * params.in_features),
-        channel,
-        params,
-    }
+    FilterCase::random(rng, params)
 }
 
 bit_exact!(

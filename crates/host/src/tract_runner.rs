@@ -42,12 +42,12 @@ impl FloatModel {
         let model = tract_onnx::onnx()
             .model_for_proto_model(proto)?
             .with_input_fact(0, f32::fact(input_shape.clone()).into())?
-            .into_typed()?
-            .into_decluttered()?;
+            .into_typed()?;
+        // `into_optimized` declutters first.
         let model = if optimize {
             model.into_optimized()?
         } else {
-            model
+            model.into_decluttered()?
         }
         .into_runnable()?;
         Ok(FloatModel {

@@ -122,6 +122,8 @@ pub struct DoesNotFit {
     pub board: String,
     /// The Rust target (the memory map can depend on it).
     pub target: String,
+    /// The linker script the map was read from (its file name).
+    pub script: String,
     /// The regions that are short.
     pub shortfalls: Vec<Shortfall>,
     /// What would fit instead.
@@ -132,8 +134,8 @@ impl fmt::Display for DoesNotFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the model does not fit board {} ({}): ",
-            self.board, self.target
+            "the model does not fit board {} ({}, {}): ",
+            self.board, self.target, self.script
         )?;
         let shortfalls: Vec<String> = self.shortfalls.iter().map(ToString::to_string).collect();
         write!(f, "{}", shortfalls.join("; "))?;
@@ -201,6 +203,10 @@ pub fn check(board: &Board, target: &str, needs: &Needs) -> Result<()> {
     Err(DoesNotFit {
         board: board.name.clone(),
         target: target.to_string(),
+        script: map
+            .script
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         shortfalls,
         suggestions,
     }

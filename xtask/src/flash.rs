@@ -274,6 +274,14 @@ pub fn flash_cmd(args: &[String]) -> Result<()> {
         Some(path) => crate::inputs::from_file(path, host.input_len())?,
         None => crate::inputs::synthetic(host.input_len(), 1, crate::run::DEFAULT_SEED),
     };
+    // Before anything is built, and in a dry run too.
+    crate::run::check_fits(
+        &board,
+        &host,
+        frames.len() as u64,
+        args.target.as_deref(),
+        false,
+    )?;
     let target = board.target(args.target.as_deref())?.to_string();
     let work = crate::fw_build::target_dir()
         .join("work")

@@ -24,6 +24,8 @@ mod fw_log;
 mod fw_run;
 mod host_ref;
 mod inputs;
+mod linker_map;
+mod memory_fit;
 mod models;
 mod prereqs;
 mod qemu;

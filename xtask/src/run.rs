@@ -15,6 +15,7 @@ use crate::fw_log::Summary;
 use crate::fw_run::{self, Outcome};
 use crate::host_ref::HostModel;
 use crate::inputs;
+use crate::memory_fit;
 
 /// Frames used when none are given: one pseudo-random input (seeded).
 pub const DEFAULT_SEED: u64 = 0x0000_ED6E_B04E;
@@ -169,7 +170,8 @@ fn frames_file(model: &Path) -> String {
 }
 
 /// Builds the firmware with the model of `host` and the `frames` file (none for `camera`
-/// firmware) embedded, and measures it.
+/// firmware) embedded, and measures it; a model that cannot fit the board's memory is a
+/// [`DoesNotFit`](memory_fit::DoesNotFit) before anything is built.
 fn build_image(
     board: &Board,
     host: &HostModel,
@@ -177,6 +179,13 @@ fn build_image(
     target: Option<&str>,
     features: &[&str],
 ) -> Result<(PathBuf, ImageSize)> {
+    let frames_bytes = match frames {
+        Some(path) => std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len(),
+        None => 0,
+    };
+    check_fits(board, host, frames_bytes, target, frames.is_none())?;
     let embedded = Embedded {
         model: host.path.clone(),
         frames: frames.map(Path::to_path_buf),
@@ -192,6 +201,30 @@ fn build_image(
     let size = elf_size::measure(&image, &board.memory)
         .with_context(|| format!("{} on {}", elf.display(), board.name))?;
     Ok((elf, size))
+}
+
+/// Checks that the model of `host`, `frames_bytes` of embedded frames, its arena and the
+/// firmware fit `board`'s memory for `target` (`camera` firmware needs more stack); fails
+/// with a [`DoesNotFit`](memory_fit::DoesNotFit) naming the region that is short.
+pub fn check_fits(
+    board: &Board,
+    host: &HostModel,
+    frames_bytes: u64,
+    target: Option<&str>,
+    camera: bool,
+) -> Result<()> {
+    let model_bytes = std::fs::metadata(&host.path)
+        .with_context(|| format!("cannot read {}", host.path.display()))?
+        .len();
+    let needs = memory_fit::Needs::new(
+        model_bytes,
+        host.arena_bytes() as u64,
+        frames_bytes,
+        host.model().input().shape.height as u32,
+        camera,
+    );
+    memory_fit::check(board, board.target(target)?, &needs)
+        .with_context(|| host.path.display().to_string())
 }
 
 /// Runs a prepared image on its board.

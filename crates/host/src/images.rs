@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use edgebone_zoo::Preprocess;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -15,7 +15,9 @@ pub fn decode(path: &Path) -> Result<RgbImage> {
         .with_guessed_format()
         .with_context(|| format!("cannot read image {}", path.display()))?
         .decode()
-        .with_context(|| format!("{} is not a readable image", path.display()))?;
+        // `image`'s decoding errors repeat their cause in their message and as their source,
+        // so the error is formatted here instead of chained (a chain would print it twice).
+        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?;
     Ok(img.to_rgb8())
 }
 

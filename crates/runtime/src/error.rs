@@ -330,11 +330,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl core::error::Error for Error {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::Kernel(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// Every message already includes the error it wraps (`Kernel`), so no variant exposes a
+/// [`source`](core::error::Error::source): a chain printer (`anyhow`'s `{:#}`) would print
+/// it twice.
+impl core::error::Error for Error {}

@@ -46,14 +46,9 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-impl std::error::Error for LoadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io(e) => Some(e),
-            Self::Model(e) => Some(e),
-        }
-    }
-}
+/// The message includes the wrapped error, so it is not exposed as a `source` as well (a
+/// chain printer would print it twice).
+impl std::error::Error for LoadError {}
 
 impl From<Error> for LoadError {
     fn from(e: Error) -> Self {

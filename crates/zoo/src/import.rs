@@ -73,9 +73,9 @@ pub fn from_onnx(model: &ModelProto) -> Result<(Graph, Weights), ImportError> {
 
 /// Reads and imports an `.onnx` file. The graph is named after the file.
 pub fn from_onnx_file(path: &Path) -> Result<(Graph, Weights), ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ImportError::Io {
         path: path.into(),
-        source,
+        error,
     })?;
     let model = ModelProto::decode(bytes.as_slice()).map_err(|e| ImportError::Decode {
         path: path.into(),

@@ -132,9 +132,9 @@ pub fn to_onnx(graph: &Graph, weights: &Weights) -> Result<ModelProto, WeightErr
 /// Writes the model as an `.onnx` file.
 pub fn write_onnx(graph: &Graph, weights: &Weights, path: &Path) -> Result<(), WeightError> {
     let bytes = to_onnx(graph, weights)?.encode_to_vec();
-    std::fs::write(path, bytes).map_err(|source| WeightError::Io {
+    std::fs::write(path, bytes).map_err(|error| WeightError::Io {
         path: path.into(),
-        source,
+        error,
     })
 }
 

@@ -83,10 +83,12 @@ const EXPECTED_COUNTER: &str = "an I64 scalar (a BatchNorm num_batches_tracked c
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WeightError {
-    #[error("cannot read weights {path}: {source}")]
+    /// The file could not be read (the I/O error is part of the message, not a `source`,
+    /// so that a chain printer shows it once).
+    #[error("cannot read weights {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path} is not a valid safetensors file: {message}")]
     Format { path: PathBuf, message: String },
@@ -164,9 +166,9 @@ impl fmt::Display for MismatchReport<'_> {
 impl SafeTensorsFile {
     /// Reads and parses the header (values are decoded per tensor on demand).
     pub fn open(path: &Path) -> Result<Self, WeightError> {
-        let bytes = std::fs::read(path).map_err(|source| WeightError::Io {
+        let bytes = std::fs::read(path).map_err(|error| WeightError::Io {
             path: path.into(),
-            source,
+            error,
         })?;
         let file = SafeTensorsFile {
             path: path.into(),

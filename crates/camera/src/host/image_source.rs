@@ -36,15 +36,10 @@ impl fmt::Display for HostError {
     }
 }
 
-impl std::error::Error for HostError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            HostError::Image(e) => Some(e),
-            HostError::Camera(e) => Some(e),
-            HostError::Io(e) => Some(e),
-        }
-    }
-}
+/// The message includes the wrapped error, so it is not exposed as a `source` as well (a
+/// chain printer would print it twice; `image`'s own decoding errors already repeat their
+/// cause in their message and as their source).
+impl std::error::Error for HostError {}
 
 impl From<image::ImageError> for HostError {
     fn from(e: image::ImageError) -> HostError {

@@ -140,7 +140,7 @@ impl Lowering {
 
     fn op(&mut self, i: usize, op: &QOp) -> Result<(), CompileError> {
         let err = |what: String| CompileError::Op { op: i, what };
-        let kernel = |source| CompileError::Kernel { op: i, source };
+        let kernel = |error| CompileError::Kernel { op: i, error };
         match op {
             QOp::Conv2d {
                 input,
@@ -483,7 +483,7 @@ impl Lowering {
         });
         if quant_differs {
             let requant = prepare::rescale_requant(x.scale, y.scale)
-                .map_err(|source| CompileError::Kernel { op: i, source })?;
+                .map_err(|error| CompileError::Kernel { op: i, error })?;
             self.push(Step::Requantize {
                 input: pooled,
                 output,
@@ -525,7 +525,7 @@ fn pool_output(
         activation: edgebone_kernels::Activation::NONE,
     }
     .output_shape()
-    .map_err(|source| CompileError::Kernel { op, source })
+    .map_err(|error| CompileError::Kernel { op, error })
 }
 
 /// Checks a max pooling's output shape.
@@ -551,7 +551,7 @@ fn channel_requant(
         .iter()
         .map(|&s| {
             prepare::conv_requant(x.scale, s, y.scale)
-                .map_err(|source| CompileError::Kernel { op, source })
+                .map_err(|error| CompileError::Kernel { op, error })
         })
         .collect()
 }

@@ -79,12 +79,12 @@ pub enum CompileError {
         what: String,
     },
     /// A kernel rejected an op's parameters or a multiplier could not be derived.
-    #[error("op {op}: {source}")]
+    #[error("op {op}: {error}")]
     Kernel {
         /// The op (graph op index while lowering, step index while executing).
         op: usize,
-        /// The kernel's reason.
-        source: KernelError,
+        /// The kernel's reason (part of the message, not a `source`: printed once).
+        error: KernelError,
     },
     /// The graph's data flow is broken (a tensor read before it is written, written twice).
     #[error("{0}")]
@@ -94,7 +94,7 @@ pub enum CompileError {
     TooLarge(String),
     /// The written blob failed the runtime's validation (a compiler bug).
     #[error("the runtime rejects the compiled blob: {0}")]
-    Rejected(#[source] edgebone_runtime::Error),
+    Rejected(edgebone_runtime::Error),
     /// The reference executor got an input of the wrong length.
     #[error("input has {got} values, the model takes {expected}")]
     Input {

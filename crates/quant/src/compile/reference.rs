@@ -36,7 +36,7 @@ pub fn execute_program(program: &Program, input: &[i8]) -> Result<Vec<Vec<i8>>, 
         let out_id = step.output();
         let mut out = vec![0i8; program.tensors[out_id].len()];
         run_step(program, step, &values, &mut out)
-            .map_err(|source| CompileError::Kernel { op: i, source })?;
+            .map_err(|error| CompileError::Kernel { op: i, error })?;
         values[out_id] = out;
     }
     Ok(values)

@@ -9,10 +9,12 @@ use crate::BuildError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
+    /// The file could not be read (the I/O error is part of the message, not a `source`,
+    /// so that a chain printer shows it once).
+    #[error("cannot read {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The bytes are not a protobuf `ModelProto` (a truncated or foreign file).
     #[error("{path} is not a valid ONNX model: {message}")]

@@ -5,7 +5,10 @@
 //! support grows with the downscale factor (so a downscale averages every source pixel, unlike
 //! a plain bilinear interpolation), the coefficients of each output pixel are computed in
 //! double precision, normalised to sum to one and rounded to 22-bit fixed point; the image is
-//! resampled horizontally first, rounded and clamped to 8 bits, then vertically.
+//! resampled along one axis, rounded and clamped to 8 bits, then along the other, in the
+//! order Pillow 13 picks (see [`vertical_first`]).
+
+use std::ops::Range;
 
 use image::RgbImage;
 
@@ -74,7 +77,7 @@ impl Taps {
     }
 
     /// The source rows (or columns) any output pixel reads: Pillow's `ybox_first..ybox_last`.
-    fn span(&self) -> std::ops::Range<usize> {
+    fn span(&self) -> Range<usize> {
         match (self.bounds.first(), self.bounds.last()) {
             (Some(&(first, _)), Some(&(last, count))) => first..last + count,
             _ => 0..0,
@@ -120,46 +123,69 @@ pub fn resize_bilinear(img: &RgbImage, width: u32, height: u32) -> RgbImage {
     if width == 0 || height == 0 || in_w == 0 || in_h == 0 {
         return RgbImage::new(width, height);
     }
+    let src = img.as_raw();
+    // Pillow skips a pass whose axis keeps its size (it would be the identity anyway).
+    let horizontal = (width != in_w).then(|| Taps::new(in_w, width));
     let vertical = (height != in_h).then(|| Taps::new(in_h, height));
-    // Pillow skips a pass whose axis keeps its size (it would be the identity anyway), and the
-    // horizontal pass only produces the source rows the vertical pass reads.
-    let rows = vertical.as_ref().map_or(0..in_h as usize, Taps::span);
-    let src = if width != in_w {
-        let horizontal = Taps::new(in_w, width);
-        let mut out = vec![0u8; rows.len() * width as usize * CHANNELS];
-        let in_row = in_w as usize * CHANNELS;
-        for (line, y) in out
-            .chunks_exact_mut(width as usize * CHANNELS)
-            .zip(rows.clone())
-        {
-            let src = &img.as_raw()[y * in_row..(y + 1) * in_row];
-            for (xx, px) in line.chunks_exact_mut(CHANNELS).enumerate() {
-                let (first, weights) = horizontal.of(xx);
-                for (c, v) in px.iter_mut().enumerate() {
-                    let column = src[first * CHANNELS + c..].iter().step_by(CHANNELS);
-                    *v = convolve(column.copied(), weights);
-                }
+    let out = match (horizontal, vertical) {
+        (None, None) => src.clone(),
+        (Some(h), None) => resample_rows(src, in_w, 0..in_h as usize, &h),
+        (None, Some(v)) => resample_columns(src, in_w, 0, &v),
+        (Some(h), Some(v)) if vertical_first(in_w, in_h, width, height) => resample_rows(
+            &resample_columns(src, in_w, 0, &v),
+            in_w,
+            0..height as usize,
+            &h,
+        ),
+        (Some(h), Some(v)) => {
+            // The horizontal pass only produces the source rows the vertical pass reads.
+            let rows = v.span();
+            let first = rows.start;
+            resample_columns(&resample_rows(src, in_w, rows, &h), width, first, &v)
+        }
+    };
+    RgbImage::from_raw(width, height, out).unwrap_or_default()
+}
+
+/// Pillow 13's pass order: vertical first when the height shrinks by more than twice as many
+/// pixels as the width (earlier Pillows always go horizontal first; the two orders round
+/// differently).
+fn vertical_first(in_w: u32, in_h: u32, width: u32, height: u32) -> bool {
+    let shrink_v = i64::from(in_h) - i64::from(height);
+    shrink_v > 0 && shrink_v > 2 * (i64::from(in_w) - i64::from(width))
+}
+
+/// The horizontal pass over `rows` of an RGB image `in_w` wide, to `taps.bounds.len()` columns.
+fn resample_rows(src: &[u8], in_w: u32, rows: Range<usize>, taps: &Taps) -> Vec<u8> {
+    let (in_row, out_row) = (in_w as usize * CHANNELS, taps.bounds.len() * CHANNELS);
+    let mut out = vec![0u8; rows.len() * out_row];
+    for (line, y) in out.chunks_exact_mut(out_row).zip(rows) {
+        let src = &src[y * in_row..(y + 1) * in_row];
+        for (xx, px) in line.chunks_exact_mut(CHANNELS).enumerate() {
+            let (first, weights) = taps.of(xx);
+            for (c, v) in px.iter_mut().enumerate() {
+                let column = src[first * CHANNELS + c..].iter().step_by(CHANNELS);
+                *v = convolve(column.copied(), weights);
             }
         }
-        out
-    } else {
-        img.as_raw()[rows.start * in_w as usize * CHANNELS..rows.end * in_w as usize * CHANNELS]
-            .to_vec()
-    };
-    let Some(vertical) = vertical else {
-        return RgbImage::from_raw(width, height, src).unwrap_or_default();
-    };
+    }
+    out
+}
+
+/// The vertical pass over an RGB image `width` wide whose first row is source row
+/// `row_offset`, to `taps.bounds.len()` rows.
+fn resample_columns(src: &[u8], width: u32, row_offset: usize, taps: &Taps) -> Vec<u8> {
     let row_len = width as usize * CHANNELS;
-    let mut out = vec![0u8; height as usize * row_len];
+    let mut out = vec![0u8; taps.bounds.len() * row_len];
     for (yy, line) in out.chunks_exact_mut(row_len).enumerate() {
-        let (first, weights) = vertical.of(yy);
-        let first = first - rows.start;
+        let (first, weights) = taps.of(yy);
+        let first = first - row_offset;
         for (i, v) in line.iter_mut().enumerate() {
             let column = src[first * row_len + i..].iter().step_by(row_len);
             *v = convolve(column.copied(), weights);
         }
     }
-    RgbImage::from_raw(width, height, out).unwrap_or_default()
+    out
 }
 
 #[cfg(test)]
@@ -191,6 +217,17 @@ mod tests {
             assert_eq!(out.dimensions(), (w, h));
             assert!(out.pixels().all(|p| p.0 == [200, 17, 255]), "{w}x{h}");
         }
+    }
+
+    #[test]
+    fn pillow_13_goes_vertical_first_only_when_the_height_shrinks_twice_as_much() {
+        // Dev images: 320x685 -> 256x548 shrinks 137 rows against 64 columns; 320x480 ->
+        // 256x384 96 against 64.
+        assert!(vertical_first(320, 685, 256, 548));
+        assert!(!vertical_first(320, 480, 256, 384));
+        assert!(!vertical_first(128, 160, 256, 320));
+        assert!(vertical_first(100, 50, 300, 49));
+        assert!(!vertical_first(100, 50, 98, 49));
     }
 
     #[test]

@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
-use crate::boards::repo_root;
+use crate::boards::{self, repo_root};
+use crate::host_ref::HostModel;
 use crate::inputs;
 use crate::models::{self, ModelSpec, Source};
+use crate::prereqs;
 
 /// The committed default model, relative to the repository root.
 pub const DEFAULT_MODEL: &str = "models/mobilenet_v2_int8.ebm";
@@ -67,6 +69,19 @@ pub fn demo_cmd(args: &[String]) -> Result<()> {
         model.display(),
         args.board
     );
+    let board = boards::find(&args.board)?;
+    let missing = prereqs::missing_for(&board, &board.target);
+    if !missing.is_empty() {
+        println!(
+            "The {} half of the demo needs what this machine lacks:",
+            board.name
+        );
+        for tool in &missing {
+            println!("  - {tool}");
+        }
+        println!("(`bash .ci/run` installs all of them.) The host half runs alone:\n");
+        return host_half(&model, &images);
+    }
     let mut run_args: Vec<String> = vec![
         "run".into(),
         "--board".into(),
@@ -78,6 +93,19 @@ pub fn demo_cmd(args: &[String]) -> Result<()> {
         run_args.extend(["--image".into(), image.display().to_string()]);
     }
     crate::run::run_cmd(&run_args)
+}
+
+/// Classifies `images` with the host runtime alone and prints each one's top 5.
+fn host_half(model: &Path, images: &[PathBuf]) -> Result<()> {
+    let host = HostModel::load(model)?;
+    let frames = inputs::from_images(&host.model(), images)?;
+    for (image, output) in images.iter().zip(host.infer(&frames)?) {
+        println!("{}", image.display());
+        for (rank, class) in host.top5(&output).iter().enumerate() {
+            println!("  {}. {class}", rank + 1);
+        }
+    }
+    Ok(())
 }
 
 /// Quantises MobileNetV2 with the real weights on the first dev images and writes the blob to

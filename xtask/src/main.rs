@@ -6,12 +6,16 @@
 //! pieces.
 #![forbid(unsafe_code)]
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
+use crate::cargo::cargo;
+pub use crate::cargo::edgebone;
+
 mod boards;
 mod camera;
+mod cargo;
 mod demo;
 mod elf_size;
 mod flash;
@@ -21,6 +25,7 @@ mod fw_run;
 mod host_ref;
 mod inputs;
 mod models;
+mod prereqs;
 mod qemu;
 mod run;
 mod test_boards;
@@ -42,6 +47,7 @@ pub const NO_STD_TARGETS: [&str; 3] = [
 const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
 
 fn main() -> ExitCode {
+    cargo::use_one_target_dir();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,37 +114,10 @@ fn print_help() {
     println!("  test-boards                 every board bit-exact with the host runtime");
 }
 
-/// Runs the `edgebone` CLI with `args`.
-pub fn edgebone(args: &[String]) -> Result<()> {
-    cargo(
-        &[
-            "run",
-            "--quiet",
-            "--package",
-            "edgebone-host",
-            "--bin",
-            "edgebone",
-            "--",
-        ],
-        args,
-    )
-}
-
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
 fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
-    // Host-only tests of the no_std crates (camera image sources, runtime file loading) need
-    // their `std` feature.
-    cargo(
-        &[
-            "test",
-            "--workspace",
-            "--no-fail-fast",
-            "--features",
-            "edgebone-camera/std,edgebone-runtime/std",
-        ],
-        &[],
-    )?;
+    cargo::test_workspace(&["--no-fail-fast"])?;
     for target in NO_STD_TARGETS {
         for krate in NO_STD_CRATES {
             cargo(
@@ -155,19 +134,6 @@ fn ci() -> Result<()> {
             )
             .with_context(|| format!("{krate} does not build for {target}"))?;
         }
-    }
-    Ok(())
-}
-
-fn cargo(fixed: &[&str], extra: &[String]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(fixed)
-        .args(extra)
-        .status()
-        .with_context(|| format!("cannot start {cargo}"))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", fixed.join(" "));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! Layout: a 16-byte header, then the frames back to back, each `height` rows of
 //! `width * bytes_per_pixel` bytes. Header fields (little-endian): magic `EBFR`, version (1),
 //! pixel format code ([`PixelFormat::code`]), width (u16), height (u16), frame count (u16,
-//! 0 = read until the stream ends), six zero bytes.
+//! 0 = read until the stream ends), four zero bytes.
 
 use crate::error::Error;
 use crate::format::{FrameFormat, PixelFormat, Resolution};

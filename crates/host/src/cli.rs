@@ -122,7 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
             output,
         } => {
             let graph = knobs.graph(&model)?;
-            write_onnx(&graph, &knobs.weights()?, &output)?;
+            write_onnx(&graph, &knobs.weights(&graph)?, &output)?;
             let bytes = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
             println!(
                 "{}: {} params, {} MACs, input {:?}, output {:?} -> {} ({} bytes)",

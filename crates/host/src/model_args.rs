@@ -29,6 +29,10 @@ pub struct ZooKnobs {
     /// Seed of the deterministic initialiser when no `--weights` are given.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Say how `--weights` were read: BatchNorm counters ignored, tensors converted to
+    /// float32 (on stderr).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 impl ZooKnobs {
@@ -41,12 +45,18 @@ impl ZooKnobs {
         }
     }
 
-    /// The weights these knobs select.
-    pub fn weights(&self) -> Result<Weights> {
-        Ok(match &self.weights {
+    /// The weights these knobs select, checked against `graph` (with `--verbose`, what
+    /// reading them ignored and converted goes to stderr).
+    pub fn weights(&self, graph: &Graph) -> Result<Weights> {
+        let weights = match &self.weights {
             Some(path) => Weights::from_file(path)?,
             None => Weights::Seeded(self.seed),
-        })
+        };
+        let report = weights.check(graph)?;
+        if self.verbose && self.weights.is_some() {
+            eprintln!("{report}");
+        }
+        Ok(weights)
     }
 
     /// Builds the zoo graph of `model` (no weights involved).
@@ -183,8 +193,7 @@ impl ModelArgs {
         if !self.is_file() {
             let spec = lookup(&self.model)?;
             let graph = spec.build(&self.knobs.options())?;
-            let weights = self.knobs.weights()?;
-            weights.check(&graph)?;
+            let weights = self.knobs.weights(&graph)?;
             let norm = self
                 .norm
                 .map(Normalisation::from)

@@ -59,7 +59,7 @@ pub fn load_model(args: &ModelArgs) -> Result<Source> {
     }
     let spec = lookup(&args.model)?;
     let graph = spec.build(&args.knobs.options())?;
-    let weights = args.knobs.weights()?;
+    let weights = args.knobs.weights(&graph)?;
     let described = match &args.knobs.weights {
         Some(p) => p.display().to_string(),
         None => format!("seeded initialiser (seed {})", args.knobs.seed),

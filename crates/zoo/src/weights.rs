@@ -1,7 +1,16 @@
 //! Parameter values: a seeded deterministic initialiser, real weights from safetensors, or
 //! values held in memory (an imported ONNX file's initializers).
+//!
+//! A safetensors file may be a PyTorch state dict as saved: BatchNorm counters are ignored and
+//! float64/float16/bfloat16 parameters converted to float32 ([`state_dict`]), both listed in
+//! the [`LoadReport`].
 
-use std::collections::BTreeMap;
+mod report;
+mod state_dict;
+
+pub use report::{Converted, LoadReport};
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +64,21 @@ pub struct Misshaped {
     pub found: Vec<usize>,
 }
 
+/// A tensor whose dtype the model cannot use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrongDtype {
+    pub name: String,
+    /// The dtype in the file, as safetensors spells it (`I64`, `U8`, …).
+    pub found: String,
+    /// What the model takes there.
+    pub expected: &'static str,
+}
+
+/// What a parameter may be stored as.
+const EXPECTED_PARAM: &str = "a float (F32, or F64, F16, BF16 converted to float32)";
+/// What a BatchNorm counter must be stored as.
+const EXPECTED_COUNTER: &str = "an I64 scalar (a BatchNorm num_batches_tracked counter)";
+
 /// Why weights could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -66,15 +90,23 @@ pub enum WeightError {
     },
     #[error("{path} is not a valid safetensors file: {message}")]
     Format { path: PathBuf, message: String },
-    /// Every key that is missing, unexpected, mis-shaped or not fp32, all at once.
-    #[error("{}", MismatchReport { path, model, missing, unexpected, misshaped, not_f32 })]
+    /// Every key that is missing, unexpected, mis-shaped or of a dtype the model cannot use,
+    /// all at once.
+    #[error("{}", MismatchReport { path, model, missing, unexpected, misshaped, wrong_dtype })]
     Mismatch {
         path: PathBuf,
         model: String,
         missing: Vec<String>,
         unexpected: Vec<String>,
         misshaped: Vec<Misshaped>,
-        not_f32: Vec<String>,
+        wrong_dtype: Vec<WrongDtype>,
+    },
+    /// A float64 value that float32 cannot hold (it would become infinite).
+    #[error("weights {path}: {name} holds {value:e}, beyond the range of float32")]
+    OutOfRange {
+        path: PathBuf,
+        name: String,
+        value: f64,
     },
 }
 
@@ -84,7 +116,7 @@ struct MismatchReport<'a> {
     missing: &'a [String],
     unexpected: &'a [String],
     misshaped: &'a [Misshaped],
-    not_f32: &'a [String],
+    wrong_dtype: &'a [WrongDtype],
 }
 
 impl fmt::Display for MismatchReport<'_> {
@@ -118,8 +150,12 @@ impl fmt::Display for MismatchReport<'_> {
                 m.name, m.found, m.expected
             )?;
         }
-        if !self.not_f32.is_empty() {
-            write!(f, "\n  not float32: {}", self.not_f32.join(", "))?;
+        for w in self.wrong_dtype {
+            write!(
+                f,
+                "\n  wrong dtype: {} is {} in the file, the model needs {}",
+                w.name, w.found, w.expected
+            )?;
         }
         Ok(())
     }
@@ -159,16 +195,22 @@ impl Weights {
     }
 
     /// Checks that the file (or the in-memory values) holds exactly the graph's parameters with
-    /// their shapes, in fp32 (in memory: with as many values as the shape needs).
-    pub fn check(&self, graph: &Graph) -> Result<(), WeightError> {
+    /// their shapes, in a float format (in memory: fp32 with as many values as the shape
+    /// needs), plus at most the BatchNorm counters of the graph's BatchNorms; reports what it
+    /// ignores and converts.
+    pub fn check(&self, graph: &Graph) -> Result<LoadReport, WeightError> {
         match self {
-            Weights::Seeded(_) => Ok(()),
+            Weights::Seeded(_) => Ok(LoadReport {
+                model: graph.name.clone(),
+                params: graph.params.len(),
+                ..LoadReport::default()
+            }),
             Weights::File(file) => {
                 let st = file.parsed()?;
                 mismatch(&file.path, graph, st.names(), |name| {
                     st.tensor(name).ok().map(|t| Found {
                         shape: t.shape().to_vec(),
-                        f32: t.dtype() == Dtype::F32,
+                        dtype: t.dtype(),
                     })
                 })
             }
@@ -180,13 +222,13 @@ impl Weights {
                     } else {
                         vec![t.values.len()]
                     },
-                    f32: true,
+                    dtype: Dtype::F32,
                 })
             }),
         }
     }
 
-    /// The values of one parameter. For a file, call [`Weights::check`] first.
+    /// The values of one parameter, as float32. For a file, call [`Weights::check`] first.
     pub fn values(&self, param: &Param) -> Result<Vec<f32>, WeightError> {
         match self {
             Weights::Seeded(seed) => Ok(seeded(*seed, param)),
@@ -196,10 +238,17 @@ impl Weights {
                     path: file.path.clone(),
                     message: format!("{}: {e}", param.name),
                 })?;
-                Ok(t.data()
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect())
+                state_dict::to_f32(t.dtype(), t.data()).map_err(|e| match e {
+                    state_dict::Unconverted::OutOfRange(value) => WeightError::OutOfRange {
+                        path: file.path.clone(),
+                        name: param.name.clone(),
+                        value,
+                    },
+                    state_dict::Unconverted::Dtype(dtype) => WeightError::Format {
+                        path: file.path.clone(),
+                        message: format!("{} is {dtype}, not a float format", param.name),
+                    },
+                })
             }
             Weights::Values(v) => v
                 .tensors
@@ -216,20 +265,26 @@ impl Weights {
 /// What a weight source holds under one name.
 struct Found {
     shape: Vec<usize>,
-    f32: bool,
+    dtype: Dtype,
 }
 
 /// Compares a source's tensors (`names`, looked up with `find`) with the graph's parameters and
-/// reports every difference at once.
+/// reports every difference at once; on success, what was ignored and what is converted.
 fn mismatch(
     path: &Path,
     graph: &Graph,
     names: impl IntoIterator<Item = impl AsRef<str>>,
     find: impl Fn(&str) -> Option<Found>,
-) -> Result<(), WeightError> {
+) -> Result<LoadReport, WeightError> {
     let mut missing = Vec::new();
     let mut misshaped = Vec::new();
-    let mut not_f32 = Vec::new();
+    let mut wrong_dtype = Vec::new();
+    let mut report = LoadReport {
+        path: path.to_path_buf(),
+        model: graph.name.clone(),
+        params: graph.params.len(),
+        ..LoadReport::default()
+    };
     for p in &graph.params {
         match find(&p.name) {
             None => missing.push(p.name.clone()),
@@ -238,18 +293,50 @@ fn mismatch(
                 expected: p.shape.clone(),
                 found: t.shape,
             }),
-            Some(t) if !t.f32 => not_f32.push(p.name.clone()),
-            Some(_) => {}
+            Some(t) if t.dtype == Dtype::F32 => {}
+            Some(t) if state_dict::converts_to_f32(t.dtype) => report.converted.push(Converted {
+                name: p.name.clone(),
+                from: t.dtype.to_string(),
+            }),
+            Some(t) => wrong_dtype.push(WrongDtype {
+                name: p.name.clone(),
+                found: t.dtype.to_string(),
+                expected: EXPECTED_PARAM,
+            }),
         }
     }
-    let mut unexpected: Vec<String> = names
-        .into_iter()
-        .filter(|n| !graph.params.iter().any(|p| p.name == n.as_ref()))
-        .map(|n| n.as_ref().to_string())
-        .collect();
+    let params: BTreeSet<&str> = graph.params.iter().map(|p| p.name.as_str()).collect();
+    let mut unexpected = Vec::new();
+    for name in names {
+        let name = name.as_ref();
+        if params.contains(name) {
+            continue;
+        }
+        // A counter is only bookkeeping when the graph has its BatchNorm; it must then be
+        // what PyTorch writes, an int64 scalar.
+        let counter = state_dict::counter_owner(name)
+            .filter(|owner| params.contains(owner.as_str()))
+            .and_then(|_| find(name));
+        match counter {
+            None => unexpected.push(name.to_string()),
+            Some(t) if !t.shape.is_empty() => misshaped.push(Misshaped {
+                name: name.to_string(),
+                expected: Vec::new(),
+                found: t.shape,
+            }),
+            Some(t) if t.dtype != state_dict::COUNTER_DTYPE => wrong_dtype.push(WrongDtype {
+                name: name.to_string(),
+                found: t.dtype.to_string(),
+                expected: EXPECTED_COUNTER,
+            }),
+            Some(_) => report.ignored.push(name.to_string()),
+        }
+    }
     unexpected.sort();
-    if missing.is_empty() && unexpected.is_empty() && misshaped.is_empty() && not_f32.is_empty() {
-        return Ok(());
+    report.ignored.sort();
+    if missing.is_empty() && unexpected.is_empty() && misshaped.is_empty() && wrong_dtype.is_empty()
+    {
+        return Ok(report);
     }
     Err(WeightError::Mismatch {
         path: path.to_path_buf(),
@@ -257,7 +344,7 @@ fn mismatch(
         missing,
         unexpected,
         misshaped,
-        not_f32,
+        wrong_dtype,
     })
 }
 

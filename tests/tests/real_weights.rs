@@ -55,6 +55,10 @@ fn check_accuracy(index: usize) {
     )
     .unwrap();
     assert_eq!(acc.images, 500);
+    println!(
+        "{}: top-1 {:.1} %, top-5 {:.1} % (reference top-1 {:.1} %)",
+        t.model, acc.top1, acc.top5, t.top1
+    );
     assert!(
         (acc.top1 - t.top1).abs() <= ACCURACY_TOLERANCE,
         "{}: top-1 {:.1} %, reference {:.1} %",

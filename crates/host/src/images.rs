@@ -5,8 +5,9 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use edgebone_zoo::Preprocess;
-use image::imageops::FilterType;
 use image::RgbImage;
+
+use crate::pil_resize::resize_bilinear;
 
 /// Decodes an image file to RGB8, naming the file on failure.
 pub fn decode(path: &Path) -> Result<RgbImage> {
@@ -21,19 +22,21 @@ pub fn decode(path: &Path) -> Result<RgbImage> {
     Ok(img.to_rgb8())
 }
 
-/// Resizes the shorter side to `pre.resize` (bilinear, antialiased) and center-crops
-/// `pre.crop` square.
+/// Resizes the shorter side to `pre.resize` with Pillow's antialiased bilinear filter and
+/// center-crops `pre.crop` square: torchvision's `Resize(resize)` + `CenterCrop(crop)` on a PIL
+/// image, pixel for pixel.
 pub fn resize_crop(img: &RgbImage, pre: &Preprocess) -> RgbImage {
     let (w, h) = img.dimensions();
-    let (short, long) = (w.min(h) as usize, w.max(h) as usize);
-    // torchvision: the long side becomes int(size * long / short).
+    let (short, long) = (w.min(h).max(1) as usize, w.max(h) as usize);
+    // torchvision: the long side becomes int(size * long / short) (exact in integers: the
+    // float quotient cannot round across an integer for image-sized operands).
     let scaled_long = (pre.resize * long / short) as u32;
     let (nw, nh) = if w <= h {
         (pre.resize as u32, scaled_long)
     } else {
         (scaled_long, pre.resize as u32)
     };
-    let resized = image::imageops::resize(img, nw, nh, FilterType::Triangle);
+    let resized = resize_bilinear(img, nw, nh);
     let crop = pre.crop as u32;
     // torchvision: int(round((size - crop) / 2)), Python's round-half-to-even.
     let offset = |size: u32| (f64::from(size.saturating_sub(crop)) / 2.0).round_ties_even() as u32;

@@ -14,6 +14,7 @@ pub mod int8_model;
 pub mod labels;
 pub mod model_args;
 pub mod npy;
+pub mod pil_resize;
 pub mod quantize_checks;
 pub mod quantize_cmd;
 pub mod quantize_data;

@@ -142,6 +142,45 @@ pub enum QOp {
     Reshape { input: TensorId, output: TensorId },
 }
 
+impl QOp {
+    /// The output tensor.
+    pub fn output(&self) -> TensorId {
+        match *self {
+            QOp::Conv2d { output, .. }
+            | QOp::FullyConnected { output, .. }
+            | QOp::Add { output, .. }
+            | QOp::Mul { output, .. }
+            | QOp::MaxPool { output, .. }
+            | QOp::AvgPool { output, .. }
+            | QOp::GlobalAvgPool { output, .. }
+            | QOp::Concat { output, .. }
+            | QOp::ChannelSlice { output, .. }
+            | QOp::ChannelShuffle { output, .. }
+            | QOp::Lut { output, .. }
+            | QOp::Requantize { output, .. }
+            | QOp::Reshape { output, .. } => output,
+        }
+    }
+
+    /// The activation inputs, in operand order.
+    pub fn inputs(&self) -> Vec<TensorId> {
+        match self {
+            QOp::Add { a, b, .. } | QOp::Mul { a, b, .. } => vec![*a, *b],
+            QOp::Concat { inputs, .. } => inputs.clone(),
+            QOp::Conv2d { input, .. }
+            | QOp::FullyConnected { input, .. }
+            | QOp::MaxPool { input, .. }
+            | QOp::AvgPool { input, .. }
+            | QOp::GlobalAvgPool { input, .. }
+            | QOp::ChannelSlice { input, .. }
+            | QOp::ChannelShuffle { input, .. }
+            | QOp::Lut { input, .. }
+            | QOp::Requantize { input, .. }
+            | QOp::Reshape { input, .. } => vec![*input],
+        }
+    }
+}
+
 /// How raw pixels become the model's input (carried into the `.ebm` so `classify` and
 /// `eval` need no flags).
 #[derive(Clone, Copy, Debug, PartialEq)]

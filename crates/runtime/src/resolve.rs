@@ -146,55 +146,6 @@ impl Op<'_> {
             | Op::Pad { output, .. } => output,
         }
     }
-
-    /// Calls `f` with each activation input (concatenation inputs are resolved on the way).
-    pub fn for_each_input(
-        &self,
-        model: &Model<'_>,
-        op: u32,
-        f: &mut dyn FnMut(Slot) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        match *self {
-            Op::Add { a, b, .. } | Op::Mul { a, b, .. } => {
-                f(a)?;
-                f(b)
-            }
-            Op::Concat { inputs, .. } => {
-                for id in inputs.iter() {
-                    f(model.slot(op, id)?)?;
-                }
-                Ok(())
-            }
-            Op::Conv { input, .. }
-            | Op::Depthwise { input, .. }
-            | Op::FullyConnected { input, .. }
-            | Op::MaxPool { input, .. }
-            | Op::AvgPool { input, .. }
-            | Op::GlobalAvgPool { input, .. }
-            | Op::ChannelSlice { input, .. }
-            | Op::ChannelShuffle { input, .. }
-            | Op::Lut { input, .. }
-            | Op::Requantize { input, .. }
-            | Op::Reshape { input, .. }
-            | Op::Pad { input, .. } => f(input),
-        }
-    }
-
-    /// True if this op can run with its output in exactly `input`'s arena bytes: the
-    /// element-wise ops (LUT, requantisation, Add, Mul on the full-size operand) and Reshape.
-    pub fn in_place(&self, input: &Slot) -> bool {
-        let output = self.output();
-        if !input.same_region(&output) {
-            return false;
-        }
-        match self {
-            Op::Lut { .. } | Op::Requantize { .. } | Op::Reshape { .. } | Op::Add { .. } => true,
-            Op::Mul { params, a, .. } => {
-                a.tensor == input.tensor || params.broadcast == Broadcast::None
-            }
-            _ => false,
-        }
-    }
 }
 
 /// Resolves record `record` of op `op` against `model`'s tensor table, checking everything

@@ -6,21 +6,7 @@ use edgebone_quant::qgraph::{QGraph, QOp, Window};
 
 /// The output tensor of `op`.
 pub fn output_of(op: &QOp) -> usize {
-    match op {
-        QOp::Conv2d { output, .. }
-        | QOp::FullyConnected { output, .. }
-        | QOp::Add { output, .. }
-        | QOp::Mul { output, .. }
-        | QOp::MaxPool { output, .. }
-        | QOp::AvgPool { output, .. }
-        | QOp::GlobalAvgPool { output, .. }
-        | QOp::Concat { output, .. }
-        | QOp::ChannelSlice { output, .. }
-        | QOp::ChannelShuffle { output, .. }
-        | QOp::Lut { output, .. }
-        | QOp::Requantize { output, .. }
-        | QOp::Reshape { output, .. } => *output,
-    }
+    op.output()
 }
 
 /// `op` with its output set to `y`.

@@ -140,6 +140,9 @@ pub enum QOp {
     Requantize { input: TensorId, output: TensorId },
     /// Same bytes, new shape (Flatten of `[1, 1, 1, C]` to `[1, C]`); same parameters.
     Reshape { input: TensorId, output: TensorId },
+    /// Softmax over the last axis (the logits' classes); the output has TFLite's fixed
+    /// parameters, scale 1/256 and zero point −128.
+    Softmax { input: TensorId, output: TensorId },
 }
 
 impl QOp {
@@ -158,7 +161,8 @@ impl QOp {
             | QOp::ChannelShuffle { output, .. }
             | QOp::Lut { output, .. }
             | QOp::Requantize { output, .. }
-            | QOp::Reshape { output, .. } => output,
+            | QOp::Reshape { output, .. }
+            | QOp::Softmax { output, .. } => output,
         }
     }
 
@@ -176,7 +180,8 @@ impl QOp {
             | QOp::ChannelShuffle { input, .. }
             | QOp::Lut { input, .. }
             | QOp::Requantize { input, .. }
-            | QOp::Reshape { input, .. } => vec![*input],
+            | QOp::Reshape { input, .. }
+            | QOp::Softmax { input, .. } => vec![*input],
         }
     }
 }

@@ -6,7 +6,7 @@
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, Conv2dParams, DepthwiseConv2dParams,
     Filter, FullyConnectedParams, GlobalAvgPoolParams, KernelError, MulParams, PadParams, Padding,
-    PoolParams, Requant, RequantizeParams, Shape4,
+    PoolParams, Requant, RequantizeParams, Shape4, SoftmaxParams,
 };
 
 use crate::format::{Clamp, FilterIds, IdList, OpRecord, Rescale, WindowRecord, MAX_CONCAT_INPUTS};
@@ -123,6 +123,11 @@ pub(crate) enum Op<'a> {
         input: Slot,
         output: Slot,
     },
+    Softmax {
+        params: SoftmaxParams,
+        input: Slot,
+        output: Slot,
+    },
 }
 
 impl Op<'_> {
@@ -143,7 +148,8 @@ impl Op<'_> {
             | Op::Lut { output, .. }
             | Op::Requantize { output, .. }
             | Op::Reshape { output, .. }
-            | Op::Pad { output, .. } => output,
+            | Op::Pad { output, .. }
+            | Op::Softmax { output, .. } => output,
         }
     }
 }
@@ -535,6 +541,49 @@ pub(crate) fn resolve<'a>(
                 output,
             }
         }
+        OpRecord::Softmax {
+            input,
+            output,
+            rescale,
+            diff_min,
+        } => softmax(op, slot(input)?, slot(output)?, rescale, diff_min)?,
+    })
+}
+
+/// Resolves a softmax: same shape, TFLite's fixed output quantisation (scale 1/256, zero
+/// point −128), and parameters the kernel accepts.
+fn softmax<'a>(
+    op: u32,
+    input: Slot,
+    output: Slot,
+    rescale: Rescale,
+    diff_min: i32,
+) -> Result<Op<'a>, Error> {
+    expect_shape(op, &output, input.shape)?;
+    if output.scale.to_bits() != (1.0f32 / 256.0).to_bits() || output.zero_point != -128 {
+        return Err(Error::QuantMismatch {
+            op,
+            tensor: output.tensor,
+        });
+    }
+    let s = input.shape;
+    let params = SoftmaxParams {
+        rows: s.batch * s.height * s.width,
+        depth: s.channels,
+        input_multiplier: rescale.multiplier,
+        input_left_shift: rescale.shift,
+        diff_min,
+    };
+    if !(0..=30).contains(&params.input_left_shift) || diff_min > 0 {
+        return Err(Error::BadParam {
+            op,
+            what: "softmax shift outside 0..=30 or positive diff_min",
+        });
+    }
+    Ok(Op::Softmax {
+        params,
+        input,
+        output,
     })
 }
 

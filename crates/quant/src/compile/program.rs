@@ -146,6 +146,14 @@ pub enum Step {
         pads: [usize; 4],
         value: i8,
     },
+    /// TFLite's int8 Softmax over the channels: `rescale` is the input multiplier and left
+    /// shift, `diff_min` the smallest difference to the row maximum that counts.
+    Softmax {
+        input: usize,
+        output: usize,
+        rescale: Requant,
+        diff_min: i32,
+    },
 }
 
 impl Step {

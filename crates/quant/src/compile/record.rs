@@ -260,6 +260,17 @@ impl Step {
                 pads: pads(sink, *p)?,
                 value: i32::from(*value),
             },
+            Step::Softmax {
+                input,
+                output,
+                rescale: r,
+                diff_min,
+            } => OpRecord::Softmax {
+                input: sink.number("tensor id", *input)?,
+                output: sink.number("tensor id", *output)?,
+                rescale: rescale(r),
+                diff_min: *diff_min,
+            },
         };
         Ok(record)
     }

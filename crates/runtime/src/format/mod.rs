@@ -36,7 +36,8 @@ pub const MAGIC: [u8; 4] = *b"EBMF";
 /// The newest format version: this runtime reads versions 1 to this one, and the compiler
 /// writes the oldest version that has every op of the model (an op's version is in the op
 /// table). Every change of the layout bumps it; readers reject every other version.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added Softmax.
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes in the header.
 pub const HEADER_LEN: usize = 72;
 /// Bytes in one tensor record.

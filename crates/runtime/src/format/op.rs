@@ -97,6 +97,13 @@ op_table! {
         input: u32, output: u32, pads: [u32; 4], value: i32,
     } reads [input] writes output in_place [];
 
+    /// Softmax over the channels of each pixel, TFLite's int8 arithmetic: `rescale` is the
+    /// input multiplier and left shift of `beta · input_scale`, `diff_min` the smallest
+    /// difference to the row maximum that counts; the output has scale 1/256 and zero
+    /// point −128.
+    Softmax = 16, since 2 {
+        input: u32, output: u32, rescale: Rescale, diff_min: i32,
+    } reads [input] writes output in_place [];
 }
 
 /// One field of an op record, as the op table describes it.

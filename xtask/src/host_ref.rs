@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use edgebone_runtime::format::OpRecord;
 use edgebone_runtime::{Interpreter, Model, OwnedModel};
 
 /// A compiled model on the host.
@@ -62,29 +61,11 @@ impl HostModel {
             .collect()
     }
 
-    /// Multiply-accumulates per inference: every convolution and fully connected layer's
-    /// output elements times the weights feeding each of them.
+    /// Multiply-accumulates per inference, as the runtime's op table counts them.
     pub fn macs(&self) -> Result<u64> {
-        let model = self.model();
-        let mut macs = 0u64;
-        for op in model.ops() {
-            let op = op.map_err(|e| anyhow!("{}: op list: {e:?}", self.path.display()))?;
-            let (output, weights) = match op {
-                OpRecord::Conv2d { output, filter, .. }
-                | OpRecord::DepthwiseConv2d { output, filter, .. }
-                | OpRecord::FullyConnected { output, filter, .. } => (output, filter.weights),
-                _ => continue,
-            };
-            let output = model
-                .tensor(output as usize)
-                .map_err(|e| anyhow!("tensor {output}: {e:?}"))?;
-            let weights = model
-                .tensor(weights as usize)
-                .map_err(|e| anyhow!("tensor {weights}: {e:?}"))?;
-            let channels = output.shape.channels.max(1) as u64;
-            macs += output.len as u64 * (weights.len as u64 / channels);
-        }
-        Ok(macs)
+        self.model()
+            .macs()
+            .map_err(|e| anyhow!("{}: op list: {e:?}", self.path.display()))
     }
 
     /// Runs every frame of `frames` (back to back, each [`input_len`](Self::input_len)

@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod fixed_point;
 mod geometry;
 pub mod optimized;
 mod params;
@@ -60,4 +61,5 @@ pub use params::{
     DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, MulParams, PadParams,
     PoolParams, RequantizeParams, ADD_LEFT_SHIFT,
 };
+pub use reference::SoftmaxParams;
 pub use requant::Requant;

@@ -70,3 +70,32 @@ pub fn add_requant(
         output: Requant::from_real(twice_max / (f64::from(1u32 << ADD_LEFT_SHIFT) * out))?,
     })
 }
+
+/// The input scaling of int8 Softmax, as TFLite Micro's `CalculateSoftmaxParams` prepares
+/// it (`PreprocessSoftmaxScaling` with 5 integer bits in its single-rounding form, then
+/// `CalculateInputRadius`): returns `(input_multiplier, input_left_shift, diff_min)` for
+/// `exp(beta · input_scale · diff)`.
+pub fn softmax_params(beta: f32, input_scale: f32) -> Result<(i32, i32, i32), KernelError> {
+    let integer_bits = crate::reference::SCALED_DIFF_INTEGER_BITS as i32;
+    // The single-rounding multiply applies a left shift of at most 30.
+    let max_real = f64::from((1u32 << 30) - 1);
+    let real =
+        (f64::from(beta) * check_scale(input_scale)? * f64::from(1u32 << (31 - integer_bits)))
+            .min(max_real);
+    if !(real.is_finite() && real > 0.0) {
+        return Err(KernelError::BadParam {
+            what: "softmax beta is not finite and positive",
+        });
+    }
+    let (multiplier, shift) = crate::requant::quantize_multiplier(real)?;
+    if shift < 0 {
+        return Err(KernelError::BadParam {
+            what: "softmax beta times input scale is below 2^-27",
+        });
+    }
+    // TFLite's input radius: floor((2^5 − 1) · 2^26 / 2^shift), negated.
+    let radius = f64::from((1u32 << integer_bits) - 1) * f64::from(1u32 << (31 - integer_bits))
+        / f64::from(1u32 << shift);
+    // The radius is positive and below 2^31, so truncation is the floor.
+    Ok((multiplier, shift, -(radius as i32)))
+}

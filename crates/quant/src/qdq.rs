@@ -314,6 +314,13 @@ impl<'a> Writer<'a> {
                 (*output, f)
             }
             QOp::Requantize { input, output } => (*output, self.dq(*input)),
+            QOp::Softmax { input, output } => {
+                // The classes are axis 1 both of `[1, C]` logits and of NCHW.
+                let f = self.float_name(*output);
+                let x = self.dq(*input);
+                self.push("Softmax", &[&x], &f, vec![int("axis", 1)]);
+                (*output, f)
+            }
             QOp::Reshape { input, output } => {
                 let f = self.float_name(*output);
                 let x = self.dq(*input);

@@ -140,6 +140,50 @@ pub enum QOp {
     Requantize { input: TensorId, output: TensorId },
     /// Same bytes, new shape (Flatten of `[1, 1, 1, C]` to `[1, C]`); same parameters.
     Reshape { input: TensorId, output: TensorId },
+    /// Softmax over the last axis (the logits' classes); the output has TFLite's fixed
+    /// parameters, scale 1/256 and zero point −128.
+    Softmax { input: TensorId, output: TensorId },
+}
+
+impl QOp {
+    /// The output tensor.
+    pub fn output(&self) -> TensorId {
+        match *self {
+            QOp::Conv2d { output, .. }
+            | QOp::FullyConnected { output, .. }
+            | QOp::Add { output, .. }
+            | QOp::Mul { output, .. }
+            | QOp::MaxPool { output, .. }
+            | QOp::AvgPool { output, .. }
+            | QOp::GlobalAvgPool { output, .. }
+            | QOp::Concat { output, .. }
+            | QOp::ChannelSlice { output, .. }
+            | QOp::ChannelShuffle { output, .. }
+            | QOp::Lut { output, .. }
+            | QOp::Requantize { output, .. }
+            | QOp::Reshape { output, .. }
+            | QOp::Softmax { output, .. } => output,
+        }
+    }
+
+    /// The activation inputs, in operand order.
+    pub fn inputs(&self) -> Vec<TensorId> {
+        match self {
+            QOp::Add { a, b, .. } | QOp::Mul { a, b, .. } => vec![*a, *b],
+            QOp::Concat { inputs, .. } => inputs.clone(),
+            QOp::Conv2d { input, .. }
+            | QOp::FullyConnected { input, .. }
+            | QOp::MaxPool { input, .. }
+            | QOp::AvgPool { input, .. }
+            | QOp::GlobalAvgPool { input, .. }
+            | QOp::ChannelSlice { input, .. }
+            | QOp::ChannelShuffle { input, .. }
+            | QOp::Lut { input, .. }
+            | QOp::Requantize { input, .. }
+            | QOp::Reshape { input, .. }
+            | QOp::Softmax { input, .. } => vec![*input],
+        }
+    }
 }
 
 /// How raw pixels become the model's input (carried into the `.ebm` so `classify` and

@@ -8,7 +8,9 @@ use edgebone_quant::compile::reference;
 use edgebone_quant::qgraph::QGraph;
 use edgebone_runtime::{top_k, Interpreter, OwnedModel};
 use support::float;
-use support::graphs::{mobilenet_v2_like, random_graph, residual_graph, se_graph, shuffle_graph};
+use support::graphs::{
+    mobilenet_v2_like, random_graph, residual_graph, se_graph, shuffle_graph, softmax_graph,
+};
 
 /// Bit-exactness, float agreement and a non-degenerate output for one graph.
 fn check(graph: &QGraph, luts: &[support::LutFn]) {
@@ -36,6 +38,17 @@ fn check(graph: &QGraph, luts: &[support::LutFn]) {
 fn residual_graph_is_bit_exact_and_close_to_float() {
     let (graph, luts) = residual_graph();
     check(&graph, &luts);
+}
+
+#[test]
+fn softmax_graph_is_bit_exact_and_close_to_float() {
+    let (graph, luts) = softmax_graph();
+    check(&graph, &luts);
+    // Softmax needs format version 2; the other graphs stay at version 1.
+    let compiled = support::compiled(&graph);
+    assert_eq!(compiled.bytes[4..8], 2u32.to_le_bytes());
+    let (plain, _) = residual_graph();
+    assert_eq!(support::compiled(&plain).bytes[4..8], 1u32.to_le_bytes());
 }
 
 #[test]

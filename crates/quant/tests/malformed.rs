@@ -168,10 +168,10 @@ fn malformed_blobs_get_their_named_errors() {
     case("bad magic", bad_magic, is(Error::BadMagic));
     case(
         "wrong version",
-        with_header(blob.clone(), |h| h.version = 2),
+        with_header(blob.clone(), |h| h.version = 3),
         is(Error::UnsupportedVersion {
-            found: 2,
-            supported: 1,
+            found: 3,
+            supported: 2,
         }),
     );
     let mut flipped = blob.clone();

@@ -197,6 +197,9 @@ pub(crate) fn run(
             k::channel_shuffle(&params, split.input(index, &input)?, split.output)?
         }
         Op::Lut { table, input, .. } => k::lut(split.input(index, &input)?, table, split.output)?,
+        Op::Softmax { params, input, .. } => {
+            k::softmax(&params, split.input(index, &input)?, split.output)?
+        }
         Op::Requantize { params, input, .. } => requantize(index, split, &input, &output, &params)?,
         Op::Reshape { input, .. } => {
             let data = split.input(index, &input)?;

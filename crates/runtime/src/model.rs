@@ -206,6 +206,22 @@ impl<'a> Model<'a> {
         })
     }
 
+    /// Multiply-accumulates per inference, as the op table counts them: every output
+    /// element of a convolution or fully connected layer times the weights feeding it.
+    pub fn macs(&self) -> Result<u64, Error> {
+        let mut macs = 0u64;
+        for record in self.ops() {
+            let Some(filter) = record?.filter_macs() else {
+                continue;
+            };
+            let output = self.tensor(filter.output as usize)?;
+            let weights = self.tensor(filter.weights as usize)?;
+            let channels = output.shape.channels.max(1) as u64;
+            macs += output.len as u64 * (weights.len as u64 / channels);
+        }
+        Ok(macs)
+    }
+
     /// The ops in execution order, as stored.
     pub fn ops(&self) -> impl Iterator<Item = Result<OpRecord<'a>, Error>> + 'a {
         let list = self.ops_bytes();
@@ -409,6 +425,34 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
+    /// Checks input `id` of op `op`: defined before the op, and overlapping the output
+    /// only where the op table lets the output share its bytes.
+    fn check_input(
+        &self,
+        op: u32,
+        record: &OpRecord<'_>,
+        output: &Slot,
+        id: u32,
+    ) -> Result<(), Error> {
+        let slot = self.slot(op, id)?;
+        let defined = slot.tensor == self.header.input
+            || (slot.producer != NO_PRODUCER && slot.producer < op);
+        if !defined {
+            return Err(Error::UseBeforeDefinition {
+                op,
+                tensor: slot.tensor,
+            });
+        }
+        let shared = slot.same_region(output) && record.may_share(slot.tensor);
+        if slot.overlaps(output) && !shared {
+            return Err(Error::Aliasing {
+                op,
+                tensor: slot.tensor,
+            });
+        }
+        Ok(())
+    }
+
     /// Walks the op list once: every record parses, every op resolves against the tensor
     /// table (which checks kinds, shapes and parameters), producers come before consumers,
     /// and outputs overlap inputs only where the op runs in place.
@@ -430,6 +474,12 @@ impl<'a> Model<'a> {
                 other => other,
             })?;
             at += len;
+            if record.code().since() > h.version {
+                return Err(Error::UnknownOpCode {
+                    op,
+                    code: record.code() as u16,
+                });
+            }
             let resolved = resolve::resolve(self, op, &record)?;
             let output = resolved.output();
             if output.producer != op {
@@ -438,23 +488,13 @@ impl<'a> Model<'a> {
                     tensor: output.tensor,
                 });
             }
-            resolved.for_each_input(self, op, &mut |slot| {
-                let defined =
-                    slot.tensor == h.input || (slot.producer != NO_PRODUCER && slot.producer < op);
-                if !defined {
-                    return Err(Error::UseBeforeDefinition {
-                        op,
-                        tensor: slot.tensor,
-                    });
+            let mut checked = Ok(());
+            record.for_each_input(&mut |id| {
+                if checked.is_ok() {
+                    checked = self.check_input(op, &record, &output, id);
                 }
-                if slot.overlaps(&output) && !resolved.in_place(&slot) {
-                    return Err(Error::Aliasing {
-                        op,
-                        tensor: slot.tensor,
-                    });
-                }
-                Ok(())
-            })?;
+            });
+            checked?;
         }
         if at != list.len() {
             return Err(Error::BadHeader {

@@ -6,7 +6,7 @@
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, Conv2dParams, DepthwiseConv2dParams,
     Filter, FullyConnectedParams, GlobalAvgPoolParams, KernelError, MulParams, PadParams, Padding,
-    PoolParams, Requant, RequantizeParams, Shape4,
+    PoolParams, Requant, RequantizeParams, Shape4, SoftmaxParams,
 };
 
 use crate::format::{Clamp, FilterIds, IdList, OpRecord, Rescale, WindowRecord, MAX_CONCAT_INPUTS};
@@ -123,6 +123,11 @@ pub(crate) enum Op<'a> {
         input: Slot,
         output: Slot,
     },
+    Softmax {
+        params: SoftmaxParams,
+        input: Slot,
+        output: Slot,
+    },
 }
 
 impl Op<'_> {
@@ -143,56 +148,8 @@ impl Op<'_> {
             | Op::Lut { output, .. }
             | Op::Requantize { output, .. }
             | Op::Reshape { output, .. }
-            | Op::Pad { output, .. } => output,
-        }
-    }
-
-    /// Calls `f` with each activation input (concatenation inputs are resolved on the way).
-    pub fn for_each_input(
-        &self,
-        model: &Model<'_>,
-        op: u32,
-        f: &mut dyn FnMut(Slot) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        match *self {
-            Op::Add { a, b, .. } | Op::Mul { a, b, .. } => {
-                f(a)?;
-                f(b)
-            }
-            Op::Concat { inputs, .. } => {
-                for id in inputs.iter() {
-                    f(model.slot(op, id)?)?;
-                }
-                Ok(())
-            }
-            Op::Conv { input, .. }
-            | Op::Depthwise { input, .. }
-            | Op::FullyConnected { input, .. }
-            | Op::MaxPool { input, .. }
-            | Op::AvgPool { input, .. }
-            | Op::GlobalAvgPool { input, .. }
-            | Op::ChannelSlice { input, .. }
-            | Op::ChannelShuffle { input, .. }
-            | Op::Lut { input, .. }
-            | Op::Requantize { input, .. }
-            | Op::Reshape { input, .. }
-            | Op::Pad { input, .. } => f(input),
-        }
-    }
-
-    /// True if this op can run with its output in exactly `input`'s arena bytes: the
-    /// element-wise ops (LUT, requantisation, Add, Mul on the full-size operand) and Reshape.
-    pub fn in_place(&self, input: &Slot) -> bool {
-        let output = self.output();
-        if !input.same_region(&output) {
-            return false;
-        }
-        match self {
-            Op::Lut { .. } | Op::Requantize { .. } | Op::Reshape { .. } | Op::Add { .. } => true,
-            Op::Mul { params, a, .. } => {
-                a.tensor == input.tensor || params.broadcast == Broadcast::None
-            }
-            _ => false,
+            | Op::Pad { output, .. }
+            | Op::Softmax { output, .. } => output,
         }
     }
 }
@@ -584,6 +541,49 @@ pub(crate) fn resolve<'a>(
                 output,
             }
         }
+        OpRecord::Softmax {
+            input,
+            output,
+            rescale,
+            diff_min,
+        } => softmax(op, slot(input)?, slot(output)?, rescale, diff_min)?,
+    })
+}
+
+/// Resolves a softmax: same shape, TFLite's fixed output quantisation (scale 1/256, zero
+/// point −128), and parameters the kernel accepts.
+fn softmax<'a>(
+    op: u32,
+    input: Slot,
+    output: Slot,
+    rescale: Rescale,
+    diff_min: i32,
+) -> Result<Op<'a>, Error> {
+    expect_shape(op, &output, input.shape)?;
+    if output.scale.to_bits() != (1.0f32 / 256.0).to_bits() || output.zero_point != -128 {
+        return Err(Error::QuantMismatch {
+            op,
+            tensor: output.tensor,
+        });
+    }
+    let s = input.shape;
+    let params = SoftmaxParams {
+        rows: s.batch * s.height * s.width,
+        depth: s.channels,
+        input_multiplier: rescale.multiplier,
+        input_left_shift: rescale.shift,
+        diff_min,
+    };
+    if !(0..=30).contains(&params.input_left_shift) || diff_min > 0 {
+        return Err(Error::BadParam {
+            op,
+            what: "softmax shift outside 0..=30 or positive diff_min",
+        });
+    }
+    Ok(Op::Softmax {
+        params,
+        input,
+        output,
     })
 }
 

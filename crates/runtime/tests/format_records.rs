@@ -137,13 +137,19 @@ fn every_op_record_roundtrips() {
             pads: [1, 2, 3, 4],
             value: -128,
         },
+        OpRecord::Softmax {
+            input: 1,
+            output: 2,
+            rescale,
+            diff_min: -248,
+        },
     ];
-    let documented = [20, 19, 9, 13, 9, 15, 15, 7, 6, 4, 4, 4, 7, 3, 8];
+    let documented = [20, 19, 9, 13, 9, 15, 15, 7, 6, 4, 4, 4, 7, 3, 8, 6];
     for (record, words) in records.into_iter().zip(documented) {
         roundtrip(record, words);
     }
     assert_eq!(OpCode::from_u16(0), None);
-    assert_eq!(OpCode::from_u16(16), None);
+    assert_eq!(OpCode::from_u16(17), None);
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod max_pool;
 mod mul;
 mod pad;
 mod requantize;
+mod softmax;
 
 pub use add::add;
 pub use avg_pool::avg_pool;
@@ -32,3 +33,4 @@ pub use max_pool::max_pool;
 pub use mul::mul;
 pub use pad::pad;
 pub use requantize::requantize;
+pub use softmax::{softmax, SoftmaxParams, SCALED_DIFF_INTEGER_BITS};

@@ -16,3 +16,4 @@ mod prepare;
 mod requant;
 mod rng;
 mod robustness;
+mod softmax;

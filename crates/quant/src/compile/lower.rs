@@ -10,7 +10,7 @@
 //! - Every multiplier comes from `edgebone_kernels::prepare`.
 
 use edgebone_kernels::prepare;
-use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams};
+use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams, Requant};
 
 use super::program::{nhwc, FilterData, Program, ProgramTensor, Step};
 use super::CompileError;
@@ -433,7 +433,33 @@ impl Lowering {
                     output: *output,
                 });
             }
+            QOp::Softmax { input, output } => self.softmax(i, *input, *output)?,
         }
+        Ok(())
+    }
+
+    /// Softmax with TFLite's parameters (beta 1, as ONNX's Softmax); the output must have
+    /// TFLite's fixed scale 1/256 and zero point −128.
+    fn softmax(&mut self, i: usize, input: usize, output: usize) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        expect_shape(i, &y, x.shape)?;
+        if y.scale != 1.0 / 256.0 || y.zero_point != -128 {
+            return Err(CompileError::Op {
+                op: i,
+                what: format!(
+                    "Softmax output has scale {} and zero point {}, not 1/256 and -128",
+                    y.scale, y.zero_point
+                ),
+            });
+        }
+        let (multiplier, shift, diff_min) = prepare::softmax_params(1.0, x.scale)
+            .map_err(|source| CompileError::Kernel { op: i, source })?;
+        self.push(Step::Softmax {
+            input,
+            output,
+            rescale: Requant { multiplier, shift },
+            diff_min,
+        });
         Ok(())
     }
 

@@ -24,6 +24,7 @@
 mod lower;
 pub mod plan;
 pub mod program;
+mod record;
 pub mod reference;
 mod svg;
 mod write;

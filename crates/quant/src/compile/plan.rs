@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::program::{Program, Step};
+use super::program::Program;
 
 /// How offsets are chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -152,8 +152,8 @@ pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
     if options.in_place {
         for (i, step) in program.steps.iter().enumerate() {
             let out = step.output();
-            if let Step::Reshape { input, .. } = step {
-                groups.union(out, *input);
+            if let Some(input) = step.alias() {
+                groups.union(out, input);
                 continue;
             }
             let candidate = step.in_place_inputs().into_iter().find(|&t| {

@@ -6,7 +6,9 @@
 
 use edgebone_kernels::prepare::AddRequant;
 use edgebone_kernels::{Broadcast, Requant, Shape4};
+use edgebone_runtime::format::OpRecord;
 
+use super::record::Look;
 use crate::qgraph::{Clamp, Window};
 
 /// An activation tensor of the program: the graph's tensors first (same ids), then the
@@ -144,86 +146,58 @@ pub enum Step {
         pads: [usize; 4],
         value: i8,
     },
+    /// TFLite's int8 Softmax over the channels: `rescale` is the input multiplier and left
+    /// shift, `diff_min` the smallest difference to the row maximum that counts.
+    Softmax {
+        input: usize,
+        output: usize,
+        rescale: Requant,
+        diff_min: i32,
+    },
 }
 
 impl Step {
+    /// Looks at this step as the format's op record (nothing is stored).
+    fn look<R: Default>(&self, f: impl FnOnce(&OpRecord<'_>) -> R) -> R {
+        let mut ids = Vec::new();
+        // `Look` never fails: it stores nothing and saturates numbers.
+        self.record(&mut Look, &mut ids)
+            .map(|record| f(&record))
+            .unwrap_or_default()
+    }
+
     /// The output tensor.
     pub fn output(&self) -> usize {
-        match self {
-            Step::Conv { output, .. }
-            | Step::Depthwise { output, .. }
-            | Step::FullyConnected { output, .. }
-            | Step::Add { output, .. }
-            | Step::Mul { output, .. }
-            | Step::MaxPool { output, .. }
-            | Step::AvgPool { output, .. }
-            | Step::GlobalAvgPool { output, .. }
-            | Step::Concat { output, .. }
-            | Step::ChannelSlice { output, .. }
-            | Step::ChannelShuffle { output, .. }
-            | Step::Lut { output, .. }
-            | Step::Requantize { output, .. }
-            | Step::Reshape { output, .. }
-            | Step::Pad { output, .. } => *output,
-        }
+        self.look(|r| r.output() as usize)
     }
 
     /// The activation inputs, in operand order.
     pub fn inputs(&self) -> Vec<usize> {
-        match self {
-            Step::Add { a, b, .. } | Step::Mul { a, b, .. } => vec![*a, *b],
-            Step::Concat { inputs, .. } => inputs.clone(),
-            Step::Conv { input, .. }
-            | Step::Depthwise { input, .. }
-            | Step::FullyConnected { input, .. }
-            | Step::MaxPool { input, .. }
-            | Step::AvgPool { input, .. }
-            | Step::GlobalAvgPool { input, .. }
-            | Step::ChannelSlice { input, .. }
-            | Step::ChannelShuffle { input, .. }
-            | Step::Lut { input, .. }
-            | Step::Requantize { input, .. }
-            | Step::Reshape { input, .. }
-            | Step::Pad { input, .. } => vec![*input],
-        }
+        self.look(|r| {
+            let mut inputs = Vec::new();
+            r.for_each_input(&mut |t| inputs.push(t as usize));
+            inputs
+        })
     }
 
-    /// The inputs whose bytes the output may take over when their life ends here — the
-    /// cases the runtime executes in place: element-wise LUT and requantisation, Add on
-    /// either operand, Mul on the full-size operand.
+    /// The inputs whose bytes the output may take over when their life ends here, as the
+    /// op table says (the cases the runtime executes in place).
     pub fn in_place_inputs(&self) -> Vec<usize> {
-        match self {
-            Step::Lut { input, .. } | Step::Requantize { input, .. } => vec![*input],
-            Step::Add { a, b, .. } => vec![*a, *b],
-            Step::Mul {
-                a, b, broadcast, ..
-            } => match broadcast {
-                Broadcast::None => vec![*a, *b],
-                Broadcast::Channels => vec![*a],
-            },
-            _ => Vec::new(),
-        }
+        self.look(|r| {
+            let mut inputs = Vec::new();
+            r.for_each_in_place_input(&mut |t| inputs.push(t as usize));
+            inputs
+        })
     }
 
-    /// A short name for reports and errors.
+    /// The input whose bytes the output always is (a reshape), if any.
+    pub fn alias(&self) -> Option<usize> {
+        self.look(|r| r.alias().map(|t| t as usize))
+    }
+
+    /// A short name for reports and errors (the op table's name).
     pub fn kind(&self) -> &'static str {
-        match self {
-            Step::Conv { .. } => "Conv2d",
-            Step::Depthwise { .. } => "DepthwiseConv2d",
-            Step::FullyConnected { .. } => "FullyConnected",
-            Step::Add { .. } => "Add",
-            Step::Mul { .. } => "Mul",
-            Step::MaxPool { .. } => "MaxPool",
-            Step::AvgPool { .. } => "AvgPool",
-            Step::GlobalAvgPool { .. } => "GlobalAvgPool",
-            Step::Concat { .. } => "Concat",
-            Step::ChannelSlice { .. } => "ChannelSlice",
-            Step::ChannelShuffle { .. } => "ChannelShuffle",
-            Step::Lut { .. } => "Lut",
-            Step::Requantize { .. } => "Requantize",
-            Step::Reshape { .. } => "Reshape",
-            Step::Pad { .. } => "Pad",
-        }
+        self.look(|r| r.code().name())
     }
 }
 

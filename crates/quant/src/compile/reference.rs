@@ -7,7 +7,7 @@ use edgebone_kernels::reference as k;
 use edgebone_kernels::{
     Activation, AddParams, ChannelShuffleParams, ConcatInput, ConcatParams, Conv2dParams,
     DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, MulParams, PadParams,
-    Padding, PoolParams, RequantizeParams,
+    Padding, PoolParams, RequantizeParams, SoftmaxParams,
 };
 
 use super::lower::lower;
@@ -276,6 +276,22 @@ fn run_step(
                 value: *value,
             };
             k::pad(&params, v(*input), out)
+        }
+        Step::Softmax {
+            input,
+            rescale,
+            diff_min,
+            ..
+        } => {
+            let s = t(*input).shape;
+            let params = SoftmaxParams {
+                rows: s.batch * s.height * s.width,
+                depth: s.channels,
+                input_multiplier: rescale.multiplier,
+                input_left_shift: rescale.shift,
+                diff_min: *diff_min,
+            };
+            k::softmax(&params, v(*input), out)
         }
     }
 }

@@ -1,17 +1,16 @@
 //! Serialisation of a planned [`Program`] as an `.ebm` blob, with the encoders of
 //! `edgebone_runtime::format` (the one definition of the layout).
 
-use edgebone_kernels::{Broadcast, Requant};
 use edgebone_runtime::format::{
-    self, encode_metadata, Clamp as ClampRecord, DType, FilterIds, Header, IdList, OpRecord,
-    Preprocess, Rescale, TensorKind, TensorRecord, WindowRecord, CONSTANT_ALIGN, HEADER_LEN,
-    NO_PRODUCER,
+    self, encode_metadata, DType, FilterIds, Header, Preprocess, TensorKind, TensorRecord,
+    CONSTANT_ALIGN, HEADER_LEN, NO_PRODUCER,
 };
 
 use super::plan::MemoryPlan;
-use super::program::{FilterData, Program, Step};
+use super::program::{FilterData, Program};
+use super::record::Sink;
 use super::CompileError;
-use crate::qgraph::{Clamp, InputSpec, Window};
+use crate::qgraph::InputSpec;
 
 /// What goes into the metadata section.
 pub(crate) struct Meta<'g> {
@@ -21,7 +20,7 @@ pub(crate) struct Meta<'g> {
 }
 
 /// A number that must fit a `u32` field.
-fn u32_of(what: &str, v: usize) -> Result<u32, CompileError> {
+pub(crate) fn u32_of(what: &str, v: usize) -> Result<u32, CompileError> {
     u32::try_from(v).map_err(|_| CompileError::TooLarge(format!("{what} ({v}) exceeds u32")))
 }
 
@@ -68,7 +67,9 @@ impl Tables {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.constant(DType::I32, &[values.len()], &bytes)
     }
+}
 
+impl Sink for Tables {
     fn filter(&mut self, f: &FilterData) -> Result<FilterIds, CompileError> {
         let multipliers: Vec<i32> = f.requant.iter().map(|r| r.multiplier).collect();
         let shifts: Vec<i32> = f.requant.iter().map(|r| r.shift).collect();
@@ -79,227 +80,14 @@ impl Tables {
             shifts: self.i32s(&shifts)?,
         })
     }
-}
 
-fn clamp(c: &Clamp) -> ClampRecord {
-    ClampRecord {
-        min: i32::from(c.min),
-        max: i32::from(c.max),
+    fn table(&mut self, table: &[i8; 256]) -> Result<u32, CompileError> {
+        self.i8s(&[256], &table[..])
     }
-}
 
-const NO_CLAMP: ClampRecord = ClampRecord {
-    min: i8::MIN as i32,
-    max: i8::MAX as i32,
-};
-
-fn rescale(r: &Requant) -> Rescale {
-    Rescale {
-        multiplier: r.multiplier,
-        shift: r.shift,
+    fn number(&mut self, what: &str, v: usize) -> Result<u32, CompileError> {
+        u32_of(what, v)
     }
-}
-
-fn window(w: &Window) -> Result<WindowRecord, CompileError> {
-    let pair = |v: [usize; 2]| -> Result<[u32; 2], CompileError> {
-        Ok([u32_of("window", v[0])?, u32_of("window", v[1])?])
-    };
-    Ok(WindowRecord {
-        kernel: pair(w.kernel)?,
-        stride: pair(w.stride)?,
-        dilation: pair(w.dilation)?,
-        pads: pads(w.pads)?,
-    })
-}
-
-fn pads(p: [usize; 4]) -> Result<[u32; 4], CompileError> {
-    Ok([
-        u32_of("padding", p[0])?,
-        u32_of("padding", p[1])?,
-        u32_of("padding", p[2])?,
-        u32_of("padding", p[3])?,
-    ])
-}
-
-fn broadcast(b: Broadcast) -> u32 {
-    match b {
-        Broadcast::None => 0,
-        Broadcast::Channels => 1,
-    }
-}
-
-/// Encodes `step` (whose tensors are ids `< 2^32`) as op record words.
-fn encode_step(step: &Step, tables: &mut Tables, words: &mut Vec<u32>) -> Result<(), CompileError> {
-    let id = |t: usize| u32_of("tensor id", t);
-    let mut ids_bytes = Vec::new();
-    let record = match step {
-        Step::Conv {
-            input,
-            output,
-            window: w,
-            groups,
-            filter,
-            clamp: c,
-        } => OpRecord::Conv2d {
-            input: id(*input)?,
-            output: id(*output)?,
-            filter: tables.filter(filter)?,
-            window: window(w)?,
-            groups: u32_of("groups", *groups)?,
-            clamp: clamp(c),
-        },
-        Step::Depthwise {
-            input,
-            output,
-            window: w,
-            filter,
-            clamp: c,
-        } => OpRecord::DepthwiseConv2d {
-            input: id(*input)?,
-            output: id(*output)?,
-            filter: tables.filter(filter)?,
-            window: window(w)?,
-            clamp: clamp(c),
-        },
-        Step::FullyConnected {
-            input,
-            output,
-            filter,
-            clamp: c,
-        } => OpRecord::FullyConnected {
-            input: id(*input)?,
-            output: id(*output)?,
-            filter: tables.filter(filter)?,
-            clamp: clamp(c),
-        },
-        Step::Add {
-            a,
-            b,
-            output,
-            broadcast: bc,
-            requant,
-            clamp: c,
-        } => OpRecord::Add {
-            a: id(*a)?,
-            b: id(*b)?,
-            output: id(*output)?,
-            broadcast: broadcast(*bc),
-            input1: rescale(&requant.input1),
-            input2: rescale(&requant.input2),
-            rescale: rescale(&requant.output),
-            clamp: clamp(c),
-        },
-        Step::Mul {
-            a,
-            b,
-            output,
-            broadcast: bc,
-            requant,
-            clamp: c,
-        } => OpRecord::Mul {
-            a: id(*a)?,
-            b: id(*b)?,
-            output: id(*output)?,
-            broadcast: broadcast(*bc),
-            rescale: rescale(requant),
-            clamp: clamp(c),
-        },
-        Step::MaxPool {
-            input,
-            output,
-            window: w,
-        } => OpRecord::MaxPool {
-            input: id(*input)?,
-            output: id(*output)?,
-            window: window(w)?,
-            clamp: NO_CLAMP,
-        },
-        Step::AvgPool {
-            input,
-            output,
-            window: w,
-        } => OpRecord::AvgPool {
-            input: id(*input)?,
-            output: id(*output)?,
-            window: window(w)?,
-            clamp: NO_CLAMP,
-        },
-        Step::GlobalAvgPool {
-            input,
-            output,
-            requant,
-        } => OpRecord::GlobalAvgPool {
-            input: id(*input)?,
-            output: id(*output)?,
-            rescale: rescale(requant),
-            clamp: NO_CLAMP,
-        },
-        Step::Concat { inputs, output } => {
-            for &t in inputs {
-                ids_bytes.extend_from_slice(&id(t)?.to_le_bytes());
-            }
-            OpRecord::Concat {
-                output: id(*output)?,
-                inputs: IdList::new(&ids_bytes)
-                    .ok_or_else(|| CompileError::TooLarge("concatenation input list".into()))?,
-            }
-        }
-        Step::ChannelSlice {
-            input,
-            output,
-            start,
-        } => OpRecord::ChannelSlice {
-            input: id(*input)?,
-            output: id(*output)?,
-            start: u32_of("channel slice start", *start)?,
-        },
-        Step::ChannelShuffle {
-            input,
-            output,
-            groups,
-        } => OpRecord::ChannelShuffle {
-            input: id(*input)?,
-            output: id(*output)?,
-            groups: u32_of("groups", *groups)?,
-        },
-        Step::Lut {
-            input,
-            output,
-            table,
-        } => OpRecord::Lut {
-            input: id(*input)?,
-            output: id(*output)?,
-            table: tables.i8s(&[256], &table[..])?,
-        },
-        Step::Requantize {
-            input,
-            output,
-            requant,
-        } => OpRecord::Requantize {
-            input: id(*input)?,
-            output: id(*output)?,
-            rescale: rescale(requant),
-            clamp: NO_CLAMP,
-        },
-        Step::Reshape { input, output } => OpRecord::Reshape {
-            input: id(*input)?,
-            output: id(*output)?,
-        },
-        Step::Pad {
-            input,
-            output,
-            pads: p,
-            value,
-        } => OpRecord::Pad {
-            input: id(*input)?,
-            output: id(*output)?,
-            pads: pads(*p)?,
-            value: i32::from(*value),
-        },
-    };
-    record
-        .encode(&mut |w| words.push(w))
-        .map_err(|e| CompileError::TooLarge(format!("op record: {e}")))
 }
 
 /// Writes the blob.
@@ -348,8 +136,15 @@ pub(crate) fn write(
         tables.records.push(record);
     }
     let mut words = Vec::new();
+    // The oldest format version with every op of the program.
+    let mut version = 1;
     for step in &program.steps {
-        encode_step(step, &mut tables, &mut words)?;
+        let mut ids = Vec::new();
+        let record = step.record(&mut tables, &mut ids)?;
+        version = version.max(record.code().since());
+        record
+            .encode(&mut |w| words.push(w))
+            .map_err(|e| CompileError::TooLarge(format!("op record: {e}")))?;
     }
     let spec = meta.preprocess;
     let preprocess = Preprocess {
@@ -372,7 +167,7 @@ pub(crate) fn write(
     let meta_offset = ops_offset + words.len() * 4;
     let const_offset = (meta_offset + meta_bytes.len()).next_multiple_of(CONSTANT_ALIGN);
     let header = Header {
-        version: format::FORMAT_VERSION,
+        version,
         total_len: 0,
         crc32: 0,
         arena_size: u32_of("arena size", plan.arena_bytes)?,

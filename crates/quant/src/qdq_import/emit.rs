@@ -109,6 +109,11 @@ impl Importer {
                 self.push(op, label, "avg-pool");
                 Ok(output)
             }
+            PendingKind::Softmax { input } => {
+                let output = self.new_tensor(name, shape, params);
+                self.push(QOp::Softmax { input, output }, label, "softmax");
+                Ok(output)
+            }
             PendingKind::GlobalAvgPool { input } => {
                 let output = self.new_tensor(name, shape, params);
                 self.push(

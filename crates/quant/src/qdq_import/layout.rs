@@ -339,6 +339,22 @@ impl Importer {
             v => Err(n.error(format!("flattens `{x}`, which is {}", v.describe()))),
         }
     }
+
+    /// `Softmax` over the classes of `[1, N]` logits (axis 1 or −1): the int8 bytes are the
+    /// same in NCHW and NHWC.
+    pub(super) fn softmax(&mut self, n: &NodeRef) -> Result<Value, QuantError> {
+        let input = self.tensor(n, 0)?;
+        let axis = n.int("axis", -1)?;
+        match self.tensors[input].shape[..] {
+            [1, c] if axis == 1 || axis == -1 => {
+                Ok(self.pending(n, vec![1, c], PendingKind::Softmax { input }))
+            }
+            ref s => Err(n.error(format!(
+                "Softmax on axis {axis} of a tensor of NHWC shape {s:?}; only the classes of \
+                 [1, N] logits are supported"
+            ))),
+        }
+    }
 }
 
 /// The target shape of a Reshape of `from` with ONNX's `0` (copy) and `-1` (infer).

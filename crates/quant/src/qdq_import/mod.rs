@@ -181,11 +181,12 @@ impl Importer {
                 "Reshape" => self.reshape(n)?,
                 "Transpose" => self.transpose(n)?,
                 "Flatten" => self.flatten(n)?,
+                "Softmax" => self.softmax(n)?,
                 _ => return Err(n.error(
                     "the QDQ importer has no int8 form for this operator (supported: Conv, Gemm, \
                      Add, Mul, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, MaxPool, \
                      AveragePool, GlobalAveragePool, Concat, Slice, Reshape, Transpose, \
-                     Flatten, Identity, Constant, QuantizeLinear, DequantizeLinear)",
+                     Flatten, Softmax, Identity, Constant, QuantizeLinear, DequantizeLinear)",
                 )),
             };
         let out = n.output()?;

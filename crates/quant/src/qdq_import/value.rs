@@ -169,6 +169,10 @@ pub(super) enum PendingKind {
         input: TensorId,
         f: Unary,
     },
+    /// Softmax over the classes of `[1, N]` logits.
+    Softmax {
+        input: TensorId,
+    },
 }
 
 impl PendingKind {
@@ -190,6 +194,7 @@ impl PendingKind {
             PendingKind::Nhwc { .. } => "Transpose (to NHWC)",
             PendingKind::Reshape { .. } => "Flatten",
             PendingKind::Lut { .. } => "an element-wise function",
+            PendingKind::Softmax { .. } => "Softmax",
         }
     }
 

@@ -228,7 +228,7 @@ pub fn layer_rows(outcome: &Outcome, sqnr: &HashMap<TensorId, f64>) -> Vec<Layer
     let q = &outcome.quantized;
     let mut producer: HashMap<TensorId, usize> = HashMap::new();
     for (i, op) in q.graph.ops.iter().enumerate() {
-        producer.insert(op_output(op), i);
+        producer.insert(op.output(), i);
     }
     q.graph
         .tensors
@@ -255,7 +255,7 @@ pub fn layer_rows(outcome: &Outcome, sqnr: &HashMap<TensorId, f64>) -> Vec<Layer
                 op: info.map_or("input", |i| i.kind).to_string(),
                 inputs: producer
                     .get(&t)
-                    .map(|&i| op_inputs(&q.graph.ops[i]))
+                    .map(|&i| q.graph.ops[i].inputs())
                     .unwrap_or_default(),
                 node: info.map_or_else(|| "input".to_string(), |i| i.node.clone()),
                 shape: tensor.shape.clone(),
@@ -273,43 +273,4 @@ pub fn layer_rows(outcome: &Outcome, sqnr: &HashMap<TensorId, f64>) -> Vec<Layer
             }
         })
         .collect()
-}
-
-/// The tensors an op reads.
-fn op_inputs(op: &crate::qgraph::QOp) -> Vec<TensorId> {
-    use crate::qgraph::QOp::*;
-    match op {
-        Conv2d { input, .. }
-        | FullyConnected { input, .. }
-        | MaxPool { input, .. }
-        | AvgPool { input, .. }
-        | GlobalAvgPool { input, .. }
-        | ChannelSlice { input, .. }
-        | ChannelShuffle { input, .. }
-        | Lut { input, .. }
-        | Requantize { input, .. }
-        | Reshape { input, .. } => vec![*input],
-        Add { a, b, .. } | Mul { a, b, .. } => vec![*a, *b],
-        Concat { inputs, .. } => inputs.clone(),
-    }
-}
-
-/// The tensor an op writes.
-fn op_output(op: &crate::qgraph::QOp) -> TensorId {
-    use crate::qgraph::QOp::*;
-    match op {
-        Conv2d { output, .. }
-        | FullyConnected { output, .. }
-        | Add { output, .. }
-        | Mul { output, .. }
-        | MaxPool { output, .. }
-        | AvgPool { output, .. }
-        | GlobalAvgPool { output, .. }
-        | Concat { output, .. }
-        | ChannelSlice { output, .. }
-        | ChannelShuffle { output, .. }
-        | Lut { output, .. }
-        | Requantize { output, .. }
-        | Reshape { output, .. } => *output,
-    }
 }

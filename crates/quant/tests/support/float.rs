@@ -6,21 +6,7 @@ use edgebone_quant::qgraph::{QGraph, QOp, Window};
 
 /// The output tensor of `op`.
 pub fn output_of(op: &QOp) -> usize {
-    match op {
-        QOp::Conv2d { output, .. }
-        | QOp::FullyConnected { output, .. }
-        | QOp::Add { output, .. }
-        | QOp::Mul { output, .. }
-        | QOp::MaxPool { output, .. }
-        | QOp::AvgPool { output, .. }
-        | QOp::GlobalAvgPool { output, .. }
-        | QOp::Concat { output, .. }
-        | QOp::ChannelSlice { output, .. }
-        | QOp::ChannelShuffle { output, .. }
-        | QOp::Lut { output, .. }
-        | QOp::Requantize { output, .. }
-        | QOp::Reshape { output, .. } => *output,
-    }
+    op.output()
 }
 
 /// `op` with its output set to `y`.
@@ -38,9 +24,22 @@ pub fn with_output(mut op: QOp, y: usize) -> QOp {
         | QOp::ChannelShuffle { output, .. }
         | QOp::Lut { output, .. }
         | QOp::Requantize { output, .. }
-        | QOp::Reshape { output, .. } => *output = y,
+        | QOp::Reshape { output, .. }
+        | QOp::Softmax { output, .. } => *output = y,
     }
     op
+}
+
+/// Softmax over each row of `channels` values.
+pub fn softmax(values: &[f32], channels: usize) -> Vec<f32> {
+    values
+        .chunks(channels)
+        .flat_map(|row| {
+            let max = row.iter().copied().fold(f32::MIN, f32::max);
+            let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
+            row.iter().map(move |&v| (v - max).exp() / sum)
+        })
+        .collect()
 }
 
 /// `[h, w, c]` of an NHWC tensor of batch 1 (vectors are `[1, 1, n]`).
@@ -286,6 +285,10 @@ pub fn eval(
         }
         QOp::Requantize { input, .. } => (t(*input).shape.clone(), values[*input].clone()),
         QOp::Reshape { input, output } => (t(*output).shape.clone(), values[*input].clone()),
+        QOp::Softmax { input, .. } => {
+            let c = hwc(graph, *input)[2];
+            (t(*input).shape.clone(), softmax(&values[*input], c))
+        }
     }
 }
 

@@ -22,6 +22,17 @@ pub fn residual_graph() -> Graph {
     b.finish()
 }
 
+/// The residual graph's classifier ending in Softmax: probabilities, not logits.
+pub fn softmax_graph() -> Graph {
+    let mut b = Builder::new("softmax", &[1, 16, 16, 3], 2);
+    let x = b.conv(0, 16, 3, 2, Act::Relu6);
+    let g = b.global_avg_pool(x);
+    let v = b.reshape(g, &[1, 16]);
+    let logits = b.fully_connected(v, 10, Act::None);
+    b.softmax(logits);
+    b.finish()
+}
+
 /// A squeeze-and-excitation block on `x`: GAP → 1x1 conv → ReLU → 1x1 conv → sigmoid LUT →
 /// channel-broadcast Mul, then a hard-swish LUT.
 pub fn se_block(b: &mut Builder, x: usize) -> usize {

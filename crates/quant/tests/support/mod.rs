@@ -424,6 +424,28 @@ impl Builder {
         y
     }
 
+    /// Softmax over the last axis, with TFLite's output parameters (1/256, −128).
+    pub fn softmax(&mut self, x: usize) -> usize {
+        let c = self.channels(x);
+        let values = float::softmax(&self.values[x], c);
+        self.graph.tensors.push(QTensor {
+            name: format!("t{}", self.graph.tensors.len()),
+            shape: self.shape(x),
+            scale: 1.0 / 256.0,
+            zero_point: -128,
+        });
+        self.values.push(values);
+        let y = self.graph.tensors.len() - 1;
+        self.push(
+            QOp::Softmax {
+                input: x,
+                output: y,
+            },
+            None,
+        );
+        y
+    }
+
     /// Finishes the graph with `labels` class names when the output has that many classes.
     pub fn finish(mut self) -> (QGraph, Vec<LutFn>) {
         let classes = self.graph.tensors[self.graph.output].len();

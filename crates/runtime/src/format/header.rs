@@ -104,7 +104,7 @@ impl Header {
         }
         let word = |i: usize| read_u32(bytes, 4 + 4 * i).unwrap_or(0);
         let version = word(0);
-        if version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,

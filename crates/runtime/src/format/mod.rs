@@ -15,23 +15,29 @@
 //! after the magic, version, length and CRC fields.
 
 mod bytes;
+mod fields;
 mod header;
 mod meta;
 mod op;
+mod op_table;
 mod tensor;
 
 pub use header::Header;
 pub use meta::{encode_metadata, Metadata, Preprocess};
-pub use op::{Clamp, FilterIds, IdList, OpCode, OpRecord, Rescale, WindowRecord};
+pub use op::{
+    Clamp, FieldInfo, FilterIds, FilterMacs, IdList, OpCode, OpRecord, Rescale, WindowRecord,
+};
 pub use tensor::{DType, TensorKind, TensorRecord};
 
 pub(crate) use bytes::{read_u32, Words};
 
 /// The first four bytes of every `.ebm` blob.
 pub const MAGIC: [u8; 4] = *b"EBMF";
-/// The format version this runtime reads and the compiler writes. Every change of the layout
-/// bumps it; readers reject every other version.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format version: this runtime reads versions 1 to this one, and the compiler
+/// writes the oldest version that has every op of the model (an op's version is in the op
+/// table). Every change of the layout bumps it; readers reject every other version.
+/// Version 2 added Softmax.
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes in the header.
 pub const HEADER_LEN: usize = 72;
 /// Bytes in one tensor record.

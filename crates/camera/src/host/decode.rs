@@ -44,8 +44,11 @@ impl fmt::Display for DecodeError {
         let path = self.path.display();
         match &self.cause {
             DecodeCause::Read(e) => write!(f, "cannot read image {path}: {e}"),
-            DecodeCause::Jpeg(e) => write!(f, "{path} is not a readable JPEG: {e}"),
-            DecodeCause::Truncated => write!(f, "{path} is a truncated JPEG: its data ends early"),
+            DecodeCause::Jpeg(e) => write!(f, "{path} is not a readable image: {e}"),
+            DecodeCause::Truncated => write!(
+                f,
+                "{path} is not a readable image: truncated JPEG, its data ends early"
+            ),
             DecodeCause::Image(e) => write!(f, "{path} is not a readable image: {e}"),
         }
     }

@@ -26,7 +26,8 @@ Run from the repository root (`pip install pillow numpy`):
 It writes `tests/fixtures/torchvision_preprocess/`:
 
 - `<dev image stem>.npy`: crops of a few `imagenet-dev` JPEGs (Resize(256), CenterCrop(224));
-  the Rust decoder may differ from libjpeg-turbo, so the test allows 1/255 there;
+  the Rust side decodes them with libjpeg-turbo set up as Pillow's, so the test requires
+  identical crops there too;
 - `synthetic.png` (90x60) and `synthetic_tall.png` (40x100): small seeded RGB images,
   lossless, so both sides see the same pixels, and `<name>_r<resize>_c<crop>.npy` their crops
   (a downscale, an upscale, and a downscale that Pillow 13 runs vertical pass first): the test

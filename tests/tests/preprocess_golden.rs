@@ -3,11 +3,9 @@
 //! `scripts/torchvision_preprocess_golden.py` wrote into `tests/fixtures/torchvision_preprocess`.
 //!
 //! The synthetic PNG is lossless, so both sides resize the same pixels: there our crop must be
-//! identical to Pillow's, which checks the resize alone. The dev JPEGs are decoded by the
-//! `image` crate (zune-jpeg) here and by libjpeg-turbo in Pillow, which differ by a few levels
-//! on a fifth of the values; there the input tensor must stay within [`DECODER_LEVELS`]/255 of
-//! torchvision's (in `[0, 1]` pixel units). Issue 17 asks for 1/255, which needs a
-//! libjpeg-turbo-exact decoder: the resize is not the cause (the lossless cases are exact).
+//! identical to Pillow's, which checks the resize alone. The dev JPEGs are decoded by
+//! libjpeg-turbo on both sides, set up as Pillow sets it up, so there too the crop must be
+//! Pillow's exactly, and the input tensor torchvision's to float rounding.
 
 use std::path::{Path, PathBuf};
 
@@ -30,10 +28,6 @@ const SYNTHETIC_CASES: [(&str, usize, usize); 3] = [
     ("synthetic", 100, 96),
     ("synthetic_tall", 32, 28),
 ];
-
-/// The largest difference, in 8-bit levels, that the JPEG decoder leaves after resize and crop
-/// (measured: 3 on `0004_n01494475.jpg`).
-const DECODER_LEVELS: f32 = 3.0;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/torchvision_preprocess")
@@ -96,7 +90,7 @@ fn the_resize_and_crop_of_lossless_images_equal_pillows() {
 }
 
 #[test]
-fn dev_jpegs_are_within_the_decoders_difference_of_torchvision() {
+fn dev_jpegs_preprocess_exactly_as_torchvision() {
     let pre = Preprocess::for_resolution(224, Normalisation::ImageNet);
     for name in DEV_IMAGES {
         let path = shared("data/imagenet-dev").join(name);
@@ -118,9 +112,10 @@ fn dev_jpegs_are_within_the_decoders_difference_of_torchvision() {
             worst,
             want.len()
         );
+        assert_eq!((max, differing), (0, 0), "{name}: not Pillow's crop");
         assert!(
-            worst <= DECODER_LEVELS / 255.0 + 1e-6,
-            "{name}: input tensor {worst} away from torchvision's (more than {DECODER_LEVELS}/255)"
+            worst <= 1e-6,
+            "{name}: input tensor {worst} away from torchvision's"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use common::shared_dir;
 use edgebone_camera::encode::encode_rgb888_row;
-use edgebone_camera::host::{HostError, ImageSource, IoStream};
+use edgebone_camera::host::{decode_rgb8, HostError, ImageSource, IoStream};
 use edgebone_camera::stream::StreamSource;
 use edgebone_camera::{Error, FrameSource, PixelFormat, Resolution};
 
@@ -55,7 +55,7 @@ fn rgb888_encodes_into_every_wire_format() {
 
 #[test]
 fn an_image_file_becomes_a_sensor_frame() {
-    let decoded = image::open(first_dev_image()).unwrap().to_rgb8();
+    let decoded = decode_rgb8(&first_dev_image()).unwrap();
     let mut source = ImageSource::open(first_dev_image(), PixelFormat::Rgb888).unwrap();
     let format = source.frame_format();
     assert_eq!(u32::from(format.resolution.width), decoded.width());

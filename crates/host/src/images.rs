@@ -3,23 +3,17 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::Result;
+use edgebone_camera::host::decode_rgb8;
 use edgebone_zoo::Preprocess;
 use image::RgbImage;
 
 use crate::pil_resize::resize_bilinear;
 
-/// Decodes an image file to RGB8, naming the file on failure.
+/// Decodes an image file to RGB8 as torchvision's PIL loader does (JPEGs through libjpeg-turbo,
+/// pixel for pixel), naming the file on failure.
 pub fn decode(path: &Path) -> Result<RgbImage> {
-    let img = image::ImageReader::open(path)
-        .with_context(|| format!("cannot open image {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read image {}", path.display()))?
-        .decode()
-        // `image`'s decoding errors repeat their cause in their message and as their source,
-        // so the error is formatted here instead of chained (a chain would print it twice).
-        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?;
-    Ok(img.to_rgb8())
+    Ok(decode_rgb8(path)?)
 }
 
 /// Resizes the shorter side to `pre.resize` with Pillow's antialiased bilinear filter and

@@ -7,6 +7,8 @@ use std::vec::Vec;
 use image::imageops::FilterType;
 use image::DynamicImage;
 
+use super::decode::{decode_rgb8, DecodeError};
+
 use crate::encode::encode_rgb888_row;
 use crate::error::Error;
 use crate::format::{FrameFormat, PixelFormat, Resolution};
@@ -18,7 +20,7 @@ use crate::stream::StreamHeader;
 #[non_exhaustive]
 pub enum HostError {
     /// The file could not be read or decoded.
-    Image(image::ImageError),
+    Image(DecodeError),
     /// The image could not be encoded in the requested format or size, or a device offered
     /// another format than the one requested.
     Camera(Error),
@@ -41,8 +43,8 @@ impl fmt::Display for HostError {
 /// cause in their message and as their source).
 impl std::error::Error for HostError {}
 
-impl From<image::ImageError> for HostError {
-    fn from(e: image::ImageError) -> HostError {
+impl From<DecodeError> for HostError {
+    fn from(e: DecodeError) -> HostError {
         HostError::Image(e)
     }
 }
@@ -70,7 +72,7 @@ pub struct ImageSource {
 impl ImageSource {
     /// Decode the image at `path` at its own size and encode it as `pixel_format`.
     pub fn open(path: impl AsRef<Path>, pixel_format: PixelFormat) -> Result<Self, HostError> {
-        let image = image::open(path)?;
+        let image = DynamicImage::ImageRgb8(decode_rgb8(path.as_ref())?);
         Self::from_image(&image, pixel_format)
     }
 
@@ -81,7 +83,7 @@ impl ImageSource {
         resolution: Resolution,
         pixel_format: PixelFormat,
     ) -> Result<Self, HostError> {
-        let image = image::open(path)?.resize_to_fill(
+        let image = DynamicImage::ImageRgb8(decode_rgb8(path.as_ref())?).resize_to_fill(
             u32::from(resolution.width),
             u32::from(resolution.height),
             FilterType::Triangle,

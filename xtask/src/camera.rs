@@ -18,6 +18,7 @@ use edgebone_camera::{FrameFormat, FrameSource, PixelFormat, Resolution};
 use edgebone_runtime::Model;
 
 use crate::fw_run::Outcome;
+use crate::inputs;
 
 /// The stream file the `camera` firmware opens, relative to QEMU's working directory (the
 /// firmware's `boards/app/src/camera.rs` names the same file).
@@ -59,7 +60,7 @@ pub fn stream(paths: &[PathBuf]) -> Result<Vec<u8>> {
     let mut bytes = header.encode().to_vec();
     for path in paths {
         let image = ImageSource::open_as_sensor(path, SENSOR.resolution, SENSOR.pixel_format)
-            .map_err(|e| anyhow!("camera image {}: {e}", path.display()))?;
+            .map_err(|e| inputs::image_error(path, e).context("camera image"))?;
         bytes.extend_from_slice(image.frame());
     }
     Ok(bytes)

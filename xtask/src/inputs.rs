@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use edgebone_camera::host::ImageSource;
+use edgebone_camera::host::{HostError, ImageSource};
 use edgebone_camera::pipeline::{PipelineConfig, Preprocessor};
 use edgebone_camera::{FrameSource, PixelFormat};
 use edgebone_runtime::Model;
@@ -22,8 +22,8 @@ pub fn from_images(model: &Model<'_>, paths: &[PathBuf]) -> Result<Vec<i8>> {
     }
     let mut frames = vec![0i8; input.len * paths.len()];
     for (path, out) in paths.iter().zip(frames.chunks_exact_mut(input.len)) {
-        let mut source = ImageSource::open(path, PixelFormat::Rgb888)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let mut source =
+            ImageSource::open(path, PixelFormat::Rgb888).map_err(|e| image_error(path, e))?;
         let pipeline = PipelineConfig::for_model(model, source.frame_format())
             .and_then(|config| Preprocessor::new(&config))
             .map_err(|e| anyhow!("{}: preprocessing: {e:?}", path.display()))?;
@@ -34,6 +34,14 @@ pub fn from_images(model: &Model<'_>, paths: &[PathBuf]) -> Result<Vec<i8>> {
             .map_err(|e| anyhow!("{}: preprocessing: {e:?}", path.display()))?;
     }
     Ok(frames)
+}
+
+/// `e` as an error that names `path` once: a decoding error names its file itself.
+pub fn image_error(path: &Path, e: HostError) -> anyhow::Error {
+    match e {
+        HostError::Image(e) => anyhow!("{e}"),
+        other => anyhow!("{}: {other}", path.display()),
+    }
 }
 
 /// Up to `count` sample images: `models/samples/` of the repository, else the first images

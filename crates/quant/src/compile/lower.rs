@@ -453,7 +453,7 @@ impl Lowering {
             });
         }
         let (multiplier, shift, diff_min) = prepare::softmax_params(1.0, x.scale)
-            .map_err(|source| CompileError::Kernel { op: i, source })?;
+            .map_err(|error| CompileError::Kernel { op: i, error })?;
         self.push(Step::Softmax {
             input,
             output,

@@ -17,6 +17,7 @@ use clap::Parser;
 
 use crate::boards::{self, Board, Flash, Kind};
 use crate::host_ref::HostModel;
+use crate::prereqs;
 use crate::uf2;
 
 /// `cargo xtask flash`.
@@ -122,32 +123,18 @@ impl std::fmt::Display for Step {
 
 /// What a plan needs from the machine: `(program, what to install)`.
 fn tools(board: &Board, steps: &[Step]) -> Vec<(String, String)> {
-    let mut needed = Vec::new();
-    if board.kind == Kind::Linux {
-        needed.push((
-            "aarch64-linux-gnu-gcc".to_string(),
-            "apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross".to_string(),
-        ));
-    }
-    for step in steps {
-        if let Step::Run { program, .. } = step {
-            let install = match program.as_str() {
-                "ssh" | "scp" => "apt-get install openssh-client",
-                "probe-rs" => "cargo install probe-rs-tools --locked",
-                "picotool" => "build picotool from the Raspberry Pi pico-sdk tools",
-                _ => "it",
-            };
-            needed.push((program.clone(), install.to_string()));
-        }
-    }
+    let linker = (board.kind == Kind::Linux).then_some("aarch64-linux-gnu-gcc");
+    let programs = steps.iter().filter_map(|step| match step {
+        Step::Run { program, .. } => Some(program.as_str()),
+        _ => None,
+    });
+    let mut needed: Vec<(String, String)> = linker
+        .into_iter()
+        .chain(programs)
+        .map(|program| (program.to_string(), prereqs::install_command(program)))
+        .collect();
     needed.dedup();
     needed
-}
-
-/// True when `program` is on `PATH`.
-pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// The plan for `args` on `board`; `elf` is where the build will put the executable.
@@ -214,12 +201,12 @@ pub fn plan(board: &Board, args: &FlashArgs, elf: &Path, frames: &Path) -> Resul
                     from: output.clone(),
                     to: drive.join("edgebone.uf2"),
                 });
-            } else if on_path("picotool") {
+            } else if prereqs::on_path("picotool") {
                 steps.push(Step::Run {
                     program: "picotool".into(),
                     args: vec!["load".into(), "-x".into(), output.display().to_string()],
                 });
-            } else if on_path("probe-rs") {
+            } else if prereqs::on_path("probe-rs") {
                 steps.push(probe_rs(chip, elf));
             } else {
                 steps.push(Step::Missing {
@@ -294,7 +281,7 @@ pub fn flash_cmd(args: &[String]) -> Result<()> {
     let steps = plan(&board, &args, &elf, &frames_path)?;
     let missing: Vec<String> = tools(&board, &steps)
         .into_iter()
-        .filter(|(program, _)| !on_path(program))
+        .filter(|(program, _)| !prereqs::on_path(program))
         .map(|(program, install)| format!("{program} (install: {install})"))
         .collect();
     if args.dry_run {

@@ -72,7 +72,7 @@ pub fn target_installed(dir: &Path, target: &str) -> Option<bool> {
 }
 
 /// Where a target's standard library lives in a sysroot.
-pub fn target_lib(sysroot: &Path, target: &str) -> PathBuf {
+fn target_lib(sysroot: &Path, target: &str) -> PathBuf {
     sysroot.join("lib/rustlib").join(target).join("lib")
 }
 
@@ -88,16 +88,15 @@ fn configured_linker(board_dir: &Path, target: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// True when `program` is an executable file in a `PATH` folder.
-fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir: PathBuf| dir.join(program).is_file())
+/// True when `program` is a file in a `PATH` folder.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-/// How the tools the boards use are installed (what `.ci/run` does).
-fn install_command(program: &str) -> String {
+/// How the tools the boards build, run and flash with are installed (the first five as
+/// `.ci/run` does).
+pub fn install_command(program: &str) -> String {
     match program {
         "flip-link" => "cargo install --locked flip-link".into(),
         "aarch64-linux-gnu-gcc" => {
@@ -106,6 +105,9 @@ fn install_command(program: &str) -> String {
         "qemu-system-arm" => "apt-get install qemu-system-arm".into(),
         "qemu-system-riscv32" => "apt-get install qemu-system-misc".into(),
         "qemu-aarch64" => "apt-get install qemu-user".into(),
+        "ssh" | "scp" => "apt-get install openssh-client".into(),
+        "probe-rs" => "cargo install probe-rs-tools --locked".into(),
+        "picotool" => "build picotool from the Raspberry Pi pico-sdk tools".into(),
         other => format!("install {other} and put it on PATH"),
     }
 }

@@ -10,6 +10,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 
@@ -100,9 +101,17 @@ pub fn edgebone_binary() -> Result<PathBuf> {
     )
 }
 
-/// Runs the `edgebone` CLI with `args`.
+/// Runs the `edgebone` CLI with `args`. The workspace is built (or found up to date) once per
+/// xtask run: `test-boards` quantises several models through it.
 pub fn edgebone(args: &[String]) -> Result<()> {
-    let binary = edgebone_binary()?;
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    let binary = match BINARY.get() {
+        Some(binary) => binary,
+        None => {
+            let built = edgebone_binary()?;
+            BINARY.get_or_init(|| built)
+        }
+    };
     let status = Command::new(&binary)
         .args(args)
         .status()

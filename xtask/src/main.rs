@@ -1,7 +1,7 @@
 //! `cargo xtask <verb>`: the one entry point for everything beyond `cargo build/test`.
 //!
 //! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`,
-//! `quantize`, `compile`) are forwarded to it, built in the same dev profile the tests use, so
+//! `quantize`, `compile`, `inspect`) are forwarded to it, built in the same dev profile the tests use, so
 //! nothing is compiled twice. `ci` is what `.ci/run` executes after installing the toolchain
 //! pieces.
 #![forbid(unsafe_code)]
@@ -34,8 +34,8 @@ mod test_boards;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
-const CLI_VERBS: [&str; 8] = [
-    "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile",
+const CLI_VERBS: [&str; 9] = [
+    "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile", "inspect",
 ];
 
 /// Targets the `no_std` crates must build for.
@@ -98,6 +98,7 @@ fn print_help() {
     println!(
         "  compile --model F.qdq.onnx -o F.ebm  QDQ ONNX to .ebm without calibrating (--norm)"
     );
+    println!("  inspect M.ebm [--json]      the prepared plan: kernel per op, MACs, arena bytes");
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
     println!(

@@ -11,7 +11,7 @@
 //!   preprocessing one frame, and the CRC-32 of the int8 input tensor it wrote)
 //! - `output frame=… count=… data=[…]` (the int8 output)
 //! - `top5 frame=… classes=[…] scores=[…]` (and a `note` line per class with its label)
-//! - `summary unit=… count=… arena_bytes=… peak_stack=… weights_bytes=…`
+//! - `summary unit=… count=… arena_bytes=… plan_bytes=… peak_stack=… weights_bytes=…`
 //! - `error …`, `fault …`
 
 /// The board and what was embedded.
@@ -103,15 +103,28 @@ pub fn label(frame: usize, rank: usize, label: &str, class: usize, score: i8) {
 }
 
 /// The run's summary.
-pub fn summary(unit: &str, count: u64, arena_bytes: usize, peak_stack: usize, weights: usize) {
+pub fn summary(unit: &str, count: u64, memory: Memory) {
     defmt::info!(
-        "summary unit={=str} count={=u64} arena_bytes={=usize} peak_stack={=usize} weights_bytes={=usize}",
+        "summary unit={=str} count={=u64} arena_bytes={=usize} plan_bytes={=usize} peak_stack={=usize} weights_bytes={=usize}",
         unit,
         count,
-        arena_bytes,
-        peak_stack,
-        weights
+        memory.arena,
+        memory.plan,
+        memory.peak_stack,
+        memory.weights
     );
+}
+
+/// The memory a run used, in bytes.
+pub struct Memory {
+    /// The model's arena.
+    pub arena: usize,
+    /// The prepared plan's storage.
+    pub plan: usize,
+    /// The stack at its deepest.
+    pub peak_stack: usize,
+    /// The model blob.
+    pub weights: usize,
 }
 
 /// A free-form note.

@@ -53,6 +53,7 @@ mod params;
 pub mod prepare;
 pub mod reference;
 pub mod requant;
+pub mod select;
 
 pub use error::KernelError;
 pub use geometry::{Activation, Padding, Shape4};
@@ -63,3 +64,4 @@ pub use params::{
 };
 pub use reference::SoftmaxParams;
 pub use requant::Requant;
+pub use select::ConvKernel;

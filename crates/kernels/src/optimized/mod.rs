@@ -23,8 +23,8 @@
 //! builds it at `opt-level = 3` even in the dev profile): at `opt-level = 1` the compiler
 //! vectorises nothing.
 
-mod conv2d;
-mod conv2d_1x1;
+pub(crate) mod conv2d;
+pub(crate) mod conv2d_1x1;
 mod depthwise_conv2d;
 mod fully_connected;
 mod gemm;

@@ -48,8 +48,8 @@ impl Budget {
     };
     /// The QEMU boards (`cargo xtask test-kernels`): the first cases of the host's streams.
     pub const TARGET: Budget = Budget {
-        cases: 40,
-        rounds: 2_000,
+        cases: 100,
+        rounds: 5_000,
     };
 }
 

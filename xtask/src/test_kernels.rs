@@ -172,6 +172,7 @@ fn host_results() -> (BTreeMap<&'static str, HostResult>, usize) {
 }
 
 /// One board's run, checked against the host.
+#[derive(Debug)]
 struct BoardRun {
     /// Tests that passed on the board, of the host's list and only the board's.
     passed: usize,
@@ -366,4 +367,110 @@ fn compare_boards(
         }
     }
     (equal, differ)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fw_log::{Line, Report};
+
+    fn outcome(texts: &[&str], status: i32) -> Outcome {
+        let lines: Vec<Line> = texts
+            .iter()
+            .map(|text| Line {
+                level: "INFO".into(),
+                text: text.to_string(),
+            })
+            .collect();
+        Outcome {
+            report: Report::from_lines(&lines).unwrap(),
+            lines,
+            status: Some(status),
+            stderr: String::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn host() -> BTreeMap<&'static str, HostResult> {
+        BTreeMap::from([
+            (
+                "a_is_bit_exact",
+                HostResult {
+                    cases: Some(100),
+                    digest: Some(7),
+                },
+            ),
+            (
+                "robust_a",
+                HostResult {
+                    cases: Some(5000),
+                    digest: None,
+                },
+            ),
+        ])
+    }
+
+    const HEADER: &str = "kernel_tests board=qemu-m4 tests=2 cases=100 rounds=5000 heap_bytes=1";
+
+    #[test]
+    fn a_board_with_the_hosts_digests_passes() {
+        let run = check(
+            &outcome(
+                &[
+                    HEADER,
+                    "kernel name=a_is_bit_exact cases=100 digest=7 count=10",
+                    "kernel name=robust_a cases=5000 digest=9 count=20",
+                    "kernel name=dsp_is_bit_exact cases=100 digest=3 count=5",
+                    "kernel_summary unit=instructions passed=3 failed=0 peak_stack=4000",
+                ],
+                0,
+            ),
+            &host(),
+        )
+        .unwrap();
+        assert!(run.problems.is_empty(), "{:?}", run.problems);
+        assert_eq!((run.passed, run.board_only, run.host_digests), (3, 1, 1));
+        assert_eq!(run.width_digests, BTreeMap::from([("robust_a".into(), 9)]));
+        assert_eq!((run.instructions, run.peak_stack), (35, Some(4000)));
+    }
+
+    #[test]
+    fn a_wrong_digest_a_failed_case_and_a_missing_test_are_problems() {
+        let run = check(
+            &outcome(
+                &[
+                    HEADER,
+                    "kernel name=a_is_bit_exact cases=100 digest=8 count=10",
+                    "error kernel name=dsp_is_bit_exact case=4 output 0 differs",
+                ],
+                1,
+            ),
+            &host(),
+        )
+        .unwrap();
+        assert_eq!(
+            run.problems,
+            [
+                "a_is_bit_exact: outputs differ from the host's (digest 0x0000000000000008, \
+                 host 0x0000000000000007)",
+                "dsp_is_bit_exact failed at case=4 output 0 differs",
+                "robust_a did not run",
+            ]
+        );
+        let first = BTreeMap::from([("robust_a".to_string(), 1)]);
+        let mut other = run;
+        other.width_digests.insert("robust_a".into(), 2);
+        let (equal, differ) = compare_boards("qemu-m4", &first, &other);
+        assert_eq!(equal, 0);
+        assert_eq!(differ.len(), 1, "{differ:?}");
+    }
+
+    #[test]
+    fn a_model_image_is_not_taken_for_the_kernel_tests() {
+        let err = check(&outcome(&["board name=qemu-m4 model_bytes=1"], 0), &host()).unwrap_err();
+        assert!(
+            err.to_string().contains("not the kernel test image"),
+            "{err}"
+        );
+    }
 }

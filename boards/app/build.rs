@@ -9,10 +9,11 @@
 //! - `EDGEBONE_PLAN_LEN`: the entries of the model's prepared plan (`Model::plan_len`; the
 //!   plan's storage sits in `.arena` after the arena).
 //!
-//! `cargo xtask build|run|test-boards` sets all four. `edgebone.x` puts `.weights` into the
-//! board's `WEIGHTS` region, `.frames` into `FRAMES` and `.arena` into `ARENA` (all
-//! `REGION_ALIAS`es of the board's `memory.x`), after `.rodata`: a section inserted after
-//! `.bss` would be zeroed by the startup code up to its end.
+//! `cargo xtask build|run|test-boards` sets all four; with the feature `kernel-tests` none is
+//! read and nothing is embedded. `edgebone.x` puts `.weights` into the board's `WEIGHTS`
+//! region, `.frames` into `FRAMES` and `.arena` into `ARENA` (all `REGION_ALIAS`es of the
+//! board's `memory.x`), after `.rodata`: a section inserted after `.bss` would be zeroed by
+//! the startup code up to its end.
 
 use std::env;
 use std::fmt::Write as _;
@@ -28,6 +29,13 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?);
+    write(&out.join("edgebone.x"), LINKER_SCRIPT)?;
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=build.rs");
+    // The kernel test firmware embeds nothing (its sections stay empty).
+    if env::var_os("CARGO_FEATURE_KERNEL_TESTS").is_some() {
+        return Ok(());
+    }
     let model = input_file("EDGEBONE_MODEL")?;
     let arena = count("EDGEBONE_ARENA", "bytes")?;
     let plan_len = count("EDGEBONE_PLAN_LEN", "plan entries")?;
@@ -42,12 +50,7 @@ fn run() -> Result<(), String> {
     writeln!(blobs, "pub const ARENA_BYTES: usize = {arena};").unwrap();
     writeln!(blobs, "/// Entries of the prepared plan (`EDGEBONE_PLAN_LEN`).").unwrap();
     writeln!(blobs, "pub const PLAN_LEN: usize = {plan_len};").unwrap();
-    write(&out.join("blobs.rs"), &blobs)?;
-
-    write(&out.join("edgebone.x"), LINKER_SCRIPT)?;
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=build.rs");
-    Ok(())
+    write(&out.join("blobs.rs"), &blobs)
 }
 
 /// The file named by the environment variable `var`, which must exist.

@@ -65,6 +65,8 @@ pub fn build(request: &BuildRequest<'_>) -> Result<PathBuf> {
     }
     match (board.kind, request.embedded) {
         (Kind::Linux, _) => {}
+        // The kernel test firmware embeds nothing.
+        (_, None) if request.features.contains(&"kernel-tests") => {}
         (_, Some(embedded)) => {
             command
                 .env("EDGEBONE_MODEL", absolute(&embedded.model)?)

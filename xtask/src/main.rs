@@ -31,6 +31,7 @@ mod prereqs;
 mod qemu;
 mod run;
 mod test_boards;
+mod test_kernels;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
@@ -74,6 +75,7 @@ fn run(args: &[String]) -> Result<()> {
         "runner" => run::runner_cmd(args),
         "flash" => flash::flash_cmd(args),
         "test-boards" => test_boards::test_boards_cmd(args),
+        "test-kernels" => test_kernels::test_kernels_cmd(args),
         "demo" => demo::demo_cmd(args),
         "help" | "--help" | "-h" => {
             print_help();
@@ -115,6 +117,9 @@ fn print_help() {
     );
     println!("  flash --board B --model M   deploy to a real board (--dry-run, --host user@pi)");
     println!("  test-boards                 every board bit-exact with the host runtime");
+    println!(
+        "  test-kernels [--board B]    the shared kernel test cases on the QEMU boards (all four)"
+    );
 }
 
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.

@@ -1,5 +1,6 @@
-//! Optimised kernels, each bit-exact with its reference in [`crate::reference`] (the crate's
-//! `bit_exact!` tests compare them on many seeded random shapes). An optimised kernel covers
+//! Optimised kernels, each bit-exact with its reference in [`crate::reference`] (the
+//! `bit_exact_tests!` list of `edgebone-kernel-cases` compares them on many seeded random
+//! shapes, on the host and on the QEMU boards). An optimised kernel covers
 //! only the cases it speeds up and returns [`crate::KernelError::Unsupported`] otherwise,
 //! before writing anything, so a caller can try it first and fall back to the reference.
 //!

@@ -11,8 +11,8 @@ mod int8_support;
 
 use std::time::Instant;
 
+use edgebone_compiler::{compile, reference, CompileOptions};
 use edgebone_host::images::load_tensor;
-use edgebone_quant::compile::{compile, reference, CompileOptions};
 use edgebone_runtime::OwnedModel;
 use int8_support::{dev_images, quantize, ZooModel};
 

@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::program::Program;
+use crate::program::Program;
 
 /// How offsets are chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

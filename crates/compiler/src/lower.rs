@@ -12,9 +12,9 @@
 use edgebone_kernels::prepare;
 use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams, Requant};
 
-use super::program::{nhwc, FilterData, Program, ProgramTensor, Step};
-use super::CompileError;
+use crate::program::{nhwc, FilterData, Program, ProgramTensor, Step};
 use crate::qgraph::{QGraph, QOp, Window};
+use crate::CompileError;
 
 /// Lowers `graph`, checking every tensor and op.
 pub fn lower(graph: &QGraph) -> Result<Program, CompileError> {

@@ -2,7 +2,7 @@
 //! weights and biases dequantised. Used to calibrate the builder's tensors and to check each
 //! int8 op against float math within its quantisation error.
 
-use edgebone_quant::qgraph::{QGraph, QOp, Window};
+use edgebone_compiler::qgraph::{QGraph, QOp, Window};
 
 /// The output tensor of `op`.
 pub fn output_of(op: &QOp) -> usize {

@@ -6,11 +6,11 @@ use edgebone_runtime::format::{
     CONSTANT_ALIGN, HEADER_LEN, NO_PRODUCER,
 };
 
-use super::plan::MemoryPlan;
-use super::program::{FilterData, Program};
-use super::record::Sink;
-use super::CompileError;
+use crate::plan::MemoryPlan;
+use crate::program::{FilterData, Program};
 use crate::qgraph::InputSpec;
+use crate::record::Sink;
+use crate::CompileError;
 
 /// What goes into the metadata section.
 pub(crate) struct Meta<'g> {

@@ -6,8 +6,8 @@
 pub mod float;
 pub mod graphs;
 
-use edgebone_quant::compile::{compile, reference, CompileOptions, Compiled};
-use edgebone_quant::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, Window};
+use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, Window};
+use edgebone_compiler::{compile, reference, CompileOptions, Compiled};
 use edgebone_runtime::{Interpreter, OwnedModel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -10,10 +10,10 @@ use edgebone_kernels::{
     Padding, PoolParams, RequantizeParams, SoftmaxParams,
 };
 
-use super::lower::lower;
-use super::program::{FilterData, Program, Step};
-use super::CompileError;
+use crate::lower::lower;
+use crate::program::{FilterData, Program, Step};
 use crate::qgraph::{Clamp, QGraph, Window};
+use crate::CompileError;
 
 /// Runs `graph` on the quantised `input` and returns every program tensor's values (graph
 /// tensors keep their ids; tensors no step computes are empty).

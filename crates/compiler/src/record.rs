@@ -8,9 +8,9 @@ use edgebone_runtime::format::{
     Clamp as ClampRecord, FilterIds, IdList, OpRecord, Rescale, WindowRecord,
 };
 
-use super::program::{FilterData, Step};
-use super::CompileError;
+use crate::program::{FilterData, Step};
 use crate::qgraph::{Clamp, Window};
+use crate::CompileError;
 
 /// Where a step's constants go, and how its numbers become `u32` fields.
 pub(crate) trait Sink {

@@ -8,8 +8,8 @@ use edgebone_kernels::prepare::AddRequant;
 use edgebone_kernels::{Broadcast, Requant, Shape4};
 use edgebone_runtime::format::OpRecord;
 
-use super::record::Look;
 use crate::qgraph::{Clamp, Window};
+use crate::record::Look;
 
 /// An activation tensor of the program: the graph's tensors first (same ids), then the
 /// tensors lowering added.

@@ -38,7 +38,7 @@ mod write;
 
 pub use lower::lower;
 pub use plan::{MemoryPlan, PlanOptions, Strategy, TensorPlacement, UsagePoint};
-pub use program::{Program, Step};
+pub use program::{Operands, Program, Step};
 
 use edgebone_kernels::KernelError;
 

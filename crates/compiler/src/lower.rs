@@ -2,7 +2,7 @@
 //!
 //! - A convolution with `groups == in == out` channels becomes a depthwise step with its
 //!   OHWI `[C, kh, kw, 1]` weights re-laid out as the kernel's HWC `[kh, kw, C]`.
-//! - Average pooling with `count_include_pad` and padding becomes an explicit [`Step::Pad`]
+//! - Average pooling with `count_include_pad` and padding becomes an explicit `Pad` step
 //!   with the zero point (a real zero) followed by unpadded pooling; average pooling whose
 //!   output parameters differ from its input's pools into a tensor with the input's and
 //!   requantises.
@@ -10,10 +10,14 @@
 //! - Every multiplier comes from `edgebone_kernels::prepare`.
 
 use edgebone_kernels::prepare;
-use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams, Requant};
+use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams, Requant, Shape4};
+use edgebone_runtime::format::MAX_CONCAT_INPUTS;
 
-use crate::program::{nhwc, FilterData, Program, ProgramTensor, Step};
-use crate::qgraph::{QGraph, QOp, Window};
+use crate::program::{
+    nhwc, FilterData, Operands, Program, ProgramTensor, Step, TensorList, NO_CLAMP,
+};
+use crate::qgraph::{Clamp, QGraph, QOp, Window};
+use crate::record::{self, id, rescale, u32_of};
 use crate::CompileError;
 
 /// Lowers `graph`, checking every tensor and op.
@@ -80,7 +84,7 @@ fn check_dataflow(p: &Program) -> Result<(), CompileError> {
                 )));
             }
         }
-        let out = step.output();
+        let out = step.output_id();
         if defined[out] {
             return Err(CompileError::Graph(format!(
                 "tensor {out} `{}` is produced twice (or is the model input)",
@@ -134,13 +138,24 @@ impl Lowering {
         self.program.tensors.len() - 1
     }
 
+    /// The input and output of a data-movement op, which must share their quantisation.
+    fn moved(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+    ) -> Result<(ProgramTensor, ProgramTensor), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        same_quant(i, &x, &y)?;
+        Ok((x, y))
+    }
+
     fn push(&mut self, step: Step) {
         self.program.steps.push(step);
     }
 
+    /// Lowers graph op `i`.
     fn op(&mut self, i: usize, op: &QOp) -> Result<(), CompileError> {
-        let err = |what: String| CompileError::Op { op: i, what };
-        let kernel = |error| CompileError::Kernel { op: i, error };
         match op {
             QOp::Conv2d {
                 input,
@@ -152,56 +167,12 @@ impl Lowering {
                 bias,
                 clamp,
             } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                let (cin, cout) = (x.shape.channels, y.shape.channels);
-                let params = Conv2dParams {
-                    input: x.shape,
-                    out_channels: cout,
-                    kernel: window.kernel,
-                    stride: window.stride,
-                    dilation: window.dilation,
-                    padding: padding(window),
-                    groups: *groups,
-                    input_zero_point: x.zero_point,
-                    output_zero_point: y.zero_point,
-                    activation: edgebone_kernels::Activation::NONE,
+                let constants = Constants {
+                    weights,
+                    weight_scales,
+                    bias,
                 };
-                expect_shape(i, &y, params.output_shape().map_err(kernel)?)?;
-                let [kh, kw] = window.kernel;
-                let dims = vec![cout, kh, kw, cin / groups];
-                let requant = channel_requant(i, &x, &y, weight_scales, cout)?;
-                check_len(i, "weights", weights.len(), dims.iter().product())?;
-                check_len(i, "bias", bias.len(), cout)?;
-                if *groups == cin && cin == cout && *groups > 1 {
-                    let filter = FilterData {
-                        weights: ohwi_to_hwc(weights, cout, kh * kw),
-                        dims: vec![kh, kw, cout],
-                        bias: bias.clone(),
-                        requant,
-                    };
-                    self.push(Step::Depthwise {
-                        input: *input,
-                        output: *output,
-                        window: *window,
-                        filter,
-                        clamp: *clamp,
-                    });
-                } else {
-                    let filter = FilterData {
-                        weights: weights.clone(),
-                        dims,
-                        bias: bias.clone(),
-                        requant,
-                    };
-                    self.push(Step::Conv {
-                        input: *input,
-                        output: *output,
-                        window: *window,
-                        groups: *groups,
-                        filter,
-                        clamp: *clamp,
-                    });
-                }
+                self.conv(i, [*input, *output], window, *groups, &constants, clamp)
             }
             QOp::FullyConnected {
                 input,
@@ -211,230 +182,401 @@ impl Lowering {
                 bias,
                 clamp,
             } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                let (n_in, n_out) = (x.shape.channels, y.shape.channels);
-                let s = x.shape;
-                expect_shape(
-                    i,
-                    &y,
-                    edgebone_kernels::Shape4::new(s.batch, s.height, s.width, n_out),
-                )?;
-                check_len(i, "weights", weights.len(), n_in * n_out)?;
-                check_len(i, "bias", bias.len(), n_out)?;
-                let filter = FilterData {
-                    weights: weights.clone(),
-                    dims: vec![n_out, n_in],
-                    bias: bias.clone(),
-                    requant: channel_requant(i, &x, &y, weight_scales, n_out)?,
+                let constants = Constants {
+                    weights,
+                    weight_scales,
+                    bias,
                 };
-                self.push(Step::FullyConnected {
-                    input: *input,
-                    output: *output,
-                    filter,
-                    clamp: *clamp,
-                });
+                self.fully_connected(i, *input, *output, &constants, clamp)
             }
             QOp::Add {
                 a,
                 b,
                 output,
                 clamp,
-            } => {
-                let (ta, tb, y) = (
-                    self.tensor(i, *a)?,
-                    self.tensor(i, *b)?,
-                    self.tensor(i, *output)?,
-                );
-                let broadcast = binary_broadcast(i, &ta, &tb, &y)?;
-                let requant = prepare::add_requant(ta.scale, tb.scale, y.scale).map_err(kernel)?;
-                self.push(Step::Add {
-                    a: *a,
-                    b: *b,
-                    output: *output,
-                    broadcast,
-                    requant,
-                    clamp: *clamp,
-                });
-            }
+            } => self.binary(i, Binary::Add, [*a, *b], *output, clamp),
             QOp::Mul {
                 a,
                 b,
                 output,
                 clamp,
-            } => {
-                let (ta, tb, y) = (
-                    self.tensor(i, *a)?,
-                    self.tensor(i, *b)?,
-                    self.tensor(i, *output)?,
-                );
-                let broadcast = binary_broadcast(i, &ta, &tb, &y)?;
-                let requant = prepare::mul_requant(ta.scale, tb.scale, y.scale).map_err(kernel)?;
-                self.push(Step::Mul {
-                    a: *a,
-                    b: *b,
-                    output: *output,
-                    broadcast,
-                    requant,
-                    clamp: *clamp,
-                });
-            }
+            } => self.binary(i, Binary::Mul, [*a, *b], *output, clamp),
             QOp::MaxPool {
                 input,
                 output,
                 window,
-            } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                same_quant(i, &x, &y)?;
-                pool_shape(i, &x, &y, window)?;
-                self.push(Step::MaxPool {
-                    input: *input,
-                    output: *output,
-                    window: *window,
-                });
-            }
+            } => self.max_pool(i, *input, *output, window),
             QOp::AvgPool {
                 input,
                 output,
                 window,
                 count_include_pad,
-            } => self.avg_pool(i, *input, *output, window, *count_include_pad)?,
-            QOp::GlobalAvgPool { input, output } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                let s = x.shape;
-                expect_shape(
-                    i,
-                    &y,
-                    edgebone_kernels::Shape4::new(s.batch, 1, 1, s.channels),
-                )?;
-                let requant = prepare::rescale_requant(x.scale, y.scale).map_err(kernel)?;
-                self.push(Step::GlobalAvgPool {
-                    input: *input,
-                    output: *output,
-                    requant,
-                });
-            }
-            QOp::Concat { inputs, output } => {
-                let y = self.tensor(i, *output)?;
-                if inputs.is_empty() || inputs.len() > edgebone_runtime::format::MAX_CONCAT_INPUTS {
-                    return Err(err(format!(
-                        "Concat of {} inputs (1 to {} supported)",
-                        inputs.len(),
-                        edgebone_runtime::format::MAX_CONCAT_INPUTS
-                    )));
-                }
-                let mut channels = 0;
-                for &id in inputs {
-                    let x = self.tensor(i, id)?;
-                    same_quant(i, &y, &x)?;
-                    let (s, o) = (x.shape, y.shape);
-                    if (s.batch, s.height, s.width) != (o.batch, o.height, o.width) {
-                        return Err(err(format!(
-                            "Concat input `{}` {:?} does not match output `{}` {:?}",
-                            x.name, x.dims, y.name, y.dims
-                        )));
-                    }
-                    channels += s.channels;
-                }
-                if channels != y.shape.channels {
-                    return Err(err(format!(
-                        "Concat inputs have {channels} channels, output `{}` has {}",
-                        y.name, y.shape.channels
-                    )));
-                }
-                self.push(Step::Concat {
-                    inputs: inputs.clone(),
-                    output: *output,
-                });
-            }
+            } => self.avg_pool(i, *input, *output, window, *count_include_pad),
+            QOp::GlobalAvgPool { input, output } => self.global_avg_pool(i, *input, *output),
+            QOp::Concat { inputs, output } => self.concat(i, inputs, *output),
             QOp::ChannelSlice {
                 input,
                 output,
                 start,
-            } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                same_quant(i, &x, &y)?;
-                let s = x.shape;
-                expect_shape(
-                    i,
-                    &y,
-                    edgebone_kernels::Shape4::new(s.batch, s.height, s.width, y.shape.channels),
-                )?;
-                if start + y.shape.channels > s.channels {
-                    return Err(err(format!(
-                        "ChannelSlice {start}..{} of {} channels",
-                        start + y.shape.channels,
-                        s.channels
-                    )));
-                }
-                self.push(Step::ChannelSlice {
-                    input: *input,
-                    output: *output,
-                    start: *start,
-                });
-            }
+            } => self.channel_slice(i, *input, *output, *start),
             QOp::ChannelShuffle {
                 input,
                 output,
                 groups,
-            } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                same_quant(i, &x, &y)?;
-                expect_shape(i, &y, x.shape)?;
-                if *groups == 0 || x.shape.channels % groups != 0 {
-                    return Err(err(format!(
-                        "ChannelShuffle: {groups} groups do not divide {} channels",
-                        x.shape.channels
-                    )));
-                }
-                self.push(Step::ChannelShuffle {
-                    input: *input,
-                    output: *output,
-                    groups: *groups,
-                });
-            }
+            } => self.channel_shuffle(i, *input, *output, *groups),
             QOp::Lut {
                 input,
                 output,
                 table,
-            } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                expect_shape(i, &y, x.shape)?;
-                let mut by_bits = Box::new([0i8; 256]);
-                for q in i8::MIN..=i8::MAX {
-                    by_bits[usize::from(q as u8)] = table[(i16::from(q) + 128) as usize];
-                }
-                self.push(Step::Lut {
-                    input: *input,
-                    output: *output,
-                    table: by_bits,
-                });
-            }
-            QOp::Requantize { input, output } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                expect_shape(i, &y, x.shape)?;
-                let requant = prepare::rescale_requant(x.scale, y.scale).map_err(kernel)?;
-                self.push(Step::Requantize {
-                    input: *input,
-                    output: *output,
-                    requant,
-                });
-            }
-            QOp::Reshape { input, output } => {
-                let (x, y) = (self.tensor(i, *input)?, self.tensor(i, *output)?);
-                same_quant(i, &x, &y)?;
-                if x.len() != y.len() {
-                    return Err(err(format!(
-                        "Reshape from {:?} to {:?} changes the element count",
-                        x.dims, y.dims
-                    )));
-                }
-                self.push(Step::Reshape {
-                    input: *input,
-                    output: *output,
-                });
-            }
-            QOp::Softmax { input, output } => self.softmax(i, *input, *output)?,
+            } => self.lut(i, *input, *output, table),
+            QOp::Requantize { input, output } => self.requantize(i, *input, *output),
+            QOp::Reshape { input, output } => self.reshape(i, *input, *output),
+            QOp::Softmax { input, output } => self.softmax(i, *input, *output),
         }
+    }
+
+    /// A convolution: depthwise (HWC weights) when every group is one channel in and out,
+    /// general (OHWI) otherwise.
+    fn conv(
+        &mut self,
+        i: usize,
+        [input, output]: [usize; 2],
+        window: &Window,
+        groups: usize,
+        c: &Constants<'_>,
+        clamp: &Clamp,
+    ) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        let (cin, cout) = (x.shape.channels, y.shape.channels);
+        let params = Conv2dParams {
+            input: x.shape,
+            out_channels: cout,
+            kernel: window.kernel,
+            stride: window.stride,
+            dilation: window.dilation,
+            padding: padding(window),
+            groups,
+            input_zero_point: x.zero_point,
+            output_zero_point: y.zero_point,
+            activation: edgebone_kernels::Activation::NONE,
+        };
+        let shape = params
+            .output_shape()
+            .map_err(|error| CompileError::Kernel { op: i, error })?;
+        expect_shape(i, &y, shape)?;
+        let [kh, kw] = window.kernel;
+        let dims = vec![cout, kh, kw, cin / groups];
+        let requant = channel_requant(i, &x, &y, c.weight_scales, cout)?;
+        check_len(i, "weights", c.weights.len(), dims.iter().product())?;
+        check_len(i, "bias", c.bias.len(), cout)?;
+        let (input, output) = (id(input)?, id(output)?);
+        let (window, clamp) = (record::window(window)?, record::clamp(clamp));
+        let step = if groups == cin && cin == cout && groups > 1 {
+            let filter = FilterData {
+                weights: ohwi_to_hwc(c.weights, cout, kh * kw),
+                dims: vec![kh, kw, cout],
+                bias: c.bias.to_vec(),
+                requant,
+            };
+            Step::DepthwiseConv2d {
+                input,
+                output,
+                filter,
+                window,
+                clamp,
+            }
+        } else {
+            let filter = FilterData {
+                weights: c.weights.to_vec(),
+                dims,
+                bias: c.bias.to_vec(),
+                requant,
+            };
+            Step::Conv2d {
+                input,
+                output,
+                filter,
+                window,
+                groups: u32_of("groups", groups)?,
+                clamp,
+            }
+        };
+        self.push(step);
+        Ok(())
+    }
+
+    fn fully_connected(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+        c: &Constants<'_>,
+        clamp: &Clamp,
+    ) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        let (n_in, n_out) = (x.shape.channels, y.shape.channels);
+        let s = x.shape;
+        expect_shape(i, &y, Shape4::new(s.batch, s.height, s.width, n_out))?;
+        check_len(i, "weights", c.weights.len(), n_in * n_out)?;
+        check_len(i, "bias", c.bias.len(), n_out)?;
+        let filter = FilterData {
+            weights: c.weights.to_vec(),
+            dims: vec![n_out, n_in],
+            bias: c.bias.to_vec(),
+            requant: channel_requant(i, &x, &y, c.weight_scales, n_out)?,
+        };
+        self.push(Step::FullyConnected {
+            input: id(input)?,
+            output: id(output)?,
+            filter,
+            clamp: record::clamp(clamp),
+        });
+        Ok(())
+    }
+
+    /// Element-wise addition or multiplication, `b` possibly broadcast over channels.
+    fn binary(
+        &mut self,
+        i: usize,
+        kind: Binary,
+        [a, b]: [usize; 2],
+        output: usize,
+        clamp: &Clamp,
+    ) -> Result<(), CompileError> {
+        let (ta, tb, y) = (
+            self.tensor(i, a)?,
+            self.tensor(i, b)?,
+            self.tensor(i, output)?,
+        );
+        let broadcast = record::broadcast(binary_broadcast(i, &ta, &tb, &y)?);
+        let kernel = |error| CompileError::Kernel { op: i, error };
+        let (a, b, output, clamp) = (id(a)?, id(b)?, id(output)?, record::clamp(clamp));
+        let step = match kind {
+            Binary::Add => {
+                let r = prepare::add_requant(ta.scale, tb.scale, y.scale).map_err(kernel)?;
+                Step::Add {
+                    a,
+                    b,
+                    output,
+                    broadcast,
+                    input1: rescale(&r.input1),
+                    input2: rescale(&r.input2),
+                    rescale: rescale(&r.output),
+                    clamp,
+                }
+            }
+            Binary::Mul => {
+                let r = prepare::mul_requant(ta.scale, tb.scale, y.scale).map_err(kernel)?;
+                Step::Mul {
+                    a,
+                    b,
+                    output,
+                    broadcast,
+                    rescale: rescale(&r),
+                    clamp,
+                }
+            }
+        };
+        self.push(step);
+        Ok(())
+    }
+
+    fn max_pool(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+        window: &Window,
+    ) -> Result<(), CompileError> {
+        let (x, y) = self.moved(i, input, output)?;
+        expect_shape(i, &y, pool_output(i, &x, window)?)?;
+        self.push(Step::MaxPool {
+            input: id(input)?,
+            output: id(output)?,
+            window: record::window(window)?,
+            clamp: NO_CLAMP,
+        });
+        Ok(())
+    }
+
+    fn global_avg_pool(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+    ) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        let s = x.shape;
+        expect_shape(i, &y, Shape4::new(s.batch, 1, 1, s.channels))?;
+        let requant = prepare::rescale_requant(x.scale, y.scale)
+            .map_err(|error| CompileError::Kernel { op: i, error })?;
+        self.push(Step::GlobalAvgPool {
+            input: id(input)?,
+            output: id(output)?,
+            rescale: rescale(&requant),
+            clamp: NO_CLAMP,
+        });
+        Ok(())
+    }
+
+    /// Concatenation along channels of inputs that share the output's quantisation.
+    fn concat(&mut self, i: usize, inputs: &[usize], output: usize) -> Result<(), CompileError> {
+        let err = |what: String| op_error(i, what);
+        let y = self.tensor(i, output)?;
+        if inputs.is_empty() || inputs.len() > MAX_CONCAT_INPUTS {
+            return Err(err(format!(
+                "Concat of {} inputs (1 to {MAX_CONCAT_INPUTS} supported)",
+                inputs.len(),
+            )));
+        }
+        let mut channels = 0;
+        for &t in inputs {
+            let x = self.tensor(i, t)?;
+            same_quant(i, &y, &x)?;
+            let (s, o) = (x.shape, y.shape);
+            if (s.batch, s.height, s.width) != (o.batch, o.height, o.width) {
+                return Err(err(format!(
+                    "Concat input `{}` {:?} does not match output `{}` {:?}",
+                    x.name, x.dims, y.name, y.dims
+                )));
+            }
+            channels += s.channels;
+        }
+        if channels != y.shape.channels {
+            return Err(err(format!(
+                "Concat inputs have {channels} channels, output `{}` has {}",
+                y.name, y.shape.channels
+            )));
+        }
+        let ids = inputs.iter().map(|&t| id(t)).collect::<Result<_, _>>()?;
+        self.push(Step::Concat {
+            output: id(output)?,
+            inputs: TensorList(ids),
+        });
+        Ok(())
+    }
+
+    fn channel_slice(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+        start: usize,
+    ) -> Result<(), CompileError> {
+        let (x, y) = self.moved(i, input, output)?;
+        let s = x.shape;
+        expect_shape(
+            i,
+            &y,
+            Shape4::new(s.batch, s.height, s.width, y.shape.channels),
+        )?;
+        if start + y.shape.channels > s.channels {
+            return Err(op_error(
+                i,
+                format!(
+                    "ChannelSlice {start}..{} of {} channels",
+                    start + y.shape.channels,
+                    s.channels
+                ),
+            ));
+        }
+        self.push(Step::ChannelSlice {
+            input: id(input)?,
+            output: id(output)?,
+            start: u32_of("channel slice start", start)?,
+        });
+        Ok(())
+    }
+
+    fn channel_shuffle(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+        groups: usize,
+    ) -> Result<(), CompileError> {
+        let (x, y) = self.moved(i, input, output)?;
+        expect_shape(i, &y, x.shape)?;
+        if groups == 0 || !x.shape.channels.is_multiple_of(groups) {
+            return Err(op_error(
+                i,
+                format!(
+                    "ChannelShuffle: {groups} groups do not divide {} channels",
+                    x.shape.channels
+                ),
+            ));
+        }
+        self.push(Step::ChannelShuffle {
+            input: id(input)?,
+            output: id(output)?,
+            groups: u32_of("groups", groups)?,
+        });
+        Ok(())
+    }
+
+    /// A lookup table, re-indexed from the graph's `table[q + 128]` to `table[q as u8]`.
+    fn lut(
+        &mut self,
+        i: usize,
+        input: usize,
+        output: usize,
+        table: &[i8; 256],
+    ) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        expect_shape(i, &y, x.shape)?;
+        let mut by_bits = Box::new([0i8; 256]);
+        for q in i8::MIN..=i8::MAX {
+            by_bits[usize::from(q as u8)] = table[(i16::from(q) + 128) as usize];
+        }
+        self.push(Step::Lut {
+            input: id(input)?,
+            output: id(output)?,
+            table: by_bits,
+        });
+        Ok(())
+    }
+
+    fn requantize(&mut self, i: usize, input: usize, output: usize) -> Result<(), CompileError> {
+        let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
+        expect_shape(i, &y, x.shape)?;
+        self.push_requantize(i, &x, &y, input, output)
+    }
+
+    /// A requantisation from `x`'s parameters (tensor `input`) to `y`'s (tensor `output`).
+    fn push_requantize(
+        &mut self,
+        i: usize,
+        x: &ProgramTensor,
+        y: &ProgramTensor,
+        input: usize,
+        output: usize,
+    ) -> Result<(), CompileError> {
+        let requant = prepare::rescale_requant(x.scale, y.scale)
+            .map_err(|error| CompileError::Kernel { op: i, error })?;
+        self.push(Step::Requantize {
+            input: id(input)?,
+            output: id(output)?,
+            rescale: rescale(&requant),
+            clamp: NO_CLAMP,
+        });
+        Ok(())
+    }
+
+    fn reshape(&mut self, i: usize, input: usize, output: usize) -> Result<(), CompileError> {
+        let (x, y) = self.moved(i, input, output)?;
+        if x.len() != y.len() {
+            return Err(op_error(
+                i,
+                format!(
+                    "Reshape from {:?} to {:?} changes the element count",
+                    x.dims, y.dims
+                ),
+            ));
+        }
+        self.push(Step::Reshape {
+            input: id(input)?,
+            output: id(output)?,
+        });
         Ok(())
     }
 
@@ -444,20 +586,20 @@ impl Lowering {
         let (x, y) = (self.tensor(i, input)?, self.tensor(i, output)?);
         expect_shape(i, &y, x.shape)?;
         if y.scale != 1.0 / 256.0 || y.zero_point != -128 {
-            return Err(CompileError::Op {
-                op: i,
-                what: format!(
+            return Err(op_error(
+                i,
+                format!(
                     "Softmax output has scale {} and zero point {}, not 1/256 and -128",
                     y.scale, y.zero_point
                 ),
-            });
+            ));
         }
         let (multiplier, shift, diff_min) = prepare::softmax_params(1.0, x.scale)
             .map_err(|error| CompileError::Kernel { op: i, error })?;
         self.push(Step::Softmax {
-            input,
-            output,
-            rescale: Requant { multiplier, shift },
+            input: id(input)?,
+            output: id(output)?,
+            rescale: rescale(&Requant { multiplier, shift }),
             diff_min,
         });
         Ok(())
@@ -487,10 +629,10 @@ impl Lowering {
             ];
             source = self.add_tensor(format!("{}/pad", x.name), dims, &x);
             self.push(Step::Pad {
-                input,
-                output: source,
-                pads: window.pads,
-                value: x.zero_point,
+                input: id(input)?,
+                output: id(source)?,
+                pads: record::pads(window.pads)?,
+                value: i32::from(x.zero_point),
             });
             window.pads = [0; 4];
         }
@@ -503,21 +645,30 @@ impl Lowering {
             output
         };
         self.push(Step::AvgPool {
-            input: source,
-            output: pooled,
-            window,
+            input: id(source)?,
+            output: id(pooled)?,
+            window: record::window(&window)?,
+            clamp: NO_CLAMP,
         });
         if quant_differs {
-            let requant = prepare::rescale_requant(x.scale, y.scale)
-                .map_err(|error| CompileError::Kernel { op: i, error })?;
-            self.push(Step::Requantize {
-                input: pooled,
-                output,
-                requant,
-            });
+            self.push_requantize(i, &x, &y, pooled, output)?;
         }
         Ok(())
     }
+}
+
+/// A convolution's or fully connected layer's constants as the graph gives them.
+struct Constants<'g> {
+    weights: &'g [i8],
+    weight_scales: &'g [f32],
+    bias: &'g [i32],
+}
+
+/// The element-wise binary ops.
+#[derive(Clone, Copy)]
+enum Binary {
+    Add,
+    Mul,
 }
 
 /// `[top, left, bottom, right]` pads as kernel padding.
@@ -532,11 +683,7 @@ fn padding(window: &Window) -> Padding {
 }
 
 /// The output shape of pooling `x` with `window` (dilation must be 1).
-fn pool_output(
-    op: usize,
-    x: &ProgramTensor,
-    window: &Window,
-) -> Result<edgebone_kernels::Shape4, CompileError> {
+fn pool_output(op: usize, x: &ProgramTensor, window: &Window) -> Result<Shape4, CompileError> {
     if window.dilation != [1, 1] {
         return Err(CompileError::Op {
             op,
@@ -552,16 +699,6 @@ fn pool_output(
     }
     .output_shape()
     .map_err(|error| CompileError::Kernel { op, error })
-}
-
-/// Checks a max pooling's output shape.
-fn pool_shape(
-    op: usize,
-    x: &ProgramTensor,
-    y: &ProgramTensor,
-    window: &Window,
-) -> Result<(), CompileError> {
-    expect_shape(op, y, pool_output(op, x, window)?)
 }
 
 /// The per-channel requantisation `s_in · s_w[c] / s_out`.
@@ -604,14 +741,14 @@ fn binary_broadcast(
     let o = y.shape;
     if b.shape == o {
         Ok(Broadcast::None)
-    } else if b.shape == edgebone_kernels::Shape4::new(o.batch, 1, 1, o.channels) {
+    } else if b.shape == Shape4::new(o.batch, 1, 1, o.channels) {
         Ok(Broadcast::Channels)
     } else {
         Err(shape_error(op, b, o))
     }
 }
 
-fn shape_error(op: usize, t: &ProgramTensor, expected: edgebone_kernels::Shape4) -> CompileError {
+fn shape_error(op: usize, t: &ProgramTensor, expected: Shape4) -> CompileError {
     CompileError::Op {
         op,
         what: format!(
@@ -628,11 +765,7 @@ fn shape_error(op: usize, t: &ProgramTensor, expected: edgebone_kernels::Shape4)
     }
 }
 
-fn expect_shape(
-    op: usize,
-    t: &ProgramTensor,
-    expected: edgebone_kernels::Shape4,
-) -> Result<(), CompileError> {
+fn expect_shape(op: usize, t: &ProgramTensor, expected: Shape4) -> Result<(), CompileError> {
     if t.shape != expected {
         return Err(shape_error(op, t, expected));
     }
@@ -651,6 +784,11 @@ fn same_quant(op: usize, x: &ProgramTensor, y: &ProgramTensor) -> Result<(), Com
         });
     }
     Ok(())
+}
+
+/// Op `op` is invalid for the reason `what`.
+fn op_error(op: usize, what: String) -> CompileError {
+    CompileError::Op { op, what }
 }
 
 fn check_len(op: usize, what: &str, got: usize, expected: usize) -> Result<(), CompileError> {

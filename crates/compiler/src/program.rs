@@ -4,12 +4,8 @@
 //! bits). The compiler serialises it, the planner places its tensors, and the reference
 //! executor runs it with the reference kernels.
 
-use edgebone_kernels::prepare::AddRequant;
-use edgebone_kernels::{Broadcast, Requant, Shape4};
-use edgebone_runtime::format::OpRecord;
-
-use crate::qgraph::{Clamp, Window};
-use crate::record::Look;
+use edgebone_kernels::{Requant, Shape4};
+use edgebone_runtime::format::{Clamp, OpRecord, Storage, Tensors};
 
 /// An activation tensor of the program: the graph's tensors first (same ids), then the
 /// tensors lowering added.
@@ -52,152 +48,77 @@ pub struct FilterData {
     pub requant: Vec<Requant>,
 }
 
-/// One kernel-level step. Tensor fields are program tensor ids.
-#[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)] // Operands and parameters as named in the kernels.
-pub enum Step {
-    Conv {
-        input: usize,
-        output: usize,
-        window: Window,
-        groups: usize,
-        filter: FilterData,
-        clamp: Clamp,
-    },
-    Depthwise {
-        input: usize,
-        output: usize,
-        window: Window,
-        filter: FilterData,
-        clamp: Clamp,
-    },
-    FullyConnected {
-        input: usize,
-        output: usize,
-        filter: FilterData,
-        clamp: Clamp,
-    },
-    Add {
-        a: usize,
-        b: usize,
-        output: usize,
-        broadcast: Broadcast,
-        requant: AddRequant,
-        clamp: Clamp,
-    },
-    Mul {
-        a: usize,
-        b: usize,
-        output: usize,
-        broadcast: Broadcast,
-        requant: Requant,
-        clamp: Clamp,
-    },
-    MaxPool {
-        input: usize,
-        output: usize,
-        window: Window,
-    },
-    /// Padded taps excluded from the count (lowering turns `count_include_pad` into an
-    /// explicit [`Step::Pad`] first).
-    AvgPool {
-        input: usize,
-        output: usize,
-        window: Window,
-    },
-    GlobalAvgPool {
-        input: usize,
-        output: usize,
-        requant: Requant,
-    },
-    Concat {
-        inputs: Vec<usize>,
-        output: usize,
-    },
-    ChannelSlice {
-        input: usize,
-        output: usize,
-        start: usize,
-    },
-    ChannelShuffle {
-        input: usize,
-        output: usize,
-        groups: usize,
-    },
-    /// `table` is indexed by the input's two's complement bits (`q as u8`), as the kernel.
-    Lut {
-        input: usize,
-        output: usize,
-        table: Box<[i8; 256]>,
-    },
-    Requantize {
-        input: usize,
-        output: usize,
-        requant: Requant,
-    },
-    Reshape {
-        input: usize,
-        output: usize,
-    },
-    /// `pads` is `[top, left, bottom, right]`.
-    Pad {
-        input: usize,
-        output: usize,
-        pads: [usize; 4],
-        value: i8,
-    },
-    /// TFLite's int8 Softmax over the channels: `rescale` is the input multiplier and left
-    /// shift, `diff_min` the smallest difference to the row maximum that counts.
-    Softmax {
-        input: usize,
-        output: usize,
-        rescale: Requant,
-        diff_min: i32,
-    },
+/// How the compiler holds a step's constants: the data itself (the writer stores it and
+/// puts the constant tensors' ids in the record).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owned;
+
+impl Storage for Owned {
+    type Filter = FilterData;
+    /// Indexed by the input's two's complement bits (`q as u8`), as the kernel.
+    type Table = Box<[i8; 256]>;
+    type List<'a> = TensorList;
 }
 
-impl Step {
-    /// Looks at this step as the format's op record (nothing is stored).
-    fn look<R: Default>(&self, f: impl FnOnce(&OpRecord<'_>) -> R) -> R {
-        let mut ids = Vec::new();
-        // `Look` never fails: it stores nothing and saturates numbers.
-        self.record(&mut Look, &mut ids)
-            .map(|record| f(&record))
-            .unwrap_or_default()
-    }
+/// A concatenation's inputs, program tensor ids in operand order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorList(pub Vec<u32>);
 
+impl Tensors for TensorList {
+    fn each(&self, f: &mut dyn FnMut(u32)) {
+        self.0.iter().for_each(|&t| f(t));
+    }
+}
+
+/// One kernel-level step: the format's op record (tensor fields are program tensor ids)
+/// holding its constants as data. Pooling, global average pooling and requantisation
+/// steps have no fused activation: their `clamp` is [`NO_CLAMP`].
+pub type Step = OpRecord<'static, Owned>;
+
+/// The clamp of a step without a fused activation: the whole int8 range.
+pub const NO_CLAMP: Clamp = Clamp {
+    min: i8::MIN as i32,
+    max: i8::MAX as i32,
+};
+
+/// A step's operands as program tensor ids (the op table's accessors, as indices).
+pub trait Operands {
     /// The output tensor.
-    pub fn output(&self) -> usize {
-        self.look(|r| r.output() as usize)
-    }
-
+    fn output_id(&self) -> usize;
     /// The activation inputs, in operand order.
-    pub fn inputs(&self) -> Vec<usize> {
-        self.look(|r| {
-            let mut inputs = Vec::new();
-            r.for_each_input(&mut |t| inputs.push(t as usize));
-            inputs
-        })
-    }
-
+    fn inputs(&self) -> Vec<usize>;
     /// The inputs whose bytes the output may take over when their life ends here, as the
     /// op table says (the cases the runtime executes in place).
-    pub fn in_place_inputs(&self) -> Vec<usize> {
-        self.look(|r| {
-            let mut inputs = Vec::new();
-            r.for_each_in_place_input(&mut |t| inputs.push(t as usize));
-            inputs
-        })
-    }
-
+    fn in_place_inputs(&self) -> Vec<usize>;
     /// The input whose bytes the output always is (a reshape), if any.
-    pub fn alias(&self) -> Option<usize> {
-        self.look(|r| r.alias().map(|t| t as usize))
+    fn alias_id(&self) -> Option<usize>;
+    /// A short name for reports and errors (the op table's name).
+    fn kind(&self) -> &'static str;
+}
+
+impl Operands for Step {
+    fn output_id(&self) -> usize {
+        self.output() as usize
     }
 
-    /// A short name for reports and errors (the op table's name).
-    pub fn kind(&self) -> &'static str {
-        self.look(|r| r.code().name())
+    fn inputs(&self) -> Vec<usize> {
+        let mut inputs = Vec::new();
+        self.for_each_input(&mut |t| inputs.push(t as usize));
+        inputs
+    }
+
+    fn in_place_inputs(&self) -> Vec<usize> {
+        let mut inputs = Vec::new();
+        self.for_each_in_place_input(&mut |t| inputs.push(t as usize));
+        inputs
+    }
+
+    fn alias_id(&self) -> Option<usize> {
+        self.alias().map(|t| t as usize)
+    }
+
+    fn kind(&self) -> &'static str {
+        self.code().name()
     }
 }
 

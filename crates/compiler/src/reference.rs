@@ -5,14 +5,15 @@
 
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
-    Activation, AddParams, ChannelShuffleParams, ConcatInput, ConcatParams, Conv2dParams,
-    DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, MulParams, PadParams,
-    Padding, PoolParams, RequantizeParams, SoftmaxParams,
+    AddParams, ChannelShuffleParams, ConcatInput, ConcatParams, Conv2dParams,
+    DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, KernelError,
+    MulParams, PadParams, PoolParams, RequantizeParams, SoftmaxParams,
 };
 
 use crate::lower::lower;
-use crate::program::{FilterData, Program, Step};
-use crate::qgraph::{Clamp, QGraph, Window};
+use crate::program::{FilterData, Operands, Program, ProgramTensor, Step};
+use crate::qgraph::QGraph;
+use crate::record::{activation, broadcast_of, padding, pair, requant};
 use crate::CompileError;
 
 /// Runs `graph` on the quantised `input` and returns every program tensor's values (graph
@@ -33,30 +34,17 @@ pub fn execute_program(program: &Program, input: &[i8]) -> Result<Vec<Vec<i8>>, 
     let mut values: Vec<Vec<i8>> = vec![Vec::new(); program.tensors.len()];
     values[program.input] = input.to_vec();
     for (i, step) in program.steps.iter().enumerate() {
-        let out_id = step.output();
+        let out_id = step.output_id();
         let mut out = vec![0i8; program.tensors[out_id].len()];
-        run_step(program, step, &values, &mut out)
+        let computed = Values {
+            program,
+            values: &values,
+        };
+        run_step(&computed, step, &mut out)
             .map_err(|error| CompileError::Kernel { op: i, error })?;
         values[out_id] = out;
     }
     Ok(values)
-}
-
-fn activation(c: &Clamp) -> Activation {
-    Activation {
-        min: c.min,
-        max: c.max,
-    }
-}
-
-fn padding(w: &Window) -> Padding {
-    let [top, left, bottom, right] = w.pads;
-    Padding {
-        top,
-        left,
-        bottom,
-        right,
-    }
 }
 
 /// The kernels' view of a filter's constants.
@@ -71,55 +59,90 @@ fn with_filter<R>(f: &FilterData, run: impl FnOnce(&Filter<'_>) -> R) -> R {
     })
 }
 
-fn run_step(
-    p: &Program,
-    step: &Step,
-    values: &[Vec<i8>],
-    out: &mut [i8],
-) -> Result<(), edgebone_kernels::KernelError> {
-    let t = |id: usize| &p.tensors[id];
-    let v = |id: usize| values[id].as_slice();
+/// The program's tensors and the values computed so far, as one step sees them.
+struct Values<'p> {
+    program: &'p Program,
+    values: &'p [Vec<i8>],
+}
+
+impl Values<'_> {
+    /// Tensor `id` of the program.
+    fn t(&self, id: u32) -> &ProgramTensor {
+        &self.program.tensors[id as usize]
+    }
+
+    /// The values of tensor `id`.
+    fn v(&self, id: u32) -> &[i8] {
+        &self.values[id as usize]
+    }
+
+    /// Rows (`batch × height × width`) of tensor `id`.
+    fn pixels(&self, id: u32) -> usize {
+        let s = self.t(id).shape;
+        s.batch * s.height * s.width
+    }
+}
+
+type KernelResult = Result<(), KernelError>;
+
+fn run_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
     match step {
-        Step::Conv {
+        Step::Conv2d { .. } | Step::DepthwiseConv2d { .. } | Step::FullyConnected { .. } => {
+            filter_step(p, step, out)
+        }
+        Step::Add { .. } | Step::Mul { .. } => binary_step(p, step, out),
+        Step::MaxPool { .. } | Step::AvgPool { .. } | Step::GlobalAvgPool { .. } => {
+            pool_step(p, step, out)
+        }
+        _ => data_step(p, step, out),
+    }
+}
+
+/// Convolutions and fully connected layers.
+fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
+    match step {
+        Step::Conv2d {
             input,
             output,
+            filter,
             window,
             groups,
-            filter,
             clamp,
         } => {
             let params = Conv2dParams {
-                input: t(*input).shape,
-                out_channels: t(*output).shape.channels,
-                kernel: window.kernel,
-                stride: window.stride,
-                dilation: window.dilation,
-                padding: padding(window),
-                groups: *groups,
-                input_zero_point: t(*input).zero_point,
-                output_zero_point: t(*output).zero_point,
+                input: p.t(*input).shape,
+                out_channels: p.t(*output).shape.channels,
+                kernel: pair(window.kernel),
+                stride: pair(window.stride),
+                dilation: pair(window.dilation),
+                padding: padding(window.pads),
+                groups: *groups as usize,
+                input_zero_point: p.t(*input).zero_point,
+                output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| k::conv2d(&params, v(*input), f, out))
+            with_filter(filter, |f| k::conv2d(&params, p.v(*input), f, out))
         }
-        Step::Depthwise {
+        Step::DepthwiseConv2d {
             input,
             output,
-            window,
             filter,
+            window,
             clamp,
         } => {
             let params = DepthwiseConv2dParams {
-                input: t(*input).shape,
-                kernel: window.kernel,
-                stride: window.stride,
-                dilation: window.dilation,
-                padding: padding(window),
-                input_zero_point: t(*input).zero_point,
-                output_zero_point: t(*output).zero_point,
+                input: p.t(*input).shape,
+                kernel: pair(window.kernel),
+                stride: pair(window.stride),
+                dilation: pair(window.dilation),
+                padding: padding(window.pads),
+                input_zero_point: p.t(*input).zero_point,
+                output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| k::depthwise_conv2d(&params, v(*input), f, out))
+            with_filter(filter, |f| {
+                k::depthwise_conv2d(&params, p.v(*input), f, out)
+            })
         }
         Step::FullyConnected {
             input,
@@ -127,96 +150,130 @@ fn run_step(
             filter,
             clamp,
         } => {
-            let s = t(*input).shape;
             let params = FullyConnectedParams {
-                batches: s.batch * s.height * s.width,
-                in_features: s.channels,
-                out_features: t(*output).shape.channels,
-                input_zero_point: t(*input).zero_point,
-                output_zero_point: t(*output).zero_point,
+                batches: p.pixels(*input),
+                in_features: p.t(*input).shape.channels,
+                out_features: p.t(*output).shape.channels,
+                input_zero_point: p.t(*input).zero_point,
+                output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| k::fully_connected(&params, v(*input), f, out))
+            with_filter(filter, |f| k::fully_connected(&params, p.v(*input), f, out))
         }
+        _ => unreachable!("filter_step runs convolutions and fully connected layers"),
+    }
+}
+
+/// Element-wise addition and multiplication.
+fn binary_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
+    match step {
         Step::Add {
             a,
             b,
             output,
             broadcast,
-            requant,
+            input1,
+            input2,
+            rescale,
             clamp,
         } => {
             let params = AddParams {
-                shape: t(*output).shape,
-                broadcast: *broadcast,
-                input1_zero_point: t(*a).zero_point,
-                input1: requant.input1,
-                input2_zero_point: t(*b).zero_point,
-                input2: requant.input2,
-                output: requant.output,
-                output_zero_point: t(*output).zero_point,
+                shape: p.t(*output).shape,
+                broadcast: broadcast_of(*broadcast),
+                input1_zero_point: p.t(*a).zero_point,
+                input1: requant(input1),
+                input2_zero_point: p.t(*b).zero_point,
+                input2: requant(input2),
+                output: requant(rescale),
+                output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            k::add(&params, v(*a), v(*b), out)
+            k::add(&params, p.v(*a), p.v(*b), out)
         }
         Step::Mul {
             a,
             b,
             output,
             broadcast,
-            requant,
+            rescale,
             clamp,
         } => {
             let params = MulParams {
-                shape: t(*output).shape,
-                broadcast: *broadcast,
-                input1_zero_point: t(*a).zero_point,
-                input2_zero_point: t(*b).zero_point,
-                output: *requant,
-                output_zero_point: t(*output).zero_point,
+                shape: p.t(*output).shape,
+                broadcast: broadcast_of(*broadcast),
+                input1_zero_point: p.t(*a).zero_point,
+                input2_zero_point: p.t(*b).zero_point,
+                output: requant(rescale),
+                output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            k::mul(&params, v(*a), v(*b), out)
+            k::mul(&params, p.v(*a), p.v(*b), out)
         }
-        Step::MaxPool { input, window, .. } | Step::AvgPool { input, window, .. } => {
+        _ => unreachable!("binary_step runs additions and multiplications"),
+    }
+}
+
+/// Max, average and global average pooling.
+fn pool_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
+    match step {
+        Step::MaxPool {
+            input,
+            window,
+            clamp,
+            ..
+        }
+        | Step::AvgPool {
+            input,
+            window,
+            clamp,
+            ..
+        } => {
             let params = PoolParams {
-                input: t(*input).shape,
-                kernel: window.kernel,
-                stride: window.stride,
-                padding: padding(window),
-                activation: Activation::NONE,
+                input: p.t(*input).shape,
+                kernel: pair(window.kernel),
+                stride: pair(window.stride),
+                padding: padding(window.pads),
+                activation: activation(clamp),
             };
             if matches!(step, Step::MaxPool { .. }) {
-                k::max_pool(&params, v(*input), out)
+                k::max_pool(&params, p.v(*input), out)
             } else {
-                k::avg_pool(&params, v(*input), out)
+                k::avg_pool(&params, p.v(*input), out)
             }
         }
         Step::GlobalAvgPool {
             input,
             output,
-            requant,
+            rescale,
+            clamp,
         } => {
             let params = GlobalAvgPoolParams {
-                input: t(*input).shape,
-                input_zero_point: t(*input).zero_point,
-                requant: *requant,
-                output_zero_point: t(*output).zero_point,
-                activation: Activation::NONE,
+                input: p.t(*input).shape,
+                input_zero_point: p.t(*input).zero_point,
+                requant: requant(rescale),
+                output_zero_point: p.t(*output).zero_point,
+                activation: activation(clamp),
             };
-            k::global_avg_pool(&params, v(*input), out)
+            k::global_avg_pool(&params, p.v(*input), out)
         }
-        Step::Concat { inputs, output } => {
+        _ => unreachable!("pool_step runs pooling"),
+    }
+}
+
+/// The ops that move, look up or rescale values one by one.
+fn data_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
+    match step {
+        Step::Concat { output, inputs } => {
             let parts: Vec<ConcatInput<'_>> = inputs
+                .0
                 .iter()
                 .map(|&id| ConcatInput {
-                    data: v(id),
-                    channels: t(id).shape.channels,
+                    data: p.v(id),
+                    channels: p.t(id).shape.channels,
                 })
                 .collect();
-            let s = t(*output).shape;
             let params = ConcatParams {
-                pixels: s.batch * s.height * s.width,
+                pixels: p.pixels(*output),
             };
             k::concat(&params, &parts, out)
         }
@@ -226,56 +283,50 @@ fn run_step(
             start,
         } => {
             // Element by element, independently of the runtime's row copies.
-            let (s, o) = (t(*input).shape, t(*output).shape);
-            let x = v(*input);
+            let (s, o) = (p.t(*input).shape, p.t(*output).shape);
+            let x = p.v(*input);
             for (i, value) in out.iter_mut().enumerate() {
                 let (pixel, c) = (i / o.channels, i % o.channels);
-                *value = x[pixel * s.channels + start + c];
+                *value = x[pixel * s.channels + *start as usize + c];
             }
             Ok(())
         }
         Step::ChannelShuffle { input, groups, .. } => {
-            let s = t(*input).shape;
             let params = ChannelShuffleParams {
-                pixels: s.batch * s.height * s.width,
-                channels: s.channels,
-                groups: *groups,
+                pixels: p.pixels(*input),
+                channels: p.t(*input).shape.channels,
+                groups: *groups as usize,
             };
-            k::channel_shuffle(&params, v(*input), out)
+            k::channel_shuffle(&params, p.v(*input), out)
         }
-        Step::Lut { input, table, .. } => k::lut(v(*input), table, out),
+        Step::Lut { input, table, .. } => k::lut(p.v(*input), table, out),
         Step::Requantize {
             input,
             output,
-            requant,
+            rescale,
+            clamp,
         } => {
             let params = RequantizeParams {
-                input_zero_point: t(*input).zero_point,
-                requant: *requant,
-                output_zero_point: t(*output).zero_point,
-                activation: Activation::NONE,
+                input_zero_point: p.t(*input).zero_point,
+                requant: requant(rescale),
+                output_zero_point: p.t(*output).zero_point,
+                activation: activation(clamp),
             };
-            k::requantize(&params, v(*input), out)
+            k::requantize(&params, p.v(*input), out)
         }
         Step::Reshape { input, .. } => {
-            out.copy_from_slice(v(*input));
+            out.copy_from_slice(p.v(*input));
             Ok(())
         }
         Step::Pad {
             input, pads, value, ..
         } => {
-            let [top, left, bottom, right] = *pads;
             let params = PadParams {
-                input: t(*input).shape,
-                padding: Padding {
-                    top,
-                    left,
-                    bottom,
-                    right,
-                },
-                value: *value,
+                input: p.t(*input).shape,
+                padding: padding(*pads),
+                value: (*value).clamp(i8::MIN.into(), i8::MAX.into()) as i8,
             };
-            k::pad(&params, v(*input), out)
+            k::pad(&params, p.v(*input), out)
         }
         Step::Softmax {
             input,
@@ -283,15 +334,15 @@ fn run_step(
             diff_min,
             ..
         } => {
-            let s = t(*input).shape;
             let params = SoftmaxParams {
-                rows: s.batch * s.height * s.width,
-                depth: s.channels,
+                rows: p.pixels(*input),
+                depth: p.t(*input).shape.channels,
                 input_multiplier: rescale.multiplier,
                 input_left_shift: rescale.shift,
                 diff_min: *diff_min,
             };
-            k::softmax(&params, v(*input), out)
+            k::softmax(&params, p.v(*input), out)
         }
+        _ => unreachable!("run_step sends every other op to its family"),
     }
 }

@@ -113,6 +113,95 @@ fn windows(
     [oh, ow]
 }
 
+/// A convolution in float (see [`eval`]).
+fn conv(graph: &QGraph, op: &QOp, values: &[Vec<f32>]) -> (Vec<usize>, Vec<f32>) {
+    let QOp::Conv2d {
+        input,
+        window,
+        groups,
+        weights,
+        weight_scales,
+        bias,
+        ..
+    } = op
+    else {
+        unreachable!("conv evaluates convolutions")
+    };
+    let t = |id: usize| &graph.tensors[id];
+    let [h, w, cin] = hwc(graph, *input);
+    let cout = weight_scales.len();
+    let (gin, gout) = (cin / groups, cout / groups);
+    let taps = window.kernel[0] * window.kernel[1];
+    let x = &values[*input];
+    let s_in = t(*input).scale;
+    let mut acc: Vec<Vec<f32>> = Vec::new();
+    let [oh, ow] = windows([h, w], window, |o, k, at| {
+        if acc.len() <= o {
+            acc.push(
+                (0..cout)
+                    .map(|c| bias[c] as f32 * s_in * weight_scales[c])
+                    .collect(),
+            );
+        }
+        let Some((iy, ix)) = at else { return };
+        for oc in 0..cout {
+            let first = (oc / gout) * gin;
+            for ic in 0..gin {
+                let wq = weights[(oc * taps + k) * gin + ic];
+                acc[o][oc] += wq as f32 * weight_scales[oc] * x[(iy * w + ix) * cin + first + ic];
+            }
+        }
+    });
+    (vec![1, oh, ow, cout], acc.concat())
+}
+
+/// Max or average pooling in float (see [`eval`]).
+fn pool(
+    graph: &QGraph,
+    op: &QOp,
+    input: usize,
+    window: &Window,
+    values: &[Vec<f32>],
+) -> (Vec<usize>, Vec<f32>) {
+    let include_pad = matches!(
+        op,
+        QOp::AvgPool {
+            count_include_pad: true,
+            ..
+        }
+    );
+    let [h, w, c] = hwc(graph, input);
+    let x = &values[input];
+    let mut stats: Vec<Vec<(f32, f32, usize)>> = Vec::new();
+    let [oh, ow] = windows([h, w], window, |o, _, at| {
+        if stats.len() <= o {
+            stats.push(vec![(f32::NEG_INFINITY, 0.0, 0); c]);
+        }
+        for (ch, s) in stats[o].iter_mut().enumerate() {
+            match at {
+                Some((iy, ix)) => {
+                    let v = x[(iy * w + ix) * c + ch];
+                    *s = (s.0.max(v), s.1 + v, s.2 + 1);
+                }
+                None if include_pad => s.2 += 1,
+                None => {}
+            }
+        }
+    });
+    let y = stats
+        .concat()
+        .into_iter()
+        .map(|(max, sum, n)| {
+            if matches!(op, QOp::MaxPool { .. }) {
+                max
+            } else {
+                sum / n as f32
+            }
+        })
+        .collect();
+    (vec![1, oh, ow, c], y)
+}
+
 /// The float output of `op` (before its clamp) and its dimensions, from the float values of
 /// its inputs. `lut` is the function of a LUT op.
 pub fn eval(
@@ -123,42 +212,7 @@ pub fn eval(
 ) -> (Vec<usize>, Vec<f32>) {
     let t = |id: usize| &graph.tensors[id];
     match op {
-        QOp::Conv2d {
-            input,
-            window,
-            groups,
-            weights,
-            weight_scales,
-            bias,
-            ..
-        } => {
-            let [h, w, cin] = hwc(graph, *input);
-            let cout = weight_scales.len();
-            let (gin, gout) = (cin / groups, cout / groups);
-            let taps = window.kernel[0] * window.kernel[1];
-            let x = &values[*input];
-            let s_in = t(*input).scale;
-            let mut acc: Vec<Vec<f32>> = Vec::new();
-            let [oh, ow] = windows([h, w], window, |o, k, at| {
-                if acc.len() <= o {
-                    acc.push(
-                        (0..cout)
-                            .map(|c| bias[c] as f32 * s_in * weight_scales[c])
-                            .collect(),
-                    );
-                }
-                let Some((iy, ix)) = at else { return };
-                for oc in 0..cout {
-                    let first = (oc / gout) * gin;
-                    for ic in 0..gin {
-                        let wq = weights[(oc * taps + k) * gin + ic];
-                        acc[o][oc] +=
-                            wq as f32 * weight_scales[oc] * x[(iy * w + ix) * cin + first + ic];
-                    }
-                }
-            });
-            (vec![1, oh, ow, cout], acc.concat())
-        }
+        QOp::Conv2d { .. } => conv(graph, op, values),
         QOp::FullyConnected {
             input,
             weights,
@@ -199,43 +253,7 @@ pub fn eval(
             (t(*a).shape.clone(), y)
         }
         QOp::MaxPool { input, window, .. } | QOp::AvgPool { input, window, .. } => {
-            let include_pad = matches!(
-                op,
-                QOp::AvgPool {
-                    count_include_pad: true,
-                    ..
-                }
-            );
-            let [h, w, c] = hwc(graph, *input);
-            let x = &values[*input];
-            let mut stats: Vec<Vec<(f32, f32, usize)>> = Vec::new();
-            let [oh, ow] = windows([h, w], window, |o, _, at| {
-                if stats.len() <= o {
-                    stats.push(vec![(f32::NEG_INFINITY, 0.0, 0); c]);
-                }
-                for (ch, s) in stats[o].iter_mut().enumerate() {
-                    match at {
-                        Some((iy, ix)) => {
-                            let v = x[(iy * w + ix) * c + ch];
-                            *s = (s.0.max(v), s.1 + v, s.2 + 1);
-                        }
-                        None if include_pad => s.2 += 1,
-                        None => {}
-                    }
-                }
-            });
-            let y = stats
-                .concat()
-                .into_iter()
-                .map(|(max, sum, n)| {
-                    if matches!(op, QOp::MaxPool { .. }) {
-                        max
-                    } else {
-                        sum / n as f32
-                    }
-                })
-                .collect();
-            (vec![1, oh, ow, c], y)
+            pool(graph, op, *input, window, values)
         }
         QOp::GlobalAvgPool { input, .. } => {
             let [h, w, c] = hwc(graph, *input);

@@ -7,7 +7,7 @@ pub mod float;
 pub mod graphs;
 
 use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, Window};
-use edgebone_compiler::{compile, reference, CompileOptions, Compiled};
+use edgebone_compiler::{compile, reference, CompileOptions, Compiled, Operands};
 use edgebone_runtime::{Interpreter, OwnedModel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -507,7 +507,7 @@ pub fn assert_bit_exact(graph: &QGraph, seed: u64) -> Compiled {
     }
     // Every step's output was observed.
     for step in &compiled.program.steps {
-        assert!(seen[step.output()].is_some(), "step output not observed");
+        assert!(seen[step.output_id()].is_some(), "step output not observed");
     }
     assert_eq!(
         output, expected[graph.output],

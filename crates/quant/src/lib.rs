@@ -5,10 +5,10 @@
 //! ranges and the QDQ ONNX writer. The compiler that lays the result out as a `.ebm` blob
 //! is the crate `edgebone-compiler`.
 //!
-//! The contract between the quantiser and the compiler is `edgebone_compiler::qgraph::QGraph`:
-//! an int8 graph in the runtime's NHWC layout with every tensor's scale and zero point and
-//! every op's integer constants. It lives in memory; `quantize` builds one,
-//! `edgebone_compiler::compile` consumes it.
+//! The contract between the quantiser and the compiler is
+//! `edgebone_compiler::qgraph::QGraph`: an int8 graph in the runtime's NHWC layout with every
+//! tensor's scale and zero point and every op's integer constants. It lives in memory;
+//! `quantize` builds one, `edgebone_compiler::compile` consumes it.
 //!
 //! The quantiser: [`pipeline::quantize`] takes a [`float_net::FloatNet`] (a zoo graph with
 //! its parameter values) and preprocessed calibration inputs through optional BatchNorm

@@ -4,32 +4,6 @@
 
 use edgebone_compiler::qgraph::{QGraph, QOp, Window};
 
-/// The output tensor of `op`.
-pub fn output_of(op: &QOp) -> usize {
-    op.output()
-}
-
-/// `op` with its output set to `y`.
-pub fn with_output(mut op: QOp, y: usize) -> QOp {
-    match &mut op {
-        QOp::Conv2d { output, .. }
-        | QOp::FullyConnected { output, .. }
-        | QOp::Add { output, .. }
-        | QOp::Mul { output, .. }
-        | QOp::MaxPool { output, .. }
-        | QOp::AvgPool { output, .. }
-        | QOp::GlobalAvgPool { output, .. }
-        | QOp::Concat { output, .. }
-        | QOp::ChannelSlice { output, .. }
-        | QOp::ChannelShuffle { output, .. }
-        | QOp::Lut { output, .. }
-        | QOp::Requantize { output, .. }
-        | QOp::Reshape { output, .. }
-        | QOp::Softmax { output, .. } => *output = y,
-    }
-    op
-}
-
 /// Softmax over each row of `channels` values.
 pub fn softmax(values: &[f32], channels: usize) -> Vec<f32> {
     values
@@ -333,7 +307,7 @@ pub fn check_ops_against_float(
     let mut worst = 0.0f32;
     for (i, op) in graph.ops.iter().enumerate() {
         let (_, real) = eval(graph, op, &deq, luts[i]);
-        let y = output_of(op);
+        let y = op.output();
         let out = &graph.tensors[y];
         let (lo, hi) = match op {
             QOp::Conv2d { clamp, .. }

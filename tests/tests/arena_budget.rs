@@ -5,11 +5,11 @@
 //!
 //! The arena depends on the graph's shapes and the planner only, not on weight values, so two
 //! calibration images suffice. The hand-built graphs are covered by
-//! `crates/quant/tests/planner.rs`.
+//! `crates/compiler/tests/planner.rs`.
 
 mod int8_support;
 
-use edgebone_quant::compile::{compile, CompileOptions, PlanOptions, Strategy};
+use edgebone_compiler::{compile, CompileOptions, PlanOptions, Strategy};
 use int8_support::{dev_images, quantize, ZooModel};
 
 /// A model and its recorded arena bytes (lower them when the planner improves).

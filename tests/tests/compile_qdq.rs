@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use clap::Parser;
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::cli::{run, Cli};
 use edgebone_host::compile_cmd::compile_proto;
 use edgebone_host::model_args::Norm;
-use edgebone_quant::compile::{compile, CompileOptions};
 use edgebone_quant::qdq::to_qdq;
 use edgebone_quant::qdq_import::from_qdq;
 use edgebone_runtime::OwnedModel;

@@ -11,8 +11,8 @@ mod int8_support;
 
 use std::time::Instant;
 
+use edgebone_compiler::{compile, reference, CompileOptions, Operands};
 use edgebone_host::images::load_tensor;
-use edgebone_quant::compile::{compile, reference, CompileOptions};
 use edgebone_runtime::OwnedModel;
 use int8_support::{dev_images, quantize, ZooModel};
 
@@ -79,7 +79,7 @@ fn check(model: ZooModel) {
     );
     for (i, step) in program.steps.iter().enumerate() {
         assert!(
-            observed[step.output()],
+            observed[step.output_id()],
             "{name}: step {i} ({}) was never observed",
             step.kind()
         );

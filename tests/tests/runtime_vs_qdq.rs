@@ -27,10 +27,10 @@
 
 mod int8_support;
 
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::images::load_tensor;
 use edgebone_host::topk::top_k;
 use edgebone_host::tract_runner::FloatModel;
-use edgebone_quant::compile::{compile, CompileOptions};
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::qdq::to_qdq;
 use int8_support::{dev_images, label_of, quantize, ZooModel};

@@ -18,16 +18,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use edgebone_compiler::qgraph::InputSpec;
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::images::load_tensor;
 use edgebone_host::labels::imagenet_label;
 use edgebone_host::quantize_data::load_calibration;
 use edgebone_host::tract_runner::FloatModel;
-use edgebone_quant::compile::{compile, CompileOptions};
 use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::int8::nchw_to_nhwc;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{quantize, Options, Silent};
-use edgebone_quant::qgraph::InputSpec;
 use edgebone_quant::ranges::RangeMethod;
 use edgebone_quant::scheme::Granularity;
 use edgebone_runtime::{Interpreter, OwnedModel};

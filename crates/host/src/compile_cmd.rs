@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use edgebone_quant::compile::{compile, CompileOptions, Compiled};
+use edgebone_compiler::{compile, CompileOptions, Compiled};
 use edgebone_quant::qdq_import::{from_qdq, metadata};
 use edgebone_zoo::preprocess::Normalisation;
 use prost::Message;

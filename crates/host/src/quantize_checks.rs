@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
+use edgebone_compiler::qgraph::TensorId;
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::parallel::fold_items;
-use edgebone_quant::qgraph::TensorId;
 use edgebone_quant::report::{EqualizedFloat, QdqCheck};
 use edgebone_quant::scheme::QParams;
 use edgebone_quant::sqnr::{LayerComparison, Sqnr};

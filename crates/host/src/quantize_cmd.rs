@@ -7,13 +7,13 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use edgebone_quant::compile::{compile, CompileOptions};
+use edgebone_compiler::qgraph::InputSpec;
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Progress};
 use edgebone_quant::probe::Probe;
 use edgebone_quant::qdq::to_qdq;
-use edgebone_quant::qgraph::InputSpec;
 use edgebone_quant::ranges::RangeMethod;
 use edgebone_quant::report::{layer_rows, ImageSet, Report, Sizes, Skipped, TopK};
 use edgebone_quant::scheme::{Granularity, QParams};

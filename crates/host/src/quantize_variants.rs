@@ -4,14 +4,14 @@
 //! whether per-tensor weights collapse and whether equalisation recovers them.
 
 use anyhow::Result;
-use edgebone_quant::compile::{compile, CompileOptions};
+use edgebone_compiler::qgraph::InputSpec;
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::int8::Int8Model;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Progress};
 use edgebone_quant::probe::Probe;
 use edgebone_quant::qdq::to_qdq;
-use edgebone_quant::qgraph::InputSpec;
 use edgebone_quant::report::{TopK, Variant};
 use edgebone_quant::scheme::Granularity;
 use edgebone_zoo::Preprocess;

@@ -311,6 +311,16 @@ pub fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
     FilterCase::random(rng, params)
 }
 
+/// A convolution for the kernel registry: pointwise or general, half and half, so that
+/// every variant the registry knows gets picked.
+pub fn any_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
+    if rng.chance(50) {
+        pointwise_case(rng)
+    } else {
+        general_conv_case(rng)
+    }
+}
+
 /// A random depthwise convolution: kernels 1 to 5 (square or not), strides 1 to 3,
 /// dilations 1 and 2, asymmetric padding up to 3 (so that some outputs have no interior
 /// pixel at all), channel counts on both sides of the 16-channel blocks, any int8 weights,

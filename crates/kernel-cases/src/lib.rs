@@ -25,7 +25,7 @@ pub mod softmax;
 use alloc::string::String;
 use core::fmt;
 
-use edgebone_kernels::{optimized, reference};
+use edgebone_kernels::{optimized, reference, Conv2dParams, ConvKernel, Filter, KernelError};
 
 pub use bit_exact::{Case, FilterCase, FilterParams};
 pub use digest::Digest;
@@ -129,6 +129,18 @@ bit_exact_tests! {
         bit_exact::depthwise_case;
     fully_connected_is_bit_exact: reference::fully_connected, optimized::fully_connected,
         bit_exact::fully_connected_case;
+    registry_conv_is_bit_exact: reference::conv2d, registry_conv2d, bit_exact::any_conv_case;
+}
+
+/// The convolution variant the kernel registry picks for `params` (a variant whose `covers`
+/// rule claims a case it then refuses fails this test).
+fn registry_conv2d(
+    params: &Conv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    ConvKernel::for_params(params).run(params, input, filter, output)
 }
 
 /// Random, often absurd, parameters at every kernel: each must return `Ok` or `Err`, never

@@ -5,7 +5,7 @@
 use edgebone_runtime::{Interpreter, OwnedModel};
 
 use crate::error::QuantError;
-use crate::qgraph::TensorId;
+use edgebone_compiler::qgraph::TensorId;
 
 /// A compiled model ready to run on the host.
 pub struct Int8Model {

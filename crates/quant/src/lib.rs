@@ -2,25 +2,25 @@
 //!
 //! int8 post-training quantisation (TFLite-compatible scheme, see `../shared/DESIGN.md`):
 //! calibration of activation ranges, BatchNorm folding, per-channel weights, ReLU6-friendly
-//! ranges, the QDQ ONNX writer, and the compiler that lays a [`qgraph::QGraph`] out as a
-//! `.ebm` blob with a static memory plan for the runtime.
+//! ranges and the QDQ ONNX writer. The compiler that lays the result out as a `.ebm` blob
+//! is the crate `edgebone-compiler`.
 //!
-//! The contract between the quantiser and the compiler is [`qgraph::QGraph`]: an int8 graph
-//! in the runtime's NHWC layout with every tensor's scale and zero point and every op's
-//! integer constants. It lives in memory; `quantize` builds one, `compile` consumes it.
+//! The contract between the quantiser and the compiler is
+//! `edgebone_compiler::qgraph::QGraph`: an int8 graph in the runtime's NHWC layout with every
+//! tensor's scale and zero point and every op's integer constants. It lives in memory;
+//! `quantize` builds one, `edgebone_compiler::compile` consumes it.
 //!
 //! The quantiser: [`pipeline::quantize`] takes a [`float_net::FloatNet`] (a zoo graph with
 //! its parameter values) and preprocessed calibration inputs through optional BatchNorm
 //! re-estimation ([`bn_reestimate`]), BatchNorm folding ([`fold`]), equalisation
 //! ([`equalize`]), planning ([`plan`]), calibration through tract ([`calibrate`],
 //! [`histogram`], [`ranges`]) and lowering ([`lower`], [`scheme`], [`unary`]) to a
-//! [`qgraph::QGraph`]. [`qdq::to_qdq`] writes its QDQ ONNX, [`int8::Int8Model`] runs its
+//! `QGraph`. [`qdq::to_qdq`] writes its QDQ ONNX, [`int8::Int8Model`] runs its
 //! compiled blob on the int8 runtime, [`sqnr`] and [`report`] measure it against float.
 #![forbid(unsafe_code)]
 
 pub mod bn_reestimate;
 pub mod calibrate;
-pub mod compile;
 pub mod equalize;
 pub mod error;
 pub mod float_net;
@@ -35,7 +35,6 @@ pub mod plan;
 pub mod probe;
 pub mod qdq;
 pub mod qdq_import;
-pub mod qgraph;
 pub mod ranges;
 pub mod report;
 pub mod scheme;

@@ -16,10 +16,10 @@ use crate::calibrate::Calibration;
 use crate::error::QuantError;
 use crate::float_net::FloatNet;
 use crate::plan::{Bounds, Plan, RangeRule, Step};
-use crate::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, TensorId};
 use crate::ranges::RangeMethod;
 use crate::scheme::{quantize_layer, Granularity, QParams, QuantLayer};
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, TensorId};
 
 /// The choices of the quantisation scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -15,8 +15,8 @@ use crate::float_net::FloatNet;
 use crate::fold::fold_batch_norms;
 use crate::lower::{lower, resolve_params, QuantizeConfig, Quantized};
 use crate::plan::Plan;
-use crate::qgraph::InputSpec;
 use crate::scheme::QParams;
+use edgebone_compiler::qgraph::InputSpec;
 use edgebone_zoo::graph::ValueId;
 
 /// Everything the pipeline can be asked to do.
@@ -203,13 +203,13 @@ pub fn quantize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::{compile, CompileOptions};
     use crate::int8::Int8Model;
     use crate::probe::Probe;
     use crate::qdq::to_qdq;
     use crate::ranges::RangeMethod;
     use crate::scheme::Granularity;
     use crate::sqnr::Sqnr;
+    use edgebone_compiler::{compile, CompileOptions};
     use edgebone_zoo::blocks::{conv_bn_act, squeeze_excite, Act, SqueezeExcite};
     use edgebone_zoo::{Builder, Conv, Weights};
 

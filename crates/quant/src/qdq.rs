@@ -20,8 +20,8 @@ use crate::lower::Quantized;
 use crate::onnx_util::{
     f32_tensor, float, i32_tensor, i64_tensor, i8_tensor, int, ints, node, value_info,
 };
-use crate::qgraph::{Clamp, QOp, QTensor, TensorId, Window};
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{Clamp, QOp, QTensor, TensorId, Window};
 
 /// Builds the QDQ `ModelProto` of `q`.
 pub fn to_qdq(q: &Quantized) -> Result<ModelProto, QuantError> {

@@ -9,8 +9,8 @@ use crate::error::QuantError;
 use crate::float_net::FloatNet;
 use crate::int8::{nhwc_to_nchw, Int8Model};
 use crate::probe::Probe;
-use crate::qgraph::{QGraph, QOp, TensorId};
 use crate::scheme::QParams;
+use edgebone_compiler::qgraph::{QGraph, QOp, TensorId};
 
 /// Accumulated signal and noise power.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

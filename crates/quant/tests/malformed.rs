@@ -1,6 +1,7 @@
 //! A corpus of malformed `.ebm` blobs derived from a valid compiled one, each rejected by
 //! `Model::from_bytes` (or the interpreter) with its own named error — never a panic.
 
+#[path = "../../compiler/tests/support/mod.rs"]
 mod support;
 
 use edgebone_runtime::format::{

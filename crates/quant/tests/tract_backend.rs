@@ -2,10 +2,11 @@
 //! an fp32 ONNX file (through tract) and as a compiled `.ebm` (through the int8 runtime) gives
 //! the same int8 outputs within quantisation error.
 
+#[path = "../../compiler/tests/support/mod.rs"]
 mod support;
 
+use edgebone_compiler::qgraph::{QGraph, QOp};
 use edgebone_quant::onnx_util::{f32_tensor, int, ints, node, value_info};
-use edgebone_quant::qgraph::{QGraph, QOp};
 use edgebone_runtime::{Interpreter, OwnedModel, TractBackend};
 use prost::Message;
 use support::{Act, Builder};

@@ -5,13 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use edgebone_compiler::qgraph::InputSpec;
 use edgebone_host::images::load_tensor;
 use edgebone_host::labels::imagenet_label;
 use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::int8::nchw_to_nhwc;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Silent};
-use edgebone_quant::qgraph::InputSpec;
 use edgebone_quant::ranges::RangeMethod;
 use edgebone_quant::scheme::Granularity;
 use edgebone_runtime::{Interpreter, OwnedModel};

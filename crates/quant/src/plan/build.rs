@@ -7,8 +7,8 @@ use edgebone_zoo::graph::{Graph, Node, Op, ValueId};
 use super::{Bounds, Plan, PlannedTensor, RangeRule, Step};
 use crate::error::QuantError;
 use crate::float_net::{consumers, only_consumer};
-use crate::qgraph::{TensorId, Window};
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{TensorId, Window};
 
 pub(super) struct Planner<'a> {
     graph: &'a Graph,

@@ -24,8 +24,8 @@ mod tests;
 use edgebone_zoo::graph::{Graph, ValueId};
 
 use crate::error::QuantError;
-use crate::qgraph::{TensorId, Window};
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{TensorId, Window};
 
 /// Where a tensor's scale and zero point come from.
 #[derive(Clone, Copy, Debug, PartialEq)]

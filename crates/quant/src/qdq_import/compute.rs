@@ -8,7 +8,7 @@ use super::Importer;
 use crate::error::QuantError;
 use crate::lower::oihw_to_ohwi;
 use crate::plan::Bounds;
-use crate::qgraph::TensorId;
+use edgebone_compiler::qgraph::TensorId;
 
 /// How far a bias scale may be from `s_in · s_w` and still be taken as that scale (float32
 /// products computed in different orders differ in the last bits).

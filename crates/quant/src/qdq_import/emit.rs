@@ -6,8 +6,8 @@ use super::value::{Pending, PendingKind};
 use super::Importer;
 use crate::error::QuantError;
 use crate::lower::{clamp_of, OpInfo};
-use crate::qgraph::{QOp, TensorId};
 use crate::scheme::QParams;
+use edgebone_compiler::qgraph::{QOp, TensorId};
 
 impl Importer {
     /// Creates the tensor `name` with `params` that `QuantizeLinear` `n` makes of `p`, and the

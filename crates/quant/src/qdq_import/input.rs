@@ -7,7 +7,7 @@ use tract_onnx::pb::{
 };
 
 use crate::error::QuantError;
-use crate::qgraph::InputSpec;
+use edgebone_compiler::qgraph::InputSpec;
 
 /// The model input: the first graph input that is not an initializer, float32
 /// `[1, C, H, W]` with fixed sizes (a symbolic batch is taken as 1).

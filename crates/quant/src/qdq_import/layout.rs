@@ -5,7 +5,7 @@ use super::node::{normalise_axis, NodeRef};
 use super::value::{Pending, PendingKind, Value};
 use super::Importer;
 use crate::error::QuantError;
-use crate::qgraph::{TensorId, Window};
+use edgebone_compiler::qgraph::{TensorId, Window};
 
 /// The largest kernel, stride, dilation or padding accepted, so no size computation overflows.
 const MAX_WINDOW: i64 = 1 << 16;

@@ -10,7 +10,7 @@
 use tract_onnx::pb::{ModelProto, StringStringEntryProto};
 
 use crate::error::QuantError;
-use crate::qgraph::{InputSpec, QGraph};
+use edgebone_compiler::qgraph::{InputSpec, QGraph};
 
 const NAME: &str = "edgebone.name";
 const RESIZE: &str = "edgebone.preprocess.resize";

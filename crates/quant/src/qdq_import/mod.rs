@@ -39,7 +39,7 @@ use tract_onnx::pb::ModelProto;
 
 use crate::error::QuantError;
 use crate::lower::{OpInfo, Quantized};
-use crate::qgraph::{QGraph, QOp, QTensor, TensorId};
+use edgebone_compiler::qgraph::{QGraph, QOp, QTensor, TensorId};
 use node::NodeRef;
 use value::Value;
 

@@ -9,8 +9,8 @@ use super::value::{DqConst, Value};
 use super::Importer;
 use crate::error::QuantError;
 use crate::lower::OpInfo;
-use crate::qgraph::{QOp, QTensor, TensorId};
 use crate::scheme::QParams;
+use edgebone_compiler::qgraph::{QOp, QTensor, TensorId};
 
 /// The value of a `Constant` node (a dense tensor, or one float or int, or a list of them).
 pub(super) fn constant(n: &NodeRef) -> Result<Value, QuantError> {

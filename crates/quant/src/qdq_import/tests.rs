@@ -8,15 +8,15 @@ use tract_onnx::pb::{
 };
 
 use super::from_qdq;
-use crate::compile::{compile, CompileOptions};
 use crate::int8::Int8Model;
 use crate::lower::{OpInfo, Quantized};
 use crate::onnx_util::{f32_tensor, i32_tensor, i8_tensor, int, ints, node, value_info};
 use crate::probe::Probe;
 use crate::qdq::to_qdq;
-use crate::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, TensorId, Window};
 use crate::scheme::QParams;
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, TensorId, Window};
+use edgebone_compiler::{compile, CompileOptions};
 
 /// Builds a `Quantized` op by op.
 struct Builder {

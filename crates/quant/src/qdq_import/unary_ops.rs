@@ -6,8 +6,8 @@ use super::node::NodeRef;
 use super::value::{Pending, PendingKind, Value};
 use super::Importer;
 use crate::error::QuantError;
-use crate::qgraph::TensorId;
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::TensorId;
 
 impl Importer {
     /// `Relu` or `Clip`: the fused clamp of a Conv / Gemm / Add / Mul result, or a lookup table

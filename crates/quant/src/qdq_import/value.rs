@@ -3,9 +3,9 @@
 use tract_onnx::pb::tensor_proto::DataType;
 
 use crate::plan::Bounds;
-use crate::qgraph::{TensorId, Window};
 use crate::scheme::QParams;
 use crate::unary::Unary;
+use edgebone_compiler::qgraph::{TensorId, Window};
 use edgebone_zoo::import::proto::Tensor as Const;
 
 /// One ONNX value.

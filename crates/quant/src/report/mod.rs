@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::lower::WeightInfo;
 use crate::pipeline::{Options, Outcome, Timings};
 use crate::plan::RangeRule;
-use crate::qgraph::TensorId;
 use crate::scheme::QParams;
+use edgebone_compiler::qgraph::TensorId;
 
 /// Top-1 and top-5 accuracy in percent.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -99,7 +99,7 @@ pub struct Variant {
 impl Sizes {
     /// The parameter sizes of `outcome`'s float and int8 networks, with the files' sizes.
     pub fn new(outcome: &Outcome, fp32_onnx: usize, qdq_onnx: usize, ebm: usize) -> Self {
-        use crate::qgraph::QOp::*;
+        use edgebone_compiler::qgraph::QOp::*;
         let fp32_params = 4 * outcome
             .prepared
             .params

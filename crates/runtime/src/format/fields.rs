@@ -19,7 +19,7 @@ pub(crate) trait Field<'a>: Sized {
 }
 
 /// Fields that name activation tensors: a single id or a list of ids.
-pub(crate) trait Tensors {
+pub trait Tensors {
     /// Calls `f` with each tensor id, in order.
     fn each(&self, f: &mut dyn FnMut(u32));
 }
@@ -62,6 +62,43 @@ impl Field<'_> for [u32; 4] {
     fn take(words: &mut Words<'_>) -> Result<Self, Error> {
         Ok([words.u32()?, words.u32()?, words.u32()?, words.u32()?])
     }
+}
+
+/// How an op record holds what is not a fixed number of plain words: its constants (a
+/// filter's weights, bias and multipliers; a lookup table) and its tensor lists. A blob
+/// ([`Stored`]) holds constants as tensor ids and lists as borrowed words; the compiler
+/// holds the constant data itself, until it writes the record.
+pub trait Storage {
+    /// The constants of a convolution or fully connected layer.
+    type Filter;
+    /// A 256-entry lookup table.
+    type Table;
+    /// A list of activation tensor ids (a concatenation's inputs).
+    type List<'a>: Tensors;
+}
+
+/// Op records as a blob stores them: constants by tensor id, lists as words in the blob.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stored;
+
+impl Storage for Stored {
+    type Filter = FilterIds;
+    type Table = u32;
+    type List<'a> = IdList<'a>;
+}
+
+/// Turns the constants and lists of a record held as `S` into those of a record held as
+/// `T` (see `OpRecord::convert`); the record's other fields are copied.
+pub trait Convert<'b, S: Storage, T: Storage> {
+    /// Why a constant could not be converted.
+    type Error;
+    /// A filter's constants.
+    fn filter(&mut self, filter: &S::Filter) -> Result<T::Filter, Self::Error>;
+    /// A lookup table.
+    fn table(&mut self, table: &S::Table) -> Result<T::Table, Self::Error>;
+    /// A tensor list.
+    fn list(&mut self, list: &S::List<'_>) -> Result<T::List<'b>, Self::Error>;
 }
 
 /// A sliding window: 10 words.

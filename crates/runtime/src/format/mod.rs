@@ -1,5 +1,5 @@
 //! The `.ebm` byte layout: the one definition of the format, shared by this runtime (which
-//! reads it) and the compiler in `edgebone-quant` (which writes it with the encoders here).
+//! reads it) and the compiler in `edgebone-compiler` (which writes it with the encoders here).
 //!
 //! All integers are little-endian; `docs/format.md` has the byte-level tables. A blob is
 //!
@@ -25,7 +25,8 @@ mod tensor;
 pub use header::Header;
 pub use meta::{encode_metadata, Metadata, Preprocess};
 pub use op::{
-    Clamp, FieldInfo, FilterIds, FilterMacs, IdList, OpCode, OpRecord, Rescale, WindowRecord,
+    Clamp, Convert, FieldInfo, FilterIds, FilterMacs, IdList, OpCode, OpRecord, Rescale, Storage,
+    Stored, Tensors, WindowRecord,
 };
 pub use tensor::{DType, TensorKind, TensorRecord};
 

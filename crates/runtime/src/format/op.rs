@@ -7,29 +7,31 @@
 //! too) followed by the op's fields as 4-byte little-endian words, in table order. Signed
 //! fields are two's complement.
 
-use super::fields::{Field, Tensors};
+use super::fields::Field;
 use super::op_table::op_table;
 use super::Words;
 use crate::Error;
 
-pub use super::fields::{Clamp, FilterIds, IdList, Rescale, WindowRecord};
+pub use super::fields::{
+    Clamp, Convert, FilterIds, IdList, Rescale, Storage, Stored, Tensors, WindowRecord,
+};
 
 op_table! {
     <'a>
     /// General or grouped 2-D convolution (OHWI weights).
     Conv2d = 1, since 1 {
-        input: u32, output: u32, filter: FilterIds, window: WindowRecord, groups: u32,
+        input: u32, output: u32, filter: S::Filter, window: WindowRecord, groups: u32,
         clamp: Clamp,
     } reads [input] writes output in_place [] macs(output, filter);
 
     /// Depthwise 2-D convolution with channel multiplier 1 (HWC weights).
     DepthwiseConv2d = 2, since 1 {
-        input: u32, output: u32, filter: FilterIds, window: WindowRecord, clamp: Clamp,
+        input: u32, output: u32, filter: S::Filter, window: WindowRecord, clamp: Clamp,
     } reads [input] writes output in_place [] macs(output, filter);
 
     /// Fully connected layer (`[out, in]` weights).
     FullyConnected = 3, since 1 {
-        input: u32, output: u32, filter: FilterIds, clamp: Clamp,
+        input: u32, output: u32, filter: S::Filter, clamp: Clamp,
     } reads [input] writes output in_place [] macs(output, filter);
 
     /// Element-wise addition, optionally with channel broadcast: `broadcast` is 0 (same
@@ -43,7 +45,7 @@ op_table! {
     /// `Add`).
     Mul = 5, since 1 {
         a: u32, b: u32, output: u32, broadcast: u32, rescale: Rescale, clamp: Clamp,
-    } reads [a, b] writes output in_place [a, b if broadcast == 0];
+    } reads [a, b] writes output in_place [a, b if *broadcast == 0];
 
     /// Max pooling.
     MaxPool = 6, since 1 {
@@ -62,7 +64,7 @@ op_table! {
 
     /// Concatenation along channels.
     Concat = 9, since 1 {
-        output: u32, inputs: IdList<'a>,
+        output: u32, inputs: S::List<'a>,
     } reads [inputs] writes output in_place [];
 
     /// A contiguous range of channels.
@@ -78,7 +80,7 @@ op_table! {
     /// 256-entry lookup table: `table` is a 256-element `i8` constant indexed by the
     /// input's two's complement bits.
     Lut = 12, since 1 {
-        input: u32, output: u32, table: u32,
+        input: u32, output: u32, table: S::Table,
     } reads [input] writes output in_place [input];
 
     /// Change of scale and zero point.
@@ -127,6 +129,16 @@ pub struct FilterMacs {
     pub weights: u32,
 }
 
+impl<S: Storage> OpRecord<'_, S> {
+    /// True if the output may share `tensor`'s bytes: `tensor` is an input the op runs in
+    /// place on, or the input it aliases.
+    pub fn may_share(&self, tensor: u32) -> bool {
+        let mut found = self.alias() == Some(tensor);
+        self.for_each_in_place_input(&mut |t| found |= t == tensor);
+        found
+    }
+}
+
 impl<'a> OpRecord<'a> {
     /// Writes the record's words (header word first) to `sink`. Errors with
     /// [`Error::BadOpRecord`] when the record has more than `u16::MAX` words.
@@ -140,14 +152,6 @@ impl<'a> OpRecord<'a> {
         sink(self.code() as u32 | (u32::from(words) << 16));
         self.put_fields(sink);
         Ok(())
-    }
-
-    /// True if the output may share `tensor`'s bytes: `tensor` is an input the op runs in
-    /// place on, or the input it aliases.
-    pub fn may_share(&self, tensor: u32) -> bool {
-        let mut found = self.alias() == Some(tensor);
-        self.for_each_in_place_input(&mut |t| found |= t == tensor);
-        found
     }
 
     /// Parses the record of op `op` at the start of `bytes` (the rest of the op list);

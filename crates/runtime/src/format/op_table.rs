@@ -10,6 +10,11 @@
 //!   in_place [input (if condition)?, ...] (alias input)? (macs(output, filter))?;
 //! ```
 //!
+//! The fields `filter: S::Filter`, `table: S::Table` and `inputs: S::List<'a>` are held as
+//! the record's [`Storage`] `S` holds them (in a blob: tensor ids and words, [`Stored`]);
+//! every other field is a plain copyable value. `OpRecord::convert` turns a record from one
+//! storage into another (it knows the held fields by those names).
+//!
 //! `reads` lists the fields holding activation inputs (a tensor id or an id list),
 //! `in_place` the inputs whose bytes the output may take over when nobody reads them later
 //! (conditions may use any field), `alias` an input whose bytes the output always is
@@ -18,11 +23,17 @@
 //!
 //! [`OpCode`]: super::OpCode
 //! [`OpRecord`]: super::OpRecord
+//! [`Storage`]: super::Storage
+//! [`Stored`]: super::Stored
 
 /// Generates the op types from the table rows (see the module documentation).
 macro_rules! op_table {
     (@cond) => { true };
     (@cond $condition:expr) => { $condition };
+    (@convert $c:ident, filter $field:ident) => { $c.filter($field)? };
+    (@convert $c:ident, table $field:ident) => { $c.table($field)? };
+    (@convert $c:ident, inputs $field:ident) => { $c.list($field)? };
+    (@convert $c:ident, $other:ident $field:ident) => { *$field };
     (
         <$lt:lifetime>
         $(
@@ -73,21 +84,24 @@ macro_rules! op_table {
             /// The record's fields after the header word, in stored order: each field's
             /// name and its words as `docs/format.md` writes them.
             pub fn fields(self) -> &'static [FieldInfo] {
-                OpRecord::field_infos(self)
+                <OpRecord<'_>>::field_infos(self)
             }
         }
 
-        /// One op record, as stored (tensor ids and raw parameters; the model validation
-        /// checks them against the tensor table).
+        /// One op record: tensor ids and raw parameters (the model validation checks them
+        /// against the tensor table), with constants and lists held as `S` holds them: in a
+        /// blob ([`Stored`], the default) by tensor id, in the compiler as data.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[allow(missing_docs)] // The fields are the op's operands and parameters, named as in the kernels.
-        pub enum OpRecord<$lt> {
-            $( $(#[$doc])* $name { $( $(#[$fdoc])* $field: $ty ),* }, )*
+        pub enum OpRecord<$lt, S: Storage = Stored> {
+            $( $(#[$doc])* $name {
+                $( $(#[$fdoc])* $field: $ty ),*
+            }, )*
         }
 
         #[allow(unused_variables)] // Each accessor binds every field and uses a few.
-        impl<$lt> OpRecord<$lt> {
+        impl<$lt, S: Storage> OpRecord<$lt, S> {
             /// The op code.
             pub fn code(&self) -> OpCode {
                 match self {
@@ -97,38 +111,59 @@ macro_rules! op_table {
 
             /// The output tensor (every op has exactly one).
             pub fn output(&self) -> u32 {
-                match *self {
-                    $( Self::$name { $($field),* } => $output, )*
+                match self {
+                    $( Self::$name { $($field),* } => *$output, )*
                 }
             }
 
             /// Calls `f` with each activation input, in operand order.
             pub fn for_each_input(&self, f: &mut dyn FnMut(u32)) {
-                match *self {
-                    $( Self::$name { $($field),* } => { $( Tensors::each(&$input, f); )* } )*
+                match self {
+                    $( Self::$name { $($field),* } => { $( Tensors::each($input, f); )* } )*
                 }
             }
 
             /// Calls `f` with each input whose bytes the output may take over when no later
             /// op reads them (the element-wise ops that run in place).
             pub fn for_each_in_place_input(&self, f: &mut dyn FnMut(u32)) {
-                match *self {
+                match self {
                     $( Self::$name { $($field),* } => {
-                        $( if op_table!(@cond $($ipc)?) { f($ip); } )*
+                        $( if op_table!(@cond $($ipc)?) { f(*$ip); } )*
                     } )*
                 }
             }
 
             /// The input whose bytes the output always is (a reshape), if any.
             pub fn alias(&self) -> Option<u32> {
-                match *self {
+                match self {
                     $( Self::$name { $($field),* } => {
                         let alias: Option<u32> = None;
-                        $( let alias = Some($alias); )?
+                        $( let alias = Some(*$alias); )?
                         alias
                     } )*
                 }
             }
+
+            /// The same record with its constants and lists converted by `c` to storage
+            /// `T` (every other field copied).
+            pub fn convert<'b, T: Storage, C: Convert<'b, S, T>>(
+                &self,
+                c: &mut C,
+            ) -> Result<OpRecord<'b, T>, C::Error> {
+                Ok(match self {
+                    $( Self::$name { $($field),* } => OpRecord::$name {
+                        $( $field: op_table!(@convert c, $field $field), )*
+                    }, )*
+                })
+            }
+        }
+
+        /// What only a stored record has: MAC operands, the encoding and the decoding.
+        #[allow(unused_variables)] // Each accessor binds every field and uses a few.
+        impl<$lt, S> OpRecord<$lt, S>
+        where
+            S: Storage<Filter = FilterIds, Table = u32, List<$lt> = IdList<$lt>>,
+        {
 
             /// The output and weights of a layer whose multiply-accumulates are counted.
             pub fn filter_macs(&self) -> Option<FilterMacs> {

@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::program::Program;
+use crate::program::{Operands, Program};
 
 /// How offsets are chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -131,6 +131,25 @@ impl Buffer {
     }
 }
 
+/// Puts each aliasing output (a reshape) in its input's buffer, and each in-place output in
+/// the buffer of an input of the same size whose life ends at that step.
+fn share_in_place(program: &Program, size: &[usize], groups: &mut Groups) {
+    for (i, step) in program.steps.iter().enumerate() {
+        let out = step.output_id();
+        if let Some(input) = step.alias_id() {
+            groups.union(out, input);
+            continue;
+        }
+        let candidate = step.in_place_inputs().into_iter().find(|&t| {
+            let root = groups.find(t);
+            size[t] == size[out] && groups.buffer[root].last == i && root != groups.find(out)
+        });
+        if let Some(t) = candidate {
+            groups.union(out, t);
+        }
+    }
+}
+
 /// Plans `program`'s activation tensors.
 pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
     let n = program.steps.len();
@@ -139,8 +158,9 @@ pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
     let mut first = vec![0usize; count];
     let mut last = vec![0usize; count];
     for (i, step) in program.steps.iter().enumerate() {
-        first[step.output()] = i;
-        last[step.output()] = last[step.output()].max(i);
+        let out = step.output_id();
+        first[out] = i;
+        last[out] = last[out].max(i);
         for t in step.inputs() {
             last[t] = last[t].max(i);
         }
@@ -150,20 +170,7 @@ pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
 
     let mut groups = Groups::new(&size, &first, &last);
     if options.in_place {
-        for (i, step) in program.steps.iter().enumerate() {
-            let out = step.output();
-            if let Some(input) = step.alias() {
-                groups.union(out, input);
-                continue;
-            }
-            let candidate = step.in_place_inputs().into_iter().find(|&t| {
-                let root = groups.find(t);
-                size[t] == size[out] && groups.buffer[root].last == i && root != groups.find(out)
-            });
-            if let Some(t) = candidate {
-                groups.union(out, t);
-            }
-        }
+        share_in_place(program, &size, &mut groups);
     }
 
     // Dense buffer numbering over the used tensors.

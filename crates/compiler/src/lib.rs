@@ -1,8 +1,12 @@
-//! The `.ebm` compiler: [`QGraph`] → lowered [`Program`] → static [`MemoryPlan`] → blob.
+//! # edgebone-compiler
+//!
+//! The `.ebm` compiler: [`qgraph::QGraph`] → lowered [`Program`] → static [`MemoryPlan`] →
+//! blob. It has no float model and no tract: the quantiser (`edgebone-quant`) builds the
+//! [`qgraph::QGraph`], this crate turns it into bytes the runtime loads.
 //!
 //! ```no_run
-//! # fn demo(graph: &edgebone_quant::qgraph::QGraph) -> Result<(), Box<dyn std::error::Error>> {
-//! use edgebone_quant::compile::{compile, CompileOptions};
+//! # fn demo(graph: &edgebone_compiler::qgraph::QGraph) -> Result<(), Box<dyn std::error::Error>> {
+//! use edgebone_compiler::{compile, CompileOptions};
 //! let compiled = compile(graph, &CompileOptions::default())?;
 //! std::fs::write("model.ebm", &compiled.bytes)?;
 //! println!(
@@ -21,9 +25,12 @@
 //! program with the reference kernels and no arena: the oracle the runtime must match bit
 //! for bit.
 
+#![forbid(unsafe_code)]
+
 mod lower;
 pub mod plan;
 pub mod program;
+pub mod qgraph;
 mod record;
 pub mod reference;
 mod svg;
@@ -31,7 +38,7 @@ mod write;
 
 pub use lower::lower;
 pub use plan::{MemoryPlan, PlanOptions, Strategy, TensorPlacement, UsagePoint};
-pub use program::{Program, Step};
+pub use program::{Operands, Program, Step};
 
 use edgebone_kernels::KernelError;
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::plan::MemoryPlan;
+use crate::plan::MemoryPlan;
 
 impl MemoryPlan {
     /// The plan as a standalone SVG image.

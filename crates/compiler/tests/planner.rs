@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use edgebone_quant::compile::{compile, CompileOptions, MemoryPlan, PlanOptions, Strategy};
+use edgebone_compiler::{compile, CompileOptions, MemoryPlan, Operands, PlanOptions, Strategy};
 use support::graphs::{mobilenet_v2_like, random_graph, residual_graph, se_graph, shuffle_graph};
 
 /// Checks a plan by brute force over all pairs of tensors, and recomputes its lower bound.
@@ -74,14 +74,15 @@ fn brute_force_check(plan: &MemoryPlan, steps: usize) {
 }
 
 /// True if step `kind`'s output shares a buffer with one of its inputs somewhere.
-fn has_in_place(compiled: &edgebone_quant::compile::Compiled, kind: &str) -> bool {
+fn has_in_place(compiled: &edgebone_compiler::Compiled, kind: &str) -> bool {
     let plan = &compiled.plan;
     let buffer = |t| plan.placement(t).unwrap().buffer;
-    compiled
-        .program
-        .steps
-        .iter()
-        .any(|s| s.kind() == kind && s.inputs().iter().any(|&i| buffer(i) == buffer(s.output())))
+    compiled.program.steps.iter().any(|s| {
+        s.kind() == kind
+            && s.inputs()
+                .iter()
+                .any(|&i| buffer(i) == buffer(s.output_id()))
+    })
 }
 
 #[test]

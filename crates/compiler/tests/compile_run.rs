@@ -4,8 +4,8 @@
 
 mod support;
 
-use edgebone_quant::compile::reference;
-use edgebone_quant::qgraph::QGraph;
+use edgebone_compiler::qgraph::QGraph;
+use edgebone_compiler::reference;
 use edgebone_runtime::{top_k, Interpreter, OwnedModel};
 use support::float;
 use support::graphs::{
@@ -65,7 +65,7 @@ fn shuffle_graph_is_bit_exact_and_close_to_float() {
 
 #[test]
 fn planner_off_gives_the_same_results() {
-    use edgebone_quant::compile::{compile, CompileOptions, PlanOptions};
+    use edgebone_compiler::{compile, CompileOptions, PlanOptions};
     let (graph, _) = se_graph();
     let input = support::random_input(&graph, 3);
     let planned = support::compiled(&graph);

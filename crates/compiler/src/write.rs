@@ -2,26 +2,21 @@
 //! `edgebone_runtime::format` (the one definition of the layout).
 
 use edgebone_runtime::format::{
-    self, encode_metadata, DType, FilterIds, Header, Preprocess, TensorKind, TensorRecord,
-    CONSTANT_ALIGN, HEADER_LEN, NO_PRODUCER,
+    self, encode_metadata, Convert, DType, FilterIds, Header, IdList, Preprocess, Stored,
+    TensorKind, TensorRecord, CONSTANT_ALIGN, HEADER_LEN, NO_PRODUCER,
 };
 
-use super::plan::MemoryPlan;
-use super::program::{FilterData, Program};
-use super::record::Sink;
-use super::CompileError;
+use crate::plan::MemoryPlan;
+use crate::program::{FilterData, Operands, Owned, Program, TensorList};
 use crate::qgraph::InputSpec;
+use crate::record::{id, u32_of};
+use crate::CompileError;
 
 /// What goes into the metadata section.
 pub(crate) struct Meta<'g> {
     pub name: &'g str,
     pub preprocess: &'g InputSpec,
     pub labels: &'g [String],
-}
-
-/// A number that must fit a `u32` field.
-pub(crate) fn u32_of(what: &str, v: usize) -> Result<u32, CompileError> {
-    u32::try_from(v).map_err(|_| CompileError::TooLarge(format!("{what} ({v}) exceeds u32")))
 }
 
 /// Tensor records and constant bytes, growing as the ops are written.
@@ -69,24 +64,36 @@ impl Tables {
     }
 }
 
-impl Sink for Tables {
+/// Turns one step into its stored record: constants go to the tables, a tensor list to
+/// `ids` (taken once: a record has at most one list).
+struct Storing<'t, 'b> {
+    tables: &'t mut Tables,
+    ids: Option<&'b mut Vec<u8>>,
+}
+
+impl<'b> Convert<'b, Owned, Stored> for Storing<'_, 'b> {
+    type Error = CompileError;
+
     fn filter(&mut self, f: &FilterData) -> Result<FilterIds, CompileError> {
         let multipliers: Vec<i32> = f.requant.iter().map(|r| r.multiplier).collect();
         let shifts: Vec<i32> = f.requant.iter().map(|r| r.shift).collect();
         Ok(FilterIds {
-            weights: self.i8s(&f.dims, &f.weights)?,
-            bias: self.i32s(&f.bias)?,
-            multipliers: self.i32s(&multipliers)?,
-            shifts: self.i32s(&shifts)?,
+            weights: self.tables.i8s(&f.dims, &f.weights)?,
+            bias: self.tables.i32s(&f.bias)?,
+            multipliers: self.tables.i32s(&multipliers)?,
+            shifts: self.tables.i32s(&shifts)?,
         })
     }
 
-    fn table(&mut self, table: &[i8; 256]) -> Result<u32, CompileError> {
-        self.i8s(&[256], &table[..])
+    fn table(&mut self, table: &Box<[i8; 256]>) -> Result<u32, CompileError> {
+        self.tables.i8s(&[256], &table[..])
     }
 
-    fn number(&mut self, what: &str, v: usize) -> Result<u32, CompileError> {
-        u32_of(what, v)
+    fn list(&mut self, list: &TensorList) -> Result<IdList<'b>, CompileError> {
+        let too_large = || CompileError::TooLarge("concatenation input list".into());
+        let ids = self.ids.take().ok_or_else(too_large)?;
+        ids.extend(list.0.iter().flat_map(|t| t.to_le_bytes()));
+        IdList::new(ids).ok_or_else(too_large)
     }
 }
 
@@ -98,7 +105,7 @@ pub(crate) fn write(
 ) -> Result<Vec<u8>, CompileError> {
     let mut producer = vec![NO_PRODUCER; program.tensors.len()];
     for (i, step) in program.steps.iter().enumerate() {
-        producer[step.output()] = u32_of("op index", i)?;
+        producer[step.output_id()] = u32_of("op index", i)?;
     }
     let mut tables = Tables {
         records: Vec::new(),
@@ -140,7 +147,10 @@ pub(crate) fn write(
     let mut version = 1;
     for step in &program.steps {
         let mut ids = Vec::new();
-        let record = step.record(&mut tables, &mut ids)?;
+        let record = step.convert(&mut Storing {
+            tables: &mut tables,
+            ids: Some(&mut ids),
+        })?;
         version = version.max(record.code().since());
         record
             .encode(&mut |w| words.push(w))
@@ -180,8 +190,8 @@ pub(crate) fn write(
         meta_len: u32_of("metadata", meta_bytes.len())?,
         const_offset: u32_of("offset", const_offset)?,
         const_len: u32_of("constants", tables.constants.len())?,
-        input: u32_of("tensor id", program.input)?,
-        output: u32_of("tensor id", program.output)?,
+        input: id(program.input)?,
+        output: id(program.output)?,
     };
     let mut blob = Vec::with_capacity(const_offset + tables.constants.len());
     blob.extend_from_slice(&header.encode());

@@ -2,33 +2,7 @@
 //! weights and biases dequantised. Used to calibrate the builder's tensors and to check each
 //! int8 op against float math within its quantisation error.
 
-use edgebone_quant::qgraph::{QGraph, QOp, Window};
-
-/// The output tensor of `op`.
-pub fn output_of(op: &QOp) -> usize {
-    op.output()
-}
-
-/// `op` with its output set to `y`.
-pub fn with_output(mut op: QOp, y: usize) -> QOp {
-    match &mut op {
-        QOp::Conv2d { output, .. }
-        | QOp::FullyConnected { output, .. }
-        | QOp::Add { output, .. }
-        | QOp::Mul { output, .. }
-        | QOp::MaxPool { output, .. }
-        | QOp::AvgPool { output, .. }
-        | QOp::GlobalAvgPool { output, .. }
-        | QOp::Concat { output, .. }
-        | QOp::ChannelSlice { output, .. }
-        | QOp::ChannelShuffle { output, .. }
-        | QOp::Lut { output, .. }
-        | QOp::Requantize { output, .. }
-        | QOp::Reshape { output, .. }
-        | QOp::Softmax { output, .. } => *output = y,
-    }
-    op
-}
+use edgebone_compiler::qgraph::{QGraph, QOp, Window};
 
 /// Softmax over each row of `channels` values.
 pub fn softmax(values: &[f32], channels: usize) -> Vec<f32> {
@@ -113,6 +87,95 @@ fn windows(
     [oh, ow]
 }
 
+/// A convolution in float (see [`eval`]).
+fn conv(graph: &QGraph, op: &QOp, values: &[Vec<f32>]) -> (Vec<usize>, Vec<f32>) {
+    let QOp::Conv2d {
+        input,
+        window,
+        groups,
+        weights,
+        weight_scales,
+        bias,
+        ..
+    } = op
+    else {
+        unreachable!("conv evaluates convolutions")
+    };
+    let t = |id: usize| &graph.tensors[id];
+    let [h, w, cin] = hwc(graph, *input);
+    let cout = weight_scales.len();
+    let (gin, gout) = (cin / groups, cout / groups);
+    let taps = window.kernel[0] * window.kernel[1];
+    let x = &values[*input];
+    let s_in = t(*input).scale;
+    let mut acc: Vec<Vec<f32>> = Vec::new();
+    let [oh, ow] = windows([h, w], window, |o, k, at| {
+        if acc.len() <= o {
+            acc.push(
+                (0..cout)
+                    .map(|c| bias[c] as f32 * s_in * weight_scales[c])
+                    .collect(),
+            );
+        }
+        let Some((iy, ix)) = at else { return };
+        for oc in 0..cout {
+            let first = (oc / gout) * gin;
+            for ic in 0..gin {
+                let wq = weights[(oc * taps + k) * gin + ic];
+                acc[o][oc] += wq as f32 * weight_scales[oc] * x[(iy * w + ix) * cin + first + ic];
+            }
+        }
+    });
+    (vec![1, oh, ow, cout], acc.concat())
+}
+
+/// Max or average pooling in float (see [`eval`]).
+fn pool(
+    graph: &QGraph,
+    op: &QOp,
+    input: usize,
+    window: &Window,
+    values: &[Vec<f32>],
+) -> (Vec<usize>, Vec<f32>) {
+    let include_pad = matches!(
+        op,
+        QOp::AvgPool {
+            count_include_pad: true,
+            ..
+        }
+    );
+    let [h, w, c] = hwc(graph, input);
+    let x = &values[input];
+    let mut stats: Vec<Vec<(f32, f32, usize)>> = Vec::new();
+    let [oh, ow] = windows([h, w], window, |o, _, at| {
+        if stats.len() <= o {
+            stats.push(vec![(f32::NEG_INFINITY, 0.0, 0); c]);
+        }
+        for (ch, s) in stats[o].iter_mut().enumerate() {
+            match at {
+                Some((iy, ix)) => {
+                    let v = x[(iy * w + ix) * c + ch];
+                    *s = (s.0.max(v), s.1 + v, s.2 + 1);
+                }
+                None if include_pad => s.2 += 1,
+                None => {}
+            }
+        }
+    });
+    let y = stats
+        .concat()
+        .into_iter()
+        .map(|(max, sum, n)| {
+            if matches!(op, QOp::MaxPool { .. }) {
+                max
+            } else {
+                sum / n as f32
+            }
+        })
+        .collect();
+    (vec![1, oh, ow, c], y)
+}
+
 /// The float output of `op` (before its clamp) and its dimensions, from the float values of
 /// its inputs. `lut` is the function of a LUT op.
 pub fn eval(
@@ -123,42 +186,7 @@ pub fn eval(
 ) -> (Vec<usize>, Vec<f32>) {
     let t = |id: usize| &graph.tensors[id];
     match op {
-        QOp::Conv2d {
-            input,
-            window,
-            groups,
-            weights,
-            weight_scales,
-            bias,
-            ..
-        } => {
-            let [h, w, cin] = hwc(graph, *input);
-            let cout = weight_scales.len();
-            let (gin, gout) = (cin / groups, cout / groups);
-            let taps = window.kernel[0] * window.kernel[1];
-            let x = &values[*input];
-            let s_in = t(*input).scale;
-            let mut acc: Vec<Vec<f32>> = Vec::new();
-            let [oh, ow] = windows([h, w], window, |o, k, at| {
-                if acc.len() <= o {
-                    acc.push(
-                        (0..cout)
-                            .map(|c| bias[c] as f32 * s_in * weight_scales[c])
-                            .collect(),
-                    );
-                }
-                let Some((iy, ix)) = at else { return };
-                for oc in 0..cout {
-                    let first = (oc / gout) * gin;
-                    for ic in 0..gin {
-                        let wq = weights[(oc * taps + k) * gin + ic];
-                        acc[o][oc] +=
-                            wq as f32 * weight_scales[oc] * x[(iy * w + ix) * cin + first + ic];
-                    }
-                }
-            });
-            (vec![1, oh, ow, cout], acc.concat())
-        }
+        QOp::Conv2d { .. } => conv(graph, op, values),
         QOp::FullyConnected {
             input,
             weights,
@@ -199,43 +227,7 @@ pub fn eval(
             (t(*a).shape.clone(), y)
         }
         QOp::MaxPool { input, window, .. } | QOp::AvgPool { input, window, .. } => {
-            let include_pad = matches!(
-                op,
-                QOp::AvgPool {
-                    count_include_pad: true,
-                    ..
-                }
-            );
-            let [h, w, c] = hwc(graph, *input);
-            let x = &values[*input];
-            let mut stats: Vec<Vec<(f32, f32, usize)>> = Vec::new();
-            let [oh, ow] = windows([h, w], window, |o, _, at| {
-                if stats.len() <= o {
-                    stats.push(vec![(f32::NEG_INFINITY, 0.0, 0); c]);
-                }
-                for (ch, s) in stats[o].iter_mut().enumerate() {
-                    match at {
-                        Some((iy, ix)) => {
-                            let v = x[(iy * w + ix) * c + ch];
-                            *s = (s.0.max(v), s.1 + v, s.2 + 1);
-                        }
-                        None if include_pad => s.2 += 1,
-                        None => {}
-                    }
-                }
-            });
-            let y = stats
-                .concat()
-                .into_iter()
-                .map(|(max, sum, n)| {
-                    if matches!(op, QOp::MaxPool { .. }) {
-                        max
-                    } else {
-                        sum / n as f32
-                    }
-                })
-                .collect();
-            (vec![1, oh, ow, c], y)
+            pool(graph, op, *input, window, values)
         }
         QOp::GlobalAvgPool { input, .. } => {
             let [h, w, c] = hwc(graph, *input);
@@ -315,7 +307,7 @@ pub fn check_ops_against_float(
     let mut worst = 0.0f32;
     for (i, op) in graph.ops.iter().enumerate() {
         let (_, real) = eval(graph, op, &deq, luts[i]);
-        let y = output_of(op);
+        let y = op.output();
         let out = &graph.tensors[y];
         let (lo, hi) = match op {
             QOp::Conv2d { clamp, .. }

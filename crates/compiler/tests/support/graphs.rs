@@ -1,6 +1,6 @@
 //! The hand-built graphs the compiler and runtime tests share.
 
-use edgebone_quant::qgraph::{QGraph, Window};
+use edgebone_compiler::qgraph::{QGraph, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

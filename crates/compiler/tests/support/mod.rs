@@ -6,8 +6,8 @@
 pub mod float;
 pub mod graphs;
 
-use edgebone_quant::compile::{compile, reference, CompileOptions, Compiled};
-use edgebone_quant::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, Window};
+use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, Window};
+use edgebone_compiler::{compile, reference, CompileOptions, Compiled, Operands};
 use edgebone_runtime::{Interpreter, OwnedModel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -152,13 +152,22 @@ impl Builder {
         (self.graph.tensors.len() - 1, clamp)
     }
 
-    /// Appends `op` with its float output computed on the calibration values.
+    /// The id the next tensor gets: ops are built with it as their output before the
+    /// calibration that adds the tensor.
+    fn next_tensor(&self) -> usize {
+        self.graph.tensors.len()
+    }
+
+    /// Appends `op` (its output computed on the calibration values) as the graph's last op.
     fn push(&mut self, op: QOp, lut: Option<fn(f32) -> f32>) {
+        assert_eq!(
+            op.output() + 1,
+            self.graph.tensors.len(),
+            "an op's output is the tensor added for it"
+        );
+        self.graph.output = op.output();
         self.graph.ops.push(op);
         self.luts.push(lut);
-        let last = self.graph.ops.len() - 1;
-        let out = float::output_of(&self.graph.ops[last]);
-        self.graph.output = out;
     }
 
     /// Random per-channel int8 weights: `(weights, scales)` for `out` channels of `per`
@@ -202,7 +211,7 @@ impl Builder {
         let bias = self.bias(x, &weight_scales);
         let mut op = QOp::Conv2d {
             input: x,
-            output: usize::MAX,
+            output: self.next_tensor(),
             window,
             groups,
             weights,
@@ -212,8 +221,7 @@ impl Builder {
         };
         let (dims, values) = float::eval(&self.graph, &op, &self.values, None);
         let (y, c) = self.calibrated(dims, values, act);
-        if let QOp::Conv2d { output, clamp, .. } = &mut op {
-            *output = y;
+        if let QOp::Conv2d { clamp, .. } = &mut op {
             *clamp = c;
         }
         self.push(op, None);
@@ -238,7 +246,7 @@ impl Builder {
         let bias = self.bias(x, &weight_scales);
         let mut op = QOp::FullyConnected {
             input: x,
-            output: usize::MAX,
+            output: self.next_tensor(),
             weights,
             weight_scales,
             bias,
@@ -246,8 +254,7 @@ impl Builder {
         };
         let (dims, values) = float::eval(&self.graph, &op, &self.values, None);
         let (y, c) = self.calibrated(dims, values, act);
-        if let QOp::FullyConnected { output, clamp, .. } = &mut op {
-            *output = y;
+        if let QOp::FullyConnected { clamp, .. } = &mut op {
             *clamp = c;
         }
         self.push(op, None);
@@ -275,7 +282,7 @@ impl Builder {
         };
         let (dims, values) = float::eval(
             &self.graph,
-            &make(usize::MAX, Clamp::NONE),
+            &make(self.next_tensor(), Clamp::NONE),
             &self.values,
             None,
         );
@@ -296,7 +303,6 @@ impl Builder {
     fn same_quant(&mut self, op: QOp, like: usize) -> usize {
         let (dims, values) = float::eval(&self.graph, &op, &self.values, None);
         let y = self.tensor_like(dims, like, values);
-        let op = float::with_output(op, y);
         self.push(op, None);
         y
     }
@@ -305,7 +311,7 @@ impl Builder {
         self.same_quant(
             QOp::MaxPool {
                 input: x,
-                output: usize::MAX,
+                output: self.next_tensor(),
                 window,
             },
             x,
@@ -316,24 +322,24 @@ impl Builder {
     pub fn avg_pool(&mut self, x: usize, window: Window, count_include_pad: bool) -> usize {
         let op = QOp::AvgPool {
             input: x,
-            output: usize::MAX,
+            output: self.next_tensor(),
             window,
             count_include_pad,
         };
         let (dims, values) = float::eval(&self.graph, &op, &self.values, None);
         let (y, _) = self.calibrated(dims, values, Act::None);
-        self.push(float::with_output(op, y), None);
+        self.push(op, None);
         y
     }
 
     pub fn global_avg_pool(&mut self, x: usize) -> usize {
         let op = QOp::GlobalAvgPool {
             input: x,
-            output: usize::MAX,
+            output: self.next_tensor(),
         };
         let (dims, values) = float::eval(&self.graph, &op, &self.values, None);
         let (y, _) = self.calibrated(dims, values, Act::None);
-        self.push(float::with_output(op, y), None);
+        self.push(op, None);
         y
     }
 
@@ -342,7 +348,7 @@ impl Builder {
         self.same_quant(
             QOp::Concat {
                 inputs: inputs.to_vec(),
-                output: usize::MAX,
+                output: self.next_tensor(),
             },
             inputs[0],
         )
@@ -368,7 +374,7 @@ impl Builder {
         self.same_quant(
             QOp::ChannelShuffle {
                 input: x,
-                output: usize::MAX,
+                output: self.next_tensor(),
                 groups,
             },
             x,
@@ -508,7 +514,7 @@ pub fn assert_bit_exact(graph: &QGraph, seed: u64) -> Compiled {
     }
     // Every step's output was observed.
     for step in &compiled.program.steps {
-        assert!(seen[step.output()].is_some(), "step output not observed");
+        assert!(seen[step.output_id()].is_some(), "step output not observed");
     }
     assert_eq!(
         output, expected[graph.output],

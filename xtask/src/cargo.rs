@@ -112,7 +112,7 @@ pub fn edgebone(args: &[String]) -> Result<()> {
             BINARY.get_or_init(|| built)
         }
     };
-    let status = Command::new(&binary)
+    let status = Command::new(binary)
         .args(args)
         .status()
         .with_context(|| format!("cannot start {}", binary.display()))?;

@@ -36,7 +36,7 @@ pub fn use_one_target_dir() {
 }
 
 /// The cargo that started the xtask.
-fn cargo_program() -> String {
+pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 

@@ -25,6 +25,7 @@ mod fw_run;
 mod host_ref;
 mod inputs;
 mod linker_map;
+mod lint;
 mod memory_fit;
 mod models;
 mod prereqs;
@@ -46,7 +47,7 @@ pub const NO_STD_TARGETS: [&str; 3] = [
 ];
 
 /// Crates that are `no_std` and cross-built in CI.
-const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
+pub const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
 
 fn main() -> ExitCode {
     cargo::use_one_target_dir();
@@ -68,6 +69,7 @@ fn run(args: &[String]) -> Result<()> {
     match verb.as_str() {
         v if CLI_VERBS.contains(&v) => edgebone(args),
         "ci" => ci(),
+        "lint" => lint::clippy_and_doc(),
         "boards" => boards::list_cmd(),
         "build" => run::build_cmd(args),
         "run" => run::run_cmd(args),
@@ -99,7 +101,10 @@ fn print_help() {
         "  compile --model F.qdq.onnx -o F.ebm  QDQ ONNX to .ebm without calibrating (--norm)"
     );
     println!("  verify                      the end-to-end check on ../shared (main job)");
-    println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
+    println!(
+        "  ci                          what CI runs: formatting, clippy, rustdoc, tests, no_std builds"
+    );
+    println!("  lint                        clippy and rustdoc with warnings denied (part of ci)");
     println!(
         "  demo                        int8 MobileNetV2 on the host runtime and on QEMU Cortex-M4"
     );
@@ -116,9 +121,11 @@ fn print_help() {
     println!("  test-boards                 every board bit-exact with the host runtime");
 }
 
-/// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
+/// The CI job: formatting, clippy and rustdoc with warnings denied, the whole test suite
+/// once, then the `no_std` crates for every MCU target.
 fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
+    lint::clippy_and_doc()?;
     cargo::test_workspace(&["--no-fail-fast"])?;
     for target in NO_STD_TARGETS {
         for krate in NO_STD_CRATES {

@@ -32,6 +32,7 @@ mod prereqs;
 mod qemu;
 mod run;
 mod test_boards;
+mod test_tiers;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
@@ -70,6 +71,7 @@ fn run(args: &[String]) -> Result<()> {
         v if CLI_VERBS.contains(&v) => edgebone(args),
         "ci" => ci(),
         "lint" => lint::clippy_and_doc(),
+        "test" => test_tiers::test_cmd(args),
         "boards" => boards::list_cmd(),
         "build" => run::build_cmd(args),
         "run" => run::run_cmd(args),
@@ -104,6 +106,7 @@ fn print_help() {
     println!(
         "  ci                          what CI runs: formatting, clippy, rustdoc, tests, no_std builds"
     );
+    println!("  test [--fast]               the test suite; --fast: what needs no ../shared data");
     println!("  lint                        clippy and rustdoc with warnings denied (part of ci)");
     println!(
         "  demo                        int8 MobileNetV2 on the host runtime and on QEMU Cortex-M4"

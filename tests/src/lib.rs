@@ -1,6 +1,9 @@
 //! Support for the workspace integration tests in `tests/`: where the shared reference data
-//! lives.
+//! and the committed fixtures live, and which test targets need the shared data (`targets`,
+//! also what `cargo xtask test --fast` reads).
 #![forbid(unsafe_code)]
+
+pub mod targets;
 
 use std::path::PathBuf;
 
@@ -21,4 +24,11 @@ pub fn shared(rel: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A file under `tests/fixtures`, committed with the repository.
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }

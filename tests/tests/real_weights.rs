@@ -1,5 +1,5 @@
-//! Real weights and real data from `../shared`: golden outputs of a PyTorch export and dev-set
-//! accuracy of the two checkpoints.
+//! Real weights and real data from `../shared`: golden outputs of a PyTorch export, dev-set
+//! accuracy of the two checkpoints, and the EfficientNet-Lite0 checkpoint's keys and shapes.
 
 use clap::Parser;
 use edgebone_host::cli::{run, Cli};
@@ -76,4 +76,19 @@ fn mobilenet_v2_dev_accuracy_matches_pytorch() {
 #[test]
 fn efficientnet_lite0_dev_accuracy_matches_pytorch() {
     check_accuracy(1);
+}
+
+/// The official Lite0 checkpoint (converted to `efficientnet_pytorch` names) holds exactly the
+/// parameters the graph declares, with the same shapes.
+#[test]
+fn lite0_loads_the_shared_checkpoint() {
+    let path = shared("weights/efficientnet_lite0_imagenet.safetensors");
+    let graph = edgebone_zoo::lookup("efficientnet_lite0")
+        .and_then(|m| m.build(&edgebone_zoo::Options::default()))
+        .expect("Lite0 builds");
+    let weights = edgebone_zoo::Weights::from_file(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if let Err(e) = weights.check(&graph) {
+        panic!("{e}");
+    }
 }

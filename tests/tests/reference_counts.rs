@@ -1,12 +1,14 @@
-//! Parameters, MACs and output shape of every row of `../shared/reference/backbones.json`
-//! equal what the zoo's graphs count.
+//! Parameters, MACs and output shape of every row of the reference table equal what the
+//! zoo's graphs count. The table is read from its committed copy,
+//! `tests/fixtures/reference/backbones.json` (so this test needs no `../shared`);
+//! `shared_copies.rs` checks that the copy equals `../shared/reference/backbones.json`.
 
 use edgebone_host::reference::{check_row, read_table};
-use edgebone_tests::shared;
+use edgebone_tests::fixture;
 
 #[test]
 fn every_reference_row_matches_the_zoo() {
-    let rows = read_table(&shared("reference/backbones.json")).unwrap();
+    let rows = read_table(&fixture("reference/backbones.json")).unwrap();
     assert!(
         rows.len() >= 50,
         "the reference table has {} rows",

@@ -1,7 +1,10 @@
 //! Tidy checks that run as ordinary tests: documentation present, no ignored tests, `unsafe`
-//! confined and justified, every crate on the architecture map.
+//! confined and justified, every crate and every test target on the architecture map, the
+//! test tiers consistent.
 
 use std::path::{Path, PathBuf};
+
+use edgebone_tests::targets::{test_targets, NEED_SHARED};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -123,5 +126,74 @@ fn every_crate_is_on_the_architecture_map() {
             map.contains(&format!("`crates/{name}`")),
             "ARCHITECTURE.md has no entry for crates/{name}"
         );
+    }
+}
+
+/// `ARCHITECTURE.md`'s "Test files" list: one `- \`path\`…` line per integration test target,
+/// marked `(shared)` exactly when the target is in `NEED_SHARED`, and no line for a target
+/// that does not exist.
+#[test]
+fn every_test_target_is_listed_in_the_architecture_map() {
+    let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let start = map
+        .find("\n## Test files\n")
+        .expect("ARCHITECTURE.md has a `## Test files` section");
+    let section = &map[start + 1..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
+    let listed: Vec<(&str, bool)> = section
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("- `")?;
+            let path = &rest[..rest.find('`')?];
+            Some((path, line.contains("(shared)")))
+        })
+        .collect();
+    let targets = test_targets(&root()).unwrap();
+    let mut problems = Vec::new();
+    for target in &targets {
+        match listed.iter().find(|(path, _)| *path == target.path) {
+            None => problems.push(format!("{} is not listed", target.path)),
+            Some((_, shared)) if *shared != target.needs_shared() => problems.push(format!(
+                "{} is {}marked (shared) but is {}in NEED_SHARED",
+                target.path,
+                if *shared { "" } else { "not " },
+                if target.needs_shared() { "" } else { "not " },
+            )),
+            Some(_) => {}
+        }
+    }
+    for (path, _) in &listed {
+        if !targets.iter().any(|t| t.path == *path) {
+            problems.push(format!("{path} is listed but is not a test target"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "ARCHITECTURE.md's `## Test files` list is out of date:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// `NEED_SHARED` names existing targets only, and no fast target shares its name with one
+/// that needs shared data (`cargo test --test NAME` would run both).
+#[test]
+fn the_test_tiers_name_existing_targets_apart() {
+    let targets = test_targets(&root()).unwrap();
+    for path in NEED_SHARED {
+        assert!(
+            targets.iter().any(|t| t.path == *path),
+            "NEED_SHARED lists {path}, which is not a test target"
+        );
+    }
+    for fast in targets.iter().filter(|t| !t.needs_shared()) {
+        for shared in targets.iter().filter(|t| t.needs_shared()) {
+            assert!(
+                fast.name != shared.name,
+                "{} (fast) and {} (needs shared data) are both `--test {}`: rename one",
+                fast.path,
+                shared.path,
+                fast.name
+            );
+        }
     }
 }

@@ -36,7 +36,7 @@ pub fn use_one_target_dir() {
 }
 
 /// The cargo that started the xtask.
-fn cargo_program() -> String {
+pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
@@ -112,7 +112,7 @@ pub fn edgebone(args: &[String]) -> Result<()> {
             BINARY.get_or_init(|| built)
         }
     };
-    let status = Command::new(&binary)
+    let status = Command::new(binary)
         .args(args)
         .status()
         .with_context(|| format!("cannot start {}", binary.display()))?;

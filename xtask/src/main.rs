@@ -25,6 +25,7 @@ mod fw_run;
 mod host_ref;
 mod inputs;
 mod linker_map;
+mod lint;
 mod memory_fit;
 mod models;
 mod prereqs;
@@ -32,6 +33,7 @@ mod qemu;
 mod run;
 mod test_boards;
 mod test_kernels;
+mod test_tiers;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
@@ -47,7 +49,7 @@ pub const NO_STD_TARGETS: [&str; 3] = [
 ];
 
 /// Crates that are `no_std` and cross-built in CI.
-const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
+pub const NO_STD_CRATES: [&str; 3] = ["edgebone-kernels", "edgebone-camera", "edgebone-runtime"];
 
 fn main() -> ExitCode {
     cargo::use_one_target_dir();
@@ -69,6 +71,8 @@ fn run(args: &[String]) -> Result<()> {
     match verb.as_str() {
         v if CLI_VERBS.contains(&v) => edgebone(args),
         "ci" => ci(),
+        "lint" => lint::clippy_and_doc(),
+        "test" => test_tiers::test_cmd(args),
         "boards" => boards::list_cmd(),
         "build" => run::build_cmd(args),
         "run" => run::run_cmd(args),
@@ -102,7 +106,11 @@ fn print_help() {
     );
     println!("  inspect M.ebm [--json]      the prepared plan: kernel per op, MACs, arena bytes");
     println!("  verify                      the end-to-end check on ../shared (main job)");
-    println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
+    println!(
+        "  ci                          what CI runs: formatting, clippy, rustdoc, tests, no_std builds"
+    );
+    println!("  test [--fast]               the test suite; --fast: what needs no ../shared data");
+    println!("  lint                        clippy and rustdoc with warnings denied (part of ci)");
     println!(
         "  demo                        int8 MobileNetV2 on the host runtime and on QEMU Cortex-M4"
     );
@@ -122,9 +130,11 @@ fn print_help() {
     );
 }
 
-/// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.
+/// The CI job: formatting, clippy and rustdoc with warnings denied, the whole test suite
+/// once, then the `no_std` crates for every MCU target.
 fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[]).context("cargo fmt found unformatted code")?;
+    lint::clippy_and_doc()?;
     cargo::test_workspace(&["--no-fail-fast"])?;
     for target in NO_STD_TARGETS {
         for krate in NO_STD_CRATES {

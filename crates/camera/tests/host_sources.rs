@@ -1,18 +1,16 @@
 //! Host sources (`std`): image files encoded as sensor frames, frame stream files, and
 //! opening a V4L2 device (feature `v4l2`).
 
-mod common;
-
 use std::io::Cursor;
 
-use common::shared_dir;
 use edgebone_camera::encode::encode_rgb888_row;
 use edgebone_camera::host::{decode_rgb8, HostError, ImageSource, IoStream};
 use edgebone_camera::stream::StreamSource;
 use edgebone_camera::{Error, FrameSource, PixelFormat, Resolution};
 
-fn first_dev_image() -> std::path::PathBuf {
-    shared_dir().join("data/imagenet-dev/0000_n01440764.jpg")
+/// A JPEG committed with the repository (`models/samples`), so these tests need no shared data.
+fn sample_image() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/samples/0128_n02002724.jpg")
 }
 
 #[test]
@@ -55,8 +53,8 @@ fn rgb888_encodes_into_every_wire_format() {
 
 #[test]
 fn an_image_file_becomes_a_sensor_frame() {
-    let decoded = decode_rgb8(&first_dev_image()).unwrap();
-    let mut source = ImageSource::open(first_dev_image(), PixelFormat::Rgb888).unwrap();
+    let decoded = decode_rgb8(&sample_image()).unwrap();
+    let mut source = ImageSource::open(sample_image(), PixelFormat::Rgb888).unwrap();
     let format = source.frame_format();
     assert_eq!(u32::from(format.resolution.width), decoded.width());
     assert_eq!(u32::from(format.resolution.height), decoded.height());
@@ -65,8 +63,7 @@ fn an_image_file_becomes_a_sensor_frame() {
     assert_eq!(frame, decoded.as_raw().as_slice());
 
     let sensor =
-        ImageSource::open_as_sensor(first_dev_image(), Resolution::QVGA, PixelFormat::Yuyv)
-            .unwrap();
+        ImageSource::open_as_sensor(sample_image(), Resolution::QVGA, PixelFormat::Yuyv).unwrap();
     assert_eq!(sensor.frame_format().resolution, Resolution::QVGA);
     assert_eq!(sensor.frame().len(), 320 * 240 * 2);
 }
@@ -74,7 +71,7 @@ fn an_image_file_becomes_a_sensor_frame() {
 #[test]
 fn a_frame_stream_file_replays_the_frame() {
     let sensor =
-        ImageSource::open_as_sensor(first_dev_image(), Resolution::QQVGA, PixelFormat::Rgb565Le)
+        ImageSource::open_as_sensor(sample_image(), Resolution::QQVGA, PixelFormat::Rgb565Le)
             .unwrap();
     let path = std::env::temp_dir().join(format!("edgebone-camera-{}.ebfr", std::process::id()));
     std::fs::write(&path, sensor.to_stream()).unwrap();

@@ -6,7 +6,7 @@
 //! a plain bilinear interpolation), the coefficients of each output pixel are computed in
 //! double precision, normalised to sum to one and rounded to 22-bit fixed point; the image is
 //! resampled along one axis, rounded and clamped to 8 bits, then along the other, in the
-//! order Pillow 13 picks (see [`vertical_first`]).
+//! order Pillow 13 picks (see `vertical_first`).
 
 use std::ops::Range;
 

@@ -94,6 +94,16 @@ impl Conv {
     }
 }
 
+/// The sliding window of a convolution or pooling, as `Builder::window_output` reads it.
+#[derive(Clone, Copy)]
+struct Window {
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    padding: Padding,
+    ceil_mode: bool,
+}
+
 /// A pooling window. Defaults: stride equal to the kernel, no padding, floor rounding.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pool {
@@ -264,16 +274,14 @@ impl Builder {
         output
     }
 
-    fn window_output(
-        &mut self,
-        what: &str,
-        size: [usize; 2],
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        dilation: [usize; 2],
-        padding: Padding,
-        ceil_mode: bool,
-    ) -> (Pads, [usize; 2]) {
+    fn window_output(&mut self, what: &str, size: [usize; 2], w: Window) -> (Pads, [usize; 2]) {
+        let Window {
+            kernel,
+            stride,
+            dilation,
+            padding,
+            ceil_mode,
+        } = w;
         let pads = match padding {
             Padding::Symmetric([ph, pw]) => [ph, pw, ph, pw],
             Padding::Explicit(p) => p,
@@ -333,7 +341,7 @@ impl Builder {
     /// A 2-D convolution whose weight is `{name}.weight` (and `{name}.bias` when asked).
     pub fn conv(&mut self, name: &str, x: Value, c: Conv) -> Value {
         let cin = self.channels(x);
-        if c.groups == 0 || cin % c.groups != 0 || c.out % c.groups != 0 {
+        if c.groups == 0 || !cin.is_multiple_of(c.groups) || !c.out.is_multiple_of(c.groups) {
             self.fail(format!(
                 "conv {}: {cin} -> {} channels cannot be split into {} groups",
                 self.key(name),
@@ -345,11 +353,13 @@ impl Builder {
         let (pads, [oh, ow]) = self.window_output(
             "conv",
             self.spatial(x),
-            c.kernel,
-            c.stride,
-            c.dilation,
-            c.padding,
-            false,
+            Window {
+                kernel: c.kernel,
+                stride: c.stride,
+                dilation: c.dilation,
+                padding: c.padding,
+                ceil_mode: false,
+            },
         );
         let w = self.param(
             self.key(&format!("{name}.weight")),
@@ -512,11 +522,13 @@ impl Builder {
         let (pads, [oh, ow]) = self.window_output(
             "max pool",
             self.spatial(x),
-            p.kernel,
-            p.stride,
-            [1, 1],
-            p.padding,
-            p.ceil_mode,
+            Window {
+                kernel: p.kernel,
+                stride: p.stride,
+                dilation: [1, 1],
+                padding: p.padding,
+                ceil_mode: p.ceil_mode,
+            },
         );
         let c = self.channels(x);
         self.push(
@@ -537,11 +549,13 @@ impl Builder {
         let (pads, [oh, ow]) = self.window_output(
             "average pool",
             self.spatial(x),
-            p.kernel,
-            p.stride,
-            [1, 1],
-            p.padding,
-            p.ceil_mode,
+            Window {
+                kernel: p.kernel,
+                stride: p.stride,
+                dilation: [1, 1],
+                padding: p.padding,
+                ceil_mode: p.ceil_mode,
+            },
         );
         let c = self.channels(x);
         let op = Op::AveragePool {
@@ -643,7 +657,7 @@ impl Builder {
     /// reshape back.
     pub fn channel_shuffle(&mut self, x: Value, groups: usize) -> Value {
         let s = self.shape(x).to_vec();
-        if groups == 0 || s[1] % groups != 0 {
+        if groups == 0 || !s[1].is_multiple_of(groups) {
             self.fail(format!(
                 "channel shuffle at {}: {} channels, {groups} groups",
                 self.key(""),

@@ -2,8 +2,8 @@
 //! values held in memory (an imported ONNX file's initializers).
 //!
 //! A safetensors file may be a PyTorch state dict as saved: BatchNorm counters are ignored and
-//! float64/float16/bfloat16 parameters converted to float32 ([`state_dict`]), both listed in
-//! the [`LoadReport`].
+//! float64/float16/bfloat16 parameters converted to float32 (`weights/state_dict.rs`), both
+//! listed in the [`LoadReport`].
 
 mod report;
 mod state_dict;
@@ -93,16 +93,9 @@ pub enum WeightError {
     #[error("{path} is not a valid safetensors file: {message}")]
     Format { path: PathBuf, message: String },
     /// Every key that is missing, unexpected, mis-shaped or of a dtype the model cannot use,
-    /// all at once.
-    #[error("{}", MismatchReport { path, model, missing, unexpected, misshaped, wrong_dtype })]
-    Mismatch {
-        path: PathBuf,
-        model: String,
-        missing: Vec<String>,
-        unexpected: Vec<String>,
-        misshaped: Vec<Misshaped>,
-        wrong_dtype: Vec<WrongDtype>,
-    },
+    /// all at once (boxed: the lists would make every `Result` of this module large).
+    #[error("{0}")]
+    Mismatch(Box<MismatchReport>),
     /// A float64 value that float32 cannot hold (it would become infinite).
     #[error("weights {path}: {name} holds {value:e}, beyond the range of float32")]
     OutOfRange {
@@ -112,16 +105,18 @@ pub enum WeightError {
     },
 }
 
-struct MismatchReport<'a> {
-    path: &'a Path,
-    model: &'a str,
-    missing: &'a [String],
-    unexpected: &'a [String],
-    misshaped: &'a [Misshaped],
-    wrong_dtype: &'a [WrongDtype],
+/// How a weight source differs from the graph's parameters.
+#[derive(Debug)]
+pub struct MismatchReport {
+    pub path: PathBuf,
+    pub model: String,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+    pub misshaped: Vec<Misshaped>,
+    pub wrong_dtype: Vec<WrongDtype>,
 }
 
-impl fmt::Display for MismatchReport<'_> {
+impl fmt::Display for MismatchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -145,14 +140,14 @@ impl fmt::Display for MismatchReport<'_> {
                 self.unexpected.join(", ")
             )?;
         }
-        for m in self.misshaped {
+        for m in &self.misshaped {
             write!(
                 f,
                 "\n  mis-shaped: {} is {:?} in the file, the model needs {:?}",
                 m.name, m.found, m.expected
             )?;
         }
-        for w in self.wrong_dtype {
+        for w in &self.wrong_dtype {
             write!(
                 f,
                 "\n  wrong dtype: {} is {} in the file, the model needs {}",
@@ -340,14 +335,14 @@ fn mismatch(
     {
         return Ok(report);
     }
-    Err(WeightError::Mismatch {
+    Err(WeightError::Mismatch(Box::new(MismatchReport {
         path: path.to_path_buf(),
         model: graph.name.clone(),
         missing,
         unexpected,
         misshaped,
         wrong_dtype,
-    })
+    })))
 }
 
 fn seeded(seed: u64, param: &Param) -> Vec<f32> {

@@ -316,19 +316,13 @@ fn in_memory_values_are_checked_like_a_file() {
         },
     );
     match values(tensors).check(&graph) {
-        Err(e @ WeightError::Mismatch { .. }) => {
-            let WeightError::Mismatch {
-                ref missing,
-                ref unexpected,
-                ref misshaped,
-                ..
-            } = e
-            else {
+        Err(e @ WeightError::Mismatch(_)) => {
+            let WeightError::Mismatch(m) = &e else {
                 unreachable!()
             };
-            assert_eq!(missing, &["bn.bias"]);
-            assert_eq!(unexpected, &["extra"]);
-            let names: Vec<&str> = misshaped.iter().map(|m| m.name.as_str()).collect();
+            assert_eq!(m.missing, ["bn.bias"]);
+            assert_eq!(m.unexpected, ["extra"]);
+            let names: Vec<&str> = m.misshaped.iter().map(|m| m.name.as_str()).collect();
             assert_eq!(names, ["pw.bias", "fc.weight"]);
             assert!(e.to_string().contains("model.onnx"), "{e}");
         }

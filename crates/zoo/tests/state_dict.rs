@@ -118,6 +118,7 @@ fn values(weights: &Weights, graph: &Graph, name: &str) -> Vec<f32> {
 }
 
 #[test]
+#[allow(clippy::excessive_precision)] // The literals spell the exact float16/bfloat16 values.
 fn a_state_dict_with_counters_and_other_precisions_loads_as_float32() {
     let graph = small();
     let dir = tempfile::tempdir().unwrap();
@@ -239,13 +240,7 @@ fn other_extra_misshaped_and_non_float_keys_are_all_refused_at_once() {
         .unwrap_err();
     let text = err.to_string();
     let (missing, unexpected, misshaped, wrong_dtype) = match err {
-        WeightError::Mismatch {
-            missing,
-            unexpected,
-            misshaped,
-            wrong_dtype,
-            ..
-        } => (missing, unexpected, misshaped, wrong_dtype),
+        WeightError::Mismatch(m) => (m.missing, m.unexpected, m.misshaped, m.wrong_dtype),
         other => panic!("expected a mismatch, got {other:?}"),
     };
     assert!(missing.is_empty());

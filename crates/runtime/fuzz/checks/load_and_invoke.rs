@@ -1,5 +1,5 @@
-//! The check of the `load_and_invoke` fuzz target: `Model::from_bytes` + `Interpreter::new`
-//! + `invoke` on arbitrary bytes. The fuzz target and the runtime's corpus replay test
+//! The check of the `load_and_invoke` fuzz target: `Model::from_bytes`, `Interpreter::new`
+//! and `invoke` on arbitrary bytes. The fuzz target and the runtime's corpus replay test
 //! (`tests/fuzz_corpus.rs`) both include this file, so they run exactly the same code.
 //!
 //! Each input is tried as it is and with its length and CRC fields re-sealed.

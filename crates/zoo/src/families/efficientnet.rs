@@ -254,31 +254,3 @@ fn mbconv_lite(b: &mut Builder, x: Value, s: &Stage, out: usize, stride: usize) 
     };
     blocks::inverted_residual(b, x, &block)
 }
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use crate::registry::{lookup, Options};
-    use crate::Weights;
-
-    /// The official Lite0 checkpoint (converted to `efficientnet_pytorch` names) holds exactly
-    /// the parameters the graph declares, with the same shapes. The shared data folder is
-    /// `$EDGEBONE_SHARED`, else `shared/` beside the checkout, as for the integration tests.
-    #[test]
-    fn lite0_loads_the_shared_checkpoint() {
-        let shared = std::env::var_os("EDGEBONE_SHARED").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-            PathBuf::from,
-        );
-        let path = shared.join("weights/efficientnet_lite0_imagenet.safetensors");
-        let graph = lookup("efficientnet_lite0")
-            .and_then(|m| m.build(&Options::default()))
-            .expect("Lite0 builds");
-        let weights =
-            Weights::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if let Err(e) = weights.check(&graph) {
-            panic!("{e}");
-        }
-    }
-}

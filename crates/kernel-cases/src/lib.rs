@@ -8,7 +8,7 @@
 //! test's digest of the reference outputs with the one the host computes for the same seeds.
 //!
 //! The lists: [`BIT_EXACT`] (every optimised kernel against its reference, one line per
-//! kernel in [`bit_exact_tests!`]), [`ROBUSTNESS`] (absurd parameters at every kernel) and
+//! kernel in `bit_exact_tests!`), [`ROBUSTNESS`] (absurd parameters at every kernel) and
 //! [`REFERENCE`] (reference kernels without an optimised version, by digest: Softmax).
 #![no_std]
 #![forbid(unsafe_code)]

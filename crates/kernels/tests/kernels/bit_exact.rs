@@ -366,3 +366,30 @@ bit_exact!(
     optimized::fully_connected,
     fully_connected_case
 );
+
+/// The kernels for Arm's DSP extension against the same references on the same cases, on
+/// the targets that have it (the host has none of them: they run on the QEMU boards).
+#[cfg(edgebone_arm_dsp)]
+mod arm_dsp {
+    use super::*;
+    use edgebone_kernels::arch::arm_dsp;
+
+    bit_exact!(
+        conv2d_1x1_is_bit_exact,
+        reference::conv2d,
+        arm_dsp::conv2d_1x1,
+        pointwise_case
+    );
+    bit_exact!(
+        conv2d_is_bit_exact,
+        reference::conv2d,
+        arm_dsp::conv2d,
+        general_conv_case
+    );
+    bit_exact!(
+        fully_connected_is_bit_exact,
+        reference::fully_connected,
+        arm_dsp::fully_connected,
+        fully_connected_case
+    );
+}

@@ -4,7 +4,7 @@
 //!
 //! | module | compiled when | kernels |
 //! |---|---|---|
-//! | `arm_dsp` | `cfg(edgebone_arm_dsp)`: Arm's DSP extension (Cortex-M4, M7, M33, M55) | `conv2d_1x1`, `conv2d`, `fully_connected` |
+//! | `arm_dsp` | `cfg(edgebone_arm_dsp)`: Arm's DSP extension (Cortex-M4, M7, M33, M55) | `conv2d_1x1`, `conv2d`, `fully_connected`, `depthwise_conv2d` |
 //!
 //! A module for another instruction set (`arm_mve` for Helium, `x86_avx2`, `aarch64_neon`,
 //! `riscv`) is added with its first kernel, never as an empty placeholder. The crate's
@@ -13,7 +13,8 @@
 //! signature of the portable kernel it replaces and answers
 //! [`KernelError::Unsupported`](crate::KernelError::Unsupported) where it does not cover a
 //! case; the matrix-shaped ones implement the portable kernels' `Mac` seam (how patch
-//! values are buffered and multiplied) and reuse the rest of `optimized`.
+//! values are buffered and multiplied), the depthwise one its `ChannelMac` (how a block of
+//! channels accumulates a tap), and they reuse the rest of `optimized`.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment right above it (the workspace's
 //! `tests/tests/tidy.rs` checks it, and that `unsafe` appears nowhere else but the boards).

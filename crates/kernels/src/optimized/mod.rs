@@ -24,7 +24,8 @@
 //! vectorises nothing.
 //!
 //! The per-ISA kernels of [`crate::arch`] are these kernels with another `gemm::Mac` (how
-//! patch values are buffered and multiplied), so everything else is shared.
+//! patch values are buffered and multiplied) or `depthwise_conv2d::ChannelMac` (how a block
+//! of channels accumulates a tap), so everything else is shared.
 
 mod conv2d;
 mod conv2d_1x1;
@@ -43,6 +44,7 @@ pub use fully_connected::fully_connected;
 pub(crate) use {
     conv2d::conv2d_with,
     conv2d_1x1::conv2d_1x1_with,
+    depthwise_conv2d::{depthwise_conv2d_with, ChannelMac},
     fully_connected::fully_connected_with,
     gemm::{Mac, Patches, CHUNK, PIXELS},
 };

@@ -387,6 +387,12 @@ mod arm_dsp {
         general_conv_case
     );
     bit_exact!(
+        depthwise_conv2d_is_bit_exact,
+        reference::depthwise_conv2d,
+        arm_dsp::depthwise_conv2d,
+        depthwise_case
+    );
+    bit_exact!(
         fully_connected_is_bit_exact,
         reference::fully_connected,
         arm_dsp::fully_connected,

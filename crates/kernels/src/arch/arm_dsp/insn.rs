@@ -74,3 +74,31 @@ pub(super) fn smlad(x: u32, y: u32, acc: i32) -> i32 {
     }
     out
 }
+
+/// `acc + x.lo · y.lo` on the signed low halfwords, wrapping modulo 2^32.
+#[inline(always)]
+pub(super) fn smlabb(x: u32, y: u32, acc: i32) -> i32 {
+    let out: i32;
+    // SAFETY: SMLABB reads and writes registers only (the Q flag it may set is declared
+    // clobbered by leaving out `preserves_flags`), and the target has the DSP extension
+    // (this module is compiled only then).
+    unsafe {
+        asm!("smlabb {out}, {x}, {y}, {acc}", out = lateout(reg) out, x = in(reg) x,
+            y = in(reg) y, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    out
+}
+
+/// `acc + x.hi · y.hi` on the signed high halfwords, wrapping modulo 2^32.
+#[inline(always)]
+pub(super) fn smlatt(x: u32, y: u32, acc: i32) -> i32 {
+    let out: i32;
+    // SAFETY: SMLATT reads and writes registers only (the Q flag it may set is declared
+    // clobbered by leaving out `preserves_flags`), and the target has the DSP extension
+    // (this module is compiled only then).
+    unsafe {
+        asm!("smlatt {out}, {x}, {y}, {acc}", out = lateout(reg) out, x = in(reg) x,
+            y = in(reg) y, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    out
+}

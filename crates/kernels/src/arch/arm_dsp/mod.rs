@@ -1,5 +1,6 @@
 //! Kernels for Arm's DSP extension (Cortex-M4, M7, M33, M55): the matrix-shaped
-//! convolutions with two 16-bit multiply-accumulates per `SMLAD`.
+//! convolutions with two 16-bit multiply-accumulates per `SMLAD`, and the depthwise
+//! convolution with four channels unpacked per two loads.
 //!
 //! They are the portable [`optimized`] kernels with another
 //! `Mac`: `Dsp` buffers a patch as pairs of `i16` packed in words, in the order that
@@ -14,10 +15,10 @@ mod insn;
 
 use core::ops::Range;
 
-use insn::{smlad, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
+use insn::{smlabb, smlad, smlatt, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 
-use crate::optimized::{self, Mac, Patches, CHUNK, PIXELS};
-use crate::{Conv2dParams, Filter, FullyConnectedParams, KernelError};
+use crate::optimized::{self, ChannelMac, Mac, Patches, CHUNK, PIXELS};
+use crate::{Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, KernelError};
 
 /// [`optimized::conv2d_1x1`] with `Dsp`: same cases, same results.
 pub fn conv2d_1x1(
@@ -47,6 +48,17 @@ pub fn fully_connected(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     optimized::fully_connected_with::<Dsp>(params, input, filter, output)
+}
+
+/// [`optimized::depthwise_conv2d`] with `Dsp`: every case, same results, blocks of 8 and
+/// 4 channels (the portable kernel's 16 do not fit the registers).
+pub fn depthwise_conv2d(
+    params: &DepthwiseConv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    optimized::depthwise_conv2d_with::<Dsp, 8, 4>(params, input, filter, output)
 }
 
 /// The DSP extension's `Mac`: four values per two words, `(v0, v2)` then `(v1, v3)`, a
@@ -162,4 +174,37 @@ fn tail_word(tail: &[i8]) -> u32 {
 #[inline(always)]
 fn pair(lo: i16, hi: i16) -> u32 {
     u32::from(lo.cast_unsigned()) | (u32::from(hi.cast_unsigned()) << 16)
+}
+
+impl ChannelMac for Dsp {
+    /// Four channels per step: one load of four inputs and of four weights, two `SXTAB16`s
+    /// (sign extension and zero point) and two `SXTB16`s, then `SMLABB`/`SMLATT` into each
+    /// channel's accumulator. `N` is a multiple of 4 here (blocks of 8 and 4).
+    #[inline(always)]
+    fn multiply_accumulate<const N: usize>(
+        acc: &mut [i32; N],
+        x: &[i8; N],
+        w: &[i8; N],
+        zero_point: i16,
+    ) {
+        const {
+            assert!(
+                N % 4 == 0,
+                "the DSP depthwise blocks are multiples of 4 channels"
+            )
+        };
+        let offset = pair(zero_point.wrapping_neg(), zero_point.wrapping_neg());
+        let (acc, _) = acc.as_chunks_mut::<4>();
+        let (x, _) = x.as_chunks::<4>();
+        let (w, _) = w.as_chunks::<4>();
+        for ((acc, &x), &w) in acc.iter_mut().zip(x).zip(w) {
+            let (x, w) = (word(x), word(w));
+            let (x02, x13) = (sxtab16(offset, x), sxtab16_ror8(offset, x));
+            let (w02, w13) = (sxtb16(w), sxtb16_ror8(w));
+            acc[0] = smlabb(x02, w02, acc[0]);
+            acc[1] = smlabb(x13, w13, acc[1]);
+            acc[2] = smlatt(x02, w02, acc[2]);
+            acc[3] = smlatt(x13, w13, acc[3]);
+        }
+    }
 }

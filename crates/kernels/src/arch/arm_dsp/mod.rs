@@ -189,7 +189,7 @@ impl ChannelMac for Dsp {
     ) {
         const {
             assert!(
-                N % 4 == 0,
+                N.is_multiple_of(4),
                 "the DSP depthwise blocks are multiples of 4 channels"
             )
         };

@@ -6,11 +6,14 @@
 //!   length), placed in the `.frames` section; not read with the `camera` feature, whose
 //!   frames come from a frame stream file at run time.
 //! - `EDGEBONE_ARENA`: the arena bytes the model needs (`.arena`, NOLOAD).
+//! - `EDGEBONE_PLAN_LEN`: the entries of the model's prepared plan (`Model::plan_len`; the
+//!   plan's storage sits in `.arena` after the arena).
 //!
-//! `cargo xtask build|run|test-boards` sets all three. `edgebone.x` puts `.weights` into the
-//! board's `WEIGHTS` region, `.frames` into `FRAMES` and `.arena` into `ARENA` (all
-//! `REGION_ALIAS`es of the board's `memory.x`), after `.rodata`: a section inserted after
-//! `.bss` would be zeroed by the startup code up to its end.
+//! `cargo xtask build|run|test-boards` sets all four; with the feature `kernel-tests` none is
+//! read and nothing is embedded. `edgebone.x` puts `.weights` into the board's `WEIGHTS`
+//! region, `.frames` into `FRAMES` and `.arena` into `ARENA` (all `REGION_ALIAS`es of the
+//! board's `memory.x`), after `.rodata`: a section inserted after `.bss` would be zeroed by
+//! the startup code up to its end.
 
 use std::env;
 use std::fmt::Write as _;
@@ -26,8 +29,16 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?);
+    write(&out.join("edgebone.x"), LINKER_SCRIPT)?;
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=build.rs");
+    // The kernel test firmware embeds nothing (its sections stay empty).
+    if env::var_os("CARGO_FEATURE_KERNEL_TESTS").is_some() {
+        return Ok(());
+    }
     let model = input_file("EDGEBONE_MODEL")?;
-    let arena = arena_bytes()?;
+    let arena = count("EDGEBONE_ARENA", "bytes")?;
+    let plan_len = count("EDGEBONE_PLAN_LEN", "plan entries")?;
 
     let mut blobs = String::new();
     embed(&mut blobs, "MODEL", ".weights", &model)?;
@@ -37,12 +48,9 @@ fn run() -> Result<(), String> {
     }
     writeln!(blobs, "/// Bytes of the arena (`EDGEBONE_ARENA`).").unwrap();
     writeln!(blobs, "pub const ARENA_BYTES: usize = {arena};").unwrap();
-    write(&out.join("blobs.rs"), &blobs)?;
-
-    write(&out.join("edgebone.x"), LINKER_SCRIPT)?;
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=build.rs");
-    Ok(())
+    writeln!(blobs, "/// Entries of the prepared plan (`EDGEBONE_PLAN_LEN`).").unwrap();
+    writeln!(blobs, "pub const PLAN_LEN: usize = {plan_len};").unwrap();
+    write(&out.join("blobs.rs"), &blobs)
 }
 
 /// The file named by the environment variable `var`, which must exist.
@@ -57,12 +65,13 @@ fn input_file(var: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn arena_bytes() -> Result<usize, String> {
-    println!("cargo:rerun-if-env-changed=EDGEBONE_ARENA");
-    let text = env::var("EDGEBONE_ARENA").map_err(|_| "set EDGEBONE_ARENA (bytes)".to_string())?;
+/// The count in environment variable `var` (`what` names its unit in errors).
+fn count(var: &str, what: &str) -> Result<usize, String> {
+    println!("cargo:rerun-if-env-changed={var}");
+    let text = env::var(var).map_err(|_| format!("set {var} ({what})"))?;
     text.trim()
         .parse()
-        .map_err(|e| format!("EDGEBONE_ARENA={text:?} is not a byte count: {e}"))
+        .map_err(|e| format!("{var}={text:?} is not a number of {what}: {e}"))
 }
 
 /// Appends a 16-byte aligned static `name` holding the bytes of `path` in `section`.

@@ -37,6 +37,9 @@ fn main() {
     let options = Options::parse(&flags);
     if options.has("dsp", &DSP_CORES, target.starts_with("thumbv7em")) {
         println!("cargo::rustc-cfg=edgebone_arm_dsp");
+        // Read by dependents' build scripts as `DEP_EDGEBONE_KERNELS_ARM_DSP` (the test
+        // cases of `edgebone-kernel-cases` list the DSP kernels only then).
+        println!("cargo::metadata=arm_dsp=1");
     }
     if options.has("mve", &MVE_CORES, false) {
         println!("cargo::rustc-cfg=edgebone_arm_mve");

@@ -108,7 +108,8 @@ fn camera_top1(model: &OwnedModel, source: &mut impl FrameSource, count: usize) 
     let config = PipelineConfig::for_model(&model, source.frame_format()).unwrap();
     let pre = Preprocessor::new(&config).unwrap();
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     let (mut row, mut scratch) = (vec![0u8; pre.row_bytes()], vec![0u8; pre.scratch_bytes()]);
     (0..count)
         .map(|_| {

@@ -103,7 +103,10 @@ impl std::fmt::Display for Step {
                     "build: (cd boards/{board} && cargo build --release --target {target})"
                 )?;
                 if *embeds {
-                    write!(f, " with EDGEBONE_MODEL, EDGEBONE_FRAMES, EDGEBONE_ARENA")?;
+                    write!(
+                        f,
+                        " with EDGEBONE_MODEL, EDGEBONE_FRAMES, EDGEBONE_ARENA, EDGEBONE_PLAN_LEN"
+                    )?;
                 }
                 Ok(())
             }

@@ -19,6 +19,8 @@ pub struct Embedded {
     pub frames: Option<PathBuf>,
     /// Arena bytes.
     pub arena_bytes: usize,
+    /// Entries of the prepared plan (its storage sits next to the arena).
+    pub plan_len: usize,
 }
 
 /// One firmware build.
@@ -63,10 +65,13 @@ pub fn build(request: &BuildRequest<'_>) -> Result<PathBuf> {
     }
     match (board.kind, request.embedded) {
         (Kind::Linux, _) => {}
+        // The kernel test firmware embeds nothing.
+        (_, None) if request.features.contains(&"kernel-tests") => {}
         (_, Some(embedded)) => {
             command
                 .env("EDGEBONE_MODEL", absolute(&embedded.model)?)
-                .env("EDGEBONE_ARENA", embedded.arena_bytes.to_string());
+                .env("EDGEBONE_ARENA", embedded.arena_bytes.to_string())
+                .env("EDGEBONE_PLAN_LEN", embedded.plan_len.to_string());
             match &embedded.frames {
                 Some(frames) => command.env("EDGEBONE_FRAMES", absolute(frames)?),
                 None => command.env_remove("EDGEBONE_FRAMES"),

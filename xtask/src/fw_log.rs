@@ -149,6 +149,8 @@ pub struct Summary {
     pub count: u64,
     /// Arena bytes.
     pub arena_bytes: u64,
+    /// Bytes of the prepared plan's storage.
+    pub plan_bytes: u64,
     /// Peak stack bytes (microcontrollers; a Linux board does not measure it).
     pub peak_stack: Option<u64>,
     /// Model blob bytes.
@@ -204,6 +206,7 @@ impl Report {
                         unit: record.get("unit")?.to_string(),
                         count: record.number("count")?,
                         arena_bytes: record.number("arena_bytes")?,
+                        plan_bytes: record.number("plan_bytes")?,
                         peak_stack: record
                             .fields
                             .contains_key("peak_stack")
@@ -239,7 +242,7 @@ mod tests {
             line("top5 frame=0 classes=[2, 1, 0] scores=[127, 5, -128]"),
             line("output frame=1 count=125 data=[]"),
             line("camera frame=0 count=4000 input_crc=3421780262"),
-            line("summary unit=instructions count=124 arena_bytes=4112 peak_stack=600 weights_bytes=1152"),
+            line("summary unit=instructions count=124 arena_bytes=4112 plan_bytes=96 peak_stack=600 weights_bytes=1152"),
             line("fault HardFault cfsr=0x00000001 hfsr=0x40000000 mmfar=0x0 bfar=0x0"),
             line("not a record line"),
         ];

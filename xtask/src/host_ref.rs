@@ -45,6 +45,17 @@ impl HostModel {
         self.model().arena_bytes()
     }
 
+    /// Entries of the model's prepared plan.
+    pub fn plan_len(&self) -> usize {
+        self.model().plan_len()
+    }
+
+    /// Bytes the arena and the prepared plan need together on any target: the plan entries
+    /// are counted at their size here, which no 32-bit target exceeds.
+    pub fn arena_and_plan_bytes(&self) -> usize {
+        self.arena_bytes() + self.plan_len() * std::mem::size_of::<edgebone_runtime::PreparedOp>()
+    }
+
     /// The label of class `index`, or the index itself when the model carries no labels.
     pub fn label(&self, index: usize) -> String {
         self.model()
@@ -80,8 +91,9 @@ impl HostModel {
             );
         }
         let mut arena = vec![0u8; model.arena_bytes()];
-        let mut interpreter =
-            Interpreter::new(&model, &mut arena).map_err(|e| anyhow!("interpreter: {e:?}"))?;
+        let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+        let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)
+            .map_err(|e| anyhow!("interpreter: {e:?}"))?;
         frames
             .chunks_exact(frame_len)
             .map(|frame| {

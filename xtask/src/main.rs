@@ -1,7 +1,7 @@
 //! `cargo xtask <verb>`: the one entry point for everything beyond `cargo build/test`.
 //!
 //! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`,
-//! `quantize`, `compile`) are forwarded to it, built in the same dev profile the tests use, so
+//! `quantize`, `compile`, `inspect`) are forwarded to it, built in the same dev profile the tests use, so
 //! nothing is compiled twice. `ci` is what `.ci/run` executes after installing the toolchain
 //! pieces.
 #![forbid(unsafe_code)]
@@ -31,11 +31,12 @@ mod prereqs;
 mod qemu;
 mod run;
 mod test_boards;
+mod test_kernels;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
-const CLI_VERBS: [&str; 8] = [
-    "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile",
+const CLI_VERBS: [&str; 9] = [
+    "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile", "inspect",
 ];
 
 /// Targets the `no_std` crates must build for.
@@ -74,6 +75,7 @@ fn run(args: &[String]) -> Result<()> {
         "runner" => run::runner_cmd(args),
         "flash" => flash::flash_cmd(args),
         "test-boards" => test_boards::test_boards_cmd(args),
+        "test-kernels" => test_kernels::test_kernels_cmd(args),
         "demo" => demo::demo_cmd(args),
         "help" | "--help" | "-h" => {
             print_help();
@@ -98,6 +100,7 @@ fn print_help() {
     println!(
         "  compile --model F.qdq.onnx -o F.ebm  QDQ ONNX to .ebm without calibrating (--norm)"
     );
+    println!("  inspect M.ebm [--json]      the prepared plan: kernel per op, MACs, arena bytes");
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!("  ci                          what CI runs: tests, no_std cross builds, formatting");
     println!(
@@ -114,6 +117,9 @@ fn print_help() {
     );
     println!("  flash --board B --model M   deploy to a real board (--dry-run, --host user@pi)");
     println!("  test-boards                 every board bit-exact with the host runtime");
+    println!(
+        "  test-kernels [--board B]    the shared kernel test cases on the QEMU boards (all four)"
+    );
 }
 
 /// The CI job: the whole test suite once, then the `no_std` crates for every MCU target.

@@ -32,7 +32,7 @@ pub struct Needs {
     pub model: u64,
     /// The embedded input frames (`.frames`; 0 for `camera` firmware).
     pub frames: u64,
-    /// The arena (`Model::arena_bytes`).
+    /// The arena (`Model::arena_bytes`) and the prepared plan's storage after it.
     pub arena: u64,
     /// The stack, guard included.
     pub stack: u64,
@@ -411,7 +411,7 @@ mod tests {
         );
         assert_eq!(
             fit.shortfalls[1].short_by(),
-            host.arena_bytes() as u64 - 512 * 1024
+            (host.arena_and_plan_bytes() as u64).next_multiple_of(16) - 512 * 1024
         );
         let text = format!("{err:#}");
         assert!(

@@ -190,6 +190,7 @@ fn build_image(
         model: host.path.clone(),
         frames: frames.map(Path::to_path_buf),
         arena_bytes: host.arena_bytes(),
+        plan_len: host.plan_len(),
     };
     let elf = fw_build::build(&BuildRequest {
         board,
@@ -218,7 +219,7 @@ pub fn check_fits(
         .len();
     let needs = memory_fit::Needs::new(
         model_bytes,
-        host.arena_bytes() as u64,
+        host.arena_and_plan_bytes() as u64,
         frames_bytes,
         host.model().input().shape.height as u32,
         camera,

@@ -51,6 +51,7 @@ struct Row {
     unit: String,
     macs: u64,
     arena: u64,
+    plan: u64,
     stack: Option<u64>,
     flash: u64,
     exact: bool,
@@ -257,6 +258,7 @@ fn run_checked(
         unit: summary.unit.clone(),
         macs: prepared.host.macs()?,
         arena: summary.arena_bytes,
+        plan: summary.plan_bytes,
         stack: summary.peak_stack,
         flash: prepared.size.flash,
         exact: verdict.is_ok(),
@@ -355,9 +357,9 @@ fn print_table(rows: &[Row]) {
     }
     println!();
     println!(
-        "| board | model | per inference | per MAC | arena B | peak stack B | flash B | bit-exact |"
+        "| board | model | per inference | per MAC | arena B | plan B | peak stack B | flash B | bit-exact |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
     for row in rows {
         let per_mac = if row.macs > 0 {
             format!("{:.2}", row.count as f64 / row.macs as f64)
@@ -365,12 +367,13 @@ fn print_table(rows: &[Row]) {
             "-".into()
         };
         println!(
-            "| {} | {} | {} {} | {per_mac} | {} | {} | {} | {} |",
+            "| {} | {} | {} {} | {per_mac} | {} | {} | {} | {} | {} |",
             row.board,
             row.model,
             row.count,
             row.unit,
             row.arena,
+            row.plan,
             row.stack.map_or("n/a".into(), |s| s.to_string()),
             row.flash,
             if row.exact { "yes" } else { "NO" }

@@ -12,19 +12,33 @@
 //! 4. logs every output tensor, its top-5 and a summary over defmt, and
 //! 5. exits with status 0, or non-zero on any error or fault (through semihosting under QEMU).
 //!
+//! With the feature `kernel-tests` step 3 runs the shared kernel test cases instead
+//! ([`kernel_tests`](crate::kernel_tests)), and nothing is embedded.
+//!
 //! The log lines are `key=value` records that `cargo xtask run|test-boards` parses; see
 //! [`report`].
 #![no_std]
 
 mod arch;
+#[cfg(not(feature = "kernel-tests"))]
 mod blobs;
 #[cfg(feature = "camera")]
 mod camera;
-#[cfg(not(feature = "camera"))]
+#[cfg(not(any(feature = "camera", feature = "kernel-tests")))]
 mod frames;
+#[cfg(feature = "kernel-tests")]
+mod kernel_tests;
+// The kernel test firmware reports no model, inference or summary.
+#[cfg_attr(feature = "kernel-tests", allow(dead_code))]
 mod report;
 mod stack;
+#[cfg(not(feature = "kernel-tests"))]
 mod workload;
+
+#[cfg(feature = "kernel-tests")]
+extern crate alloc;
+#[cfg(feature = "kernel-tests")]
+use kernel_tests as workload;
 
 pub use arch::Counter;
 

@@ -11,7 +11,13 @@
 //!   preprocessing one frame, and the CRC-32 of the int8 input tensor it wrote)
 //! - `output frame=… count=… data=[…]` (the int8 output)
 //! - `top5 frame=… classes=[…] scores=[…]` (and a `note` line per class with its label)
-//! - `summary unit=… count=… arena_bytes=… peak_stack=… weights_bytes=…`
+//! - `summary unit=… count=… arena_bytes=… plan_bytes=… peak_stack=… weights_bytes=…`
+//! - `kernel_tests board=… tests=… cases=… rounds=… heap_bytes=…` (feature `kernel-tests`:
+//!   the shared kernel test list and its budget)
+//! - `kernel name=… cases=… digest=… count=…` (a test that passed, the FNV-1a digest of its
+//!   outputs and the instructions it took)
+//! - `error kernel name=… case=… <message>` (a test that failed, at its first failing case)
+//! - `kernel_summary unit=… passed=… failed=… peak_stack=…`
 //! - `error …`, `fault …`
 
 /// The board and what was embedded.
@@ -103,14 +109,75 @@ pub fn label(frame: usize, rank: usize, label: &str, class: usize, score: i8) {
 }
 
 /// The run's summary.
-pub fn summary(unit: &str, count: u64, arena_bytes: usize, peak_stack: usize, weights: usize) {
+pub fn summary(unit: &str, count: u64, memory: Memory) {
     defmt::info!(
-        "summary unit={=str} count={=u64} arena_bytes={=usize} peak_stack={=usize} weights_bytes={=usize}",
+        "summary unit={=str} count={=u64} arena_bytes={=usize} plan_bytes={=usize} peak_stack={=usize} weights_bytes={=usize}",
         unit,
         count,
-        arena_bytes,
-        peak_stack,
-        weights
+        memory.arena,
+        memory.plan,
+        memory.peak_stack,
+        memory.weights
+    );
+}
+
+/// The memory a run used, in bytes.
+pub struct Memory {
+    /// The model's arena.
+    pub arena: usize,
+    /// The prepared plan's storage.
+    pub plan: usize,
+    /// The stack at its deepest.
+    pub peak_stack: usize,
+    /// The model blob.
+    pub weights: usize,
+}
+
+/// The shared kernel test list and its budget.
+#[cfg(feature = "kernel-tests")]
+pub fn kernel_tests(board: &str, tests: usize, cases: usize, rounds: usize, heap_bytes: usize) {
+    defmt::info!(
+        "kernel_tests board={=str} tests={=usize} cases={=usize} rounds={=usize} heap_bytes={=usize}",
+        board,
+        tests,
+        cases,
+        rounds,
+        heap_bytes
+    );
+}
+
+/// A kernel test that passed.
+#[cfg(feature = "kernel-tests")]
+pub fn kernel_passed(name: &str, cases: usize, digest: u64, count: u64) {
+    defmt::info!(
+        "kernel name={=str} cases={=usize} digest={=u64} count={=u64}",
+        name,
+        cases,
+        digest,
+        count
+    );
+}
+
+/// A kernel test that failed, at its first failing case.
+#[cfg(feature = "kernel-tests")]
+pub fn kernel_failed(name: &str, case: usize, message: &str) {
+    defmt::error!(
+        "error kernel name={=str} case={=usize} {=str}",
+        name,
+        case,
+        message
+    );
+}
+
+/// The end of the kernel tests.
+#[cfg(feature = "kernel-tests")]
+pub fn kernel_summary(unit: &str, passed: usize, failed: usize, peak_stack: usize) {
+    defmt::info!(
+        "kernel_summary unit={=str} passed={=usize} failed={=usize} peak_stack={=usize}",
+        unit,
+        passed,
+        failed,
+        peak_stack
     );
 }
 

@@ -46,7 +46,7 @@ pub enum Error {
     /// The frame stream's header announces no frames.
     #[cfg(feature = "camera")]
     NoFrames,
-    /// The arena was already taken.
+    /// The arena or the plan storage was already taken.
     ArenaTaken,
 }
 
@@ -62,10 +62,11 @@ pub fn run(board: &Board, counter: &Counter) -> Result<(), Error> {
     let mut input = Input::open(&model)?;
     let count = input.count();
     let arena = blobs::arena().ok_or(Error::ArenaTaken)?;
+    let plan = blobs::plan().ok_or(Error::ArenaTaken)?;
     report::board(board.name, model.bytes().len(), count, arena.len());
     report::calibration(counter.calibration());
 
-    let mut interpreter = Interpreter::new(&model, arena)?;
+    let mut interpreter = Interpreter::new(&model, arena, plan)?;
     let mut total = 0;
     for index in 0..count {
         input.fill(index, interpreter.input_mut(), counter)?;
@@ -93,9 +94,12 @@ pub fn run(board: &Board, counter: &Counter) -> Result<(), Error> {
     report::summary(
         Counter::UNIT,
         total / count as u64,
-        model.arena_bytes(),
-        stack::peak(),
-        model.weights_bytes(),
+        report::Memory {
+            arena: model.arena_bytes(),
+            plan: core::mem::size_of_val(interpreter.plan()),
+            peak_stack: stack::peak(),
+            weights: model.weights_bytes(),
+        },
     );
     Ok(())
 }

@@ -70,8 +70,9 @@ fn run() -> Result<(), String> {
     }
     let frames: Vec<i8> = frames.into_iter().map(|b| b as i8).collect();
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter =
-        Interpreter::new(&model, &mut arena).map_err(|e| format!("interpreter: {e:?}"))?;
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)
+        .map_err(|e| format!("interpreter: {e:?}"))?;
     println!(
         "board name=rpi model_bytes={} frames={} arena_bytes={}",
         owned.bytes().len(),
@@ -101,8 +102,9 @@ fn run() -> Result<(), String> {
     }
     let count = total_ns / (frames.len() / frame_len) as u128;
     println!(
-        "summary unit=ns count={count} arena_bytes={} weights_bytes={}",
+        "summary unit=ns count={count} arena_bytes={} plan_bytes={} weights_bytes={}",
         model.arena_bytes(),
+        std::mem::size_of_val(interpreter.plan()),
         model.weights_bytes()
     );
     Ok(())

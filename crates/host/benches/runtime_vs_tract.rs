@@ -134,7 +134,8 @@ fn runtime_vs_tract(c: &mut Criterion) {
         .quantize_input(&nhwc, &mut quantized)
         .expect("input quantisation");
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).expect("the arena fits");
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).expect("the arena fits");
 
     let (int8, fp32) = (Total::default(), Total::default());
     let mut group = c.benchmark_group("mobilenet_v2_224");

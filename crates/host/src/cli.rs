@@ -91,6 +91,15 @@ pub enum Command {
     /// Compile a QDQ ONNX model (`quantize`'s model.qdq.onnx, or onnxruntime's
     /// quantize_static output) to a `.ebm` blob for the int8 runtime, without calibrating.
     Compile(crate::compile_cmd::CompileArgs),
+    /// The prepared plan of a compiled model: per op the kernel variant the runtime chose on
+    /// this machine, its MACs and its tensors' arena bytes; then arena, plan and weight bytes.
+    Inspect {
+        /// The compiled model (`.ebm`).
+        model: PathBuf,
+        /// One JSON object per plan entry instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The end-to-end check against the shared reference data: architecture counts, golden
     /// outputs of a real PyTorch export, ImageNet accuracy of the real weights.
     Verify {
@@ -234,6 +243,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Compile(args) => {
             crate::compile_cmd::run(&args)?;
         }
+        Command::Inspect { model, json } => crate::inspect::run(&model, json)?,
         Command::Verify { shared } => {
             crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?
         }

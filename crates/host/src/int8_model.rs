@@ -68,7 +68,8 @@ impl Int8Model {
     pub fn run_i8(&self, input: &[i8]) -> Result<Vec<i8>> {
         let model = self.owned.model();
         let mut arena = vec![0u8; model.arena_bytes()];
-        let mut interpreter = Interpreter::new(&model, &mut arena)?;
+        let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+        let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)?;
         Ok(interpreter.invoke(input)?.to_vec())
     }
 

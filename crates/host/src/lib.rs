@@ -10,6 +10,7 @@ pub mod compile_cmd;
 pub mod dataset;
 pub mod eval;
 pub mod images;
+pub mod inspect;
 pub mod int8_model;
 pub mod labels;
 pub mod model_args;

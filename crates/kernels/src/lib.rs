@@ -61,6 +61,7 @@ mod params;
 pub mod prepare;
 pub mod reference;
 pub mod requant;
+pub mod select;
 
 pub use error::KernelError;
 pub use geometry::{Activation, Padding, Shape4};
@@ -71,3 +72,4 @@ pub use params::{
 };
 pub use reference::SoftmaxParams;
 pub use requant::Requant;
+pub use select::ConvKernel;

@@ -37,7 +37,8 @@ impl Int8Model {
         let mut q = vec![0i8; nhwc.len()];
         model.quantize_input(&nhwc, &mut q).map_err(runtime)?;
         let mut arena = vec![0u8; model.arena_bytes()];
-        let mut interpreter = Interpreter::new(&model, &mut arena).map_err(runtime)?;
+        let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+        let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).map_err(runtime)?;
         let mut observe = observe;
         let out = interpreter
             .invoke_observed(&q, |_, tensor, values| observe(tensor, values))

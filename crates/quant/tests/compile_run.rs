@@ -116,7 +116,8 @@ fn model_info_and_helpers() {
 
     // `run` on input written in place equals `invoke`, and top-k matches a sort.
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     interpreter.input_mut().copy_from_slice(&quantized);
     let ran = interpreter.run().unwrap().to_vec();
     let invoked = interpreter.invoke(&quantized).unwrap().to_vec();
@@ -138,15 +139,17 @@ fn interpreter_rejects_small_arenas_and_wrong_inputs() {
     let model = owned.model();
     let needed = model.arena_bytes();
     let mut small = vec![0u8; needed - 1];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
     assert_eq!(
-        Interpreter::new(&model, &mut small).unwrap_err(),
+        Interpreter::new(&model, &mut small, &mut plan).unwrap_err(),
         edgebone_runtime::Error::ArenaTooSmall {
             needed,
             got: needed - 1
         }
     );
     let mut arena = vec![0u8; needed + 100];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     assert_eq!(
         interpreter.invoke(&[0i8; 5]).unwrap_err(),
         edgebone_runtime::Error::BufferLength {

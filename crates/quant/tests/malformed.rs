@@ -572,8 +572,9 @@ fn arena_too_small_is_named() {
     let model = owned.model();
     let needed = model.arena_bytes();
     let mut arena = vec![0u8; needed / 2];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
     assert_eq!(
-        Interpreter::new(&model, &mut arena).unwrap_err(),
+        Interpreter::new(&model, &mut arena, &mut plan).unwrap_err(),
         Error::ArenaTooSmall {
             needed,
             got: needed / 2

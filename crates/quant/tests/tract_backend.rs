@@ -126,7 +126,8 @@ fn tract_backend_matches_the_int8_runtime() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     let mut worst = 0;
     let mut total = 0;
     // Inputs near the calibration input, so that no intermediate int8 tensor saturates

@@ -205,6 +205,14 @@ pub enum Error {
         /// Bytes given.
         got: usize,
     },
+    /// The storage passed for the prepared plan has fewer entries than the model needs
+    /// ([`crate::Model::plan_len`]).
+    PlanTooSmall {
+        /// Entries the model needs.
+        needed: usize,
+        /// Entries given.
+        got: usize,
+    },
     /// An input or output buffer passed to the runtime has the wrong length.
     BufferLength {
         /// Which buffer.
@@ -319,6 +327,10 @@ impl fmt::Display for Error {
             Self::ArenaTooSmall { needed, got } => write!(
                 f,
                 "arena too small: the model needs {needed} bytes, got {got}"
+            ),
+            Self::PlanTooSmall { needed, got } => write!(
+                f,
+                "plan storage too small: the model needs {needed} prepared ops, got {got}"
             ),
             Self::BufferLength {
                 what,

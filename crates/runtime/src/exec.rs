@@ -1,20 +1,18 @@
-//! Running one resolved op on the arena: the output slot is split off mutably, the inputs
-//! are read from the bytes around it, and the element-wise ops the planner placed in place
-//! stream their aliased operand through a small stack buffer into the same kernels.
-//! Convolutions and fully connected layers run through `edgebone_kernels::optimized` (a
-//! convolution through the first optimised kernel that does not answer
-//! `KernelError::Unsupported`, else the reference); the other ops through the reference
-//! kernels.
+//! Running one entry of a prepared plan on the arena: the output region is split off
+//! mutably, the inputs are read from the bytes around it, and the element-wise ops the
+//! planner placed in place stream their aliased operand through a small stack buffer into
+//! the same kernels. A convolution runs the variant chosen when the plan was prepared
+//! (`edgebone_kernels::select`); depthwise and fully connected layers run through
+//! `edgebone_kernels::optimized`, the other ops through the reference kernels.
 
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
-    optimized, AddParams, Broadcast, ConcatInput, ConcatParams, Conv2dParams, Filter, KernelError,
-    MulParams, RequantizeParams, Shape4,
+    optimized, AddParams, Broadcast, KernelError, MulParams, RequantizeParams, Shape4,
 };
 
-use crate::format::MAX_CONCAT_INPUTS;
-use crate::resolve::{Op, Slot};
-use crate::{Error, Model};
+use crate::plan::PreparedOp;
+use crate::resolve::{Op, Region};
+use crate::Error;
 
 /// Elements streamed per step by the in-place element-wise ops.
 const CHUNK: usize = 64;
@@ -29,7 +27,7 @@ struct Split<'s> {
 }
 
 /// The error for an arena region that validation should have ruled out.
-fn region_error(slot: &Slot, limit: usize) -> Error {
+fn region_error(slot: &Region, limit: usize) -> Error {
     Error::OffsetOutOfBounds {
         what: "arena region",
         offset: slot.offset as u64,
@@ -40,7 +38,7 @@ fn region_error(slot: &Slot, limit: usize) -> Error {
 
 impl<'s> Split<'s> {
     /// Splits `arena` around `output`.
-    fn new(arena: &'s mut [i8], output: &Slot) -> Result<Self, Error> {
+    fn new(arena: &'s mut [i8], output: &Region) -> Result<Self, Error> {
         let limit = arena.len();
         if output.end() > limit {
             return Err(region_error(output, limit));
@@ -56,7 +54,7 @@ impl<'s> Split<'s> {
     }
 
     /// The bytes of `slot`, which must not overlap the output.
-    fn input(&self, op: u32, slot: &Slot) -> Result<&'s [i8], Error> {
+    fn input(&self, op: u32, slot: &Region) -> Result<&'s [i8], Error> {
         let found = if slot.end() <= self.before.len() {
             self.before.get(slot.offset..slot.end())
         } else if slot.offset >= self.after_start {
@@ -72,16 +70,11 @@ impl<'s> Split<'s> {
     }
 }
 
-/// Runs op `op` on `arena`.
-pub(crate) fn run(
-    model: &Model<'_>,
-    index: u32,
-    op: &Op<'_>,
-    arena: &mut [i8],
-) -> Result<(), Error> {
-    let output = op.output();
-    match *op {
-        Op::Lut { table, input, .. } if input.same_region(&output) => {
+/// Runs the plan entry `entry` on `arena`.
+pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error> {
+    let (index, output) = (entry.index, entry.output);
+    match entry.op {
+        Op::Lut { table, input } if input.same(&output) => {
             let limit = arena.len();
             let data = arena
                 .get_mut(output.offset..output.end())
@@ -89,22 +82,21 @@ pub(crate) fn run(
             k::lut_in_place(data, table);
             return Ok(());
         }
-        Op::Reshape { input, .. } if input.same_region(&output) => return Ok(()),
+        Op::Reshape { input } if input.same(&output) => return Ok(()),
         _ => {}
     }
     let split = Split::new(arena, &output)?;
-    match *op {
+    match entry.op {
         Op::Conv {
             params,
+            kernel,
             filter,
             input,
-            ..
-        } => conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
+        } => kernel.run(&params, split.input(index, &input)?, &filter, split.output)?,
         Op::Depthwise {
             params,
             filter,
             input,
-            ..
         } => optimized::depthwise_conv2d(
             &params,
             split.input(index, &input)?,
@@ -115,127 +107,155 @@ pub(crate) fn run(
             params,
             filter,
             input,
-            ..
         } => {
             optimized::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?
         }
-        Op::Add { params, a, b, .. } => binary(
-            index,
-            split,
-            &output,
-            a,
-            b,
-            params.broadcast,
-            |s, bc, x, y, o| {
-                k::add(
-                    &AddParams {
-                        shape: s,
-                        broadcast: bc,
-                        ..params
-                    },
-                    x,
-                    y,
-                    o,
-                )
-            },
-        )?,
-        Op::Mul { params, a, b, .. } => binary(
-            index,
-            split,
-            &output,
-            a,
-            b,
-            params.broadcast,
-            |s, bc, x, y, o| {
-                k::mul(
-                    &MulParams {
-                        shape: s,
-                        broadcast: bc,
-                        ..params
-                    },
-                    x,
-                    y,
-                    o,
-                )
-            },
-        )?,
-        Op::MaxPool { params, input, .. } => {
+        Op::Add { params, a, b } => add(index, split, &output, &params, [a, b])?,
+        Op::Mul { params, a, b } => mul(index, split, &output, &params, [a, b])?,
+        Op::MaxPool { params, input } => {
             k::max_pool(&params, split.input(index, &input)?, split.output)?
         }
-        Op::AvgPool { params, input, .. } => {
+        Op::AvgPool { params, input } => {
             k::avg_pool(&params, split.input(index, &input)?, split.output)?
         }
-        Op::GlobalAvgPool { params, input, .. } => {
+        Op::GlobalAvgPool { params, input } => {
             k::global_avg_pool(&params, split.input(index, &input)?, split.output)?
         }
-        Op::Concat { inputs, output } => {
-            let mut parts = heapless::Vec::<ConcatInput<'_>, MAX_CONCAT_INPUTS>::new();
-            for id in inputs.iter() {
-                let slot = model.slot(index, id)?;
-                let part = ConcatInput {
-                    data: split.input(index, &slot)?,
-                    channels: slot.shape.channels,
-                };
-                parts.push(part).map_err(|_| Error::BadParam {
-                    op: index,
-                    what: "concatenation of more than 32 inputs",
-                })?;
-            }
-            let s = output.shape;
-            let params = ConcatParams {
-                pixels: s.batch * s.height * s.width,
-            };
-            k::concat(&params, &parts, split.output)?
+        Op::Concat { .. } => {
+            return Err(Error::BadParam {
+                op: index,
+                what: "a concatenation that the plan did not split into its inputs",
+            })
         }
-        Op::ChannelSlice { start, input, .. } => channel_slice(
+        Op::ConcatPart {
+            input,
+            pixels,
+            channels,
+            start,
+        } => copy_channels(
             split.input(index, &input)?,
-            input.shape.channels,
+            pixels,
+            channels,
             start,
             split.output,
         )?,
-        Op::ChannelShuffle { params, input, .. } => {
+        Op::ChannelSlice {
+            input,
+            in_channels,
+            start,
+        } => channel_slice(
+            split.input(index, &input)?,
+            in_channels,
+            start,
+            split.output,
+        )?,
+        Op::ChannelShuffle { params, input } => {
             k::channel_shuffle(&params, split.input(index, &input)?, split.output)?
         }
-        Op::Lut { table, input, .. } => k::lut(split.input(index, &input)?, table, split.output)?,
-        Op::Softmax { params, input, .. } => {
+        Op::Lut { table, input } => k::lut(split.input(index, &input)?, table, split.output)?,
+        Op::Softmax { params, input } => {
             k::softmax(&params, split.input(index, &input)?, split.output)?
         }
-        Op::Requantize { params, input, .. } => requantize(index, split, &input, &output, &params)?,
-        Op::Reshape { input, .. } => {
-            let data = split.input(index, &input)?;
-            if data.len() != split.output.len() {
-                return Err(Error::Kernel(KernelError::LengthMismatch {
-                    what: "reshape",
-                    expected: split.output.len(),
-                    got: data.len(),
-                }));
-            }
-            split.output.copy_from_slice(data)
-        }
-        Op::Pad { params, input, .. } => {
-            k::pad(&params, split.input(index, &input)?, split.output)?
-        }
+        Op::Requantize { params, input } => requantize(index, split, &input, &output, &params)?,
+        Op::Reshape { input } => copy(split.input(index, &input)?, split.output)?,
+        Op::Pad { params, input } => k::pad(&params, split.input(index, &input)?, split.output)?,
     }
     Ok(())
 }
 
-/// A convolution through the optimised kernel that covers its case (the pointwise one first,
-/// then the general one), else the reference.
-fn conv2d(
-    params: &Conv2dParams,
+/// An addition, in place when the planner put the output on an input.
+fn add(
+    op: u32,
+    split: Split<'_>,
+    output: &Region,
+    params: &AddParams,
+    inputs: [Region; 2],
+) -> Result<(), Error> {
+    let shape = (params.shape, params.broadcast);
+    binary(
+        op,
+        split,
+        output,
+        inputs,
+        shape,
+        |shape, broadcast, x, y, o| {
+            let params = AddParams {
+                shape,
+                broadcast,
+                ..*params
+            };
+            k::add(&params, x, y, o)
+        },
+    )
+}
+
+/// A multiplication, in place when the planner put the output on an input.
+fn mul(
+    op: u32,
+    split: Split<'_>,
+    output: &Region,
+    params: &MulParams,
+    inputs: [Region; 2],
+) -> Result<(), Error> {
+    let shape = (params.shape, params.broadcast);
+    binary(
+        op,
+        split,
+        output,
+        inputs,
+        shape,
+        |shape, broadcast, x, y, o| {
+            let params = MulParams {
+                shape,
+                broadcast,
+                ..*params
+            };
+            k::mul(&params, x, y, o)
+        },
+    )
+}
+
+/// A reshape into other arena bytes: a plain copy.
+fn copy(input: &[i8], output: &mut [i8]) -> Result<(), KernelError> {
+    if input.len() != output.len() {
+        return Err(KernelError::LengthMismatch {
+            what: "reshape",
+            expected: output.len(),
+            got: input.len(),
+        });
+    }
+    output.copy_from_slice(input);
+    Ok(())
+}
+
+/// Copies every pixel of `input` (`channels` values each) to channels
+/// `start .. start + channels` of the same pixel of `output`: one input of a concatenation.
+fn copy_channels(
     input: &[i8],
-    filter: &Filter<'_>,
+    pixels: usize,
+    channels: usize,
+    start: usize,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    let kernels = [optimized::conv2d_1x1, optimized::conv2d, k::conv2d];
-    let mut result = Ok(());
-    for kernel in kernels {
-        result = kernel(params, input, filter, output);
-        if !matches!(result, Err(KernelError::Unsupported { .. })) {
-            break;
-        }
+    let out_channels = output.len().checked_div(pixels).unwrap_or(0);
+    if pixels.checked_mul(channels) != Some(input.len())
+        || out_channels * pixels != output.len()
+        || start.saturating_add(channels) > out_channels
+    {
+        return Err(KernelError::BadParam {
+            what: "concatenation input does not fit its output",
+        });
     }
-    result
+    if channels == 0 {
+        return Ok(());
+    }
+    for (out, pixel) in output
+        .chunks_exact_mut(out_channels)
+        .zip(input.chunks_exact(channels))
+    {
+        out[start..start + channels].copy_from_slice(pixel);
+    }
+    Ok(())
 }
 
 /// Copies channels `start .. start + out_channels` of every pixel of `input` (which has
@@ -271,11 +291,11 @@ fn channel_slice(
 fn requantize(
     op: u32,
     split: Split<'_>,
-    input: &Slot,
-    output: &Slot,
+    input: &Region,
+    output: &Region,
     params: &RequantizeParams,
 ) -> Result<(), Error> {
-    if !input.same_region(output) {
+    if !input.same(output) {
         return Ok(k::requantize(
             params,
             split.input(op, input)?,
@@ -302,17 +322,16 @@ type BinaryKernel<'f> =
 fn binary(
     op: u32,
     split: Split<'_>,
-    output: &Slot,
-    a: Slot,
-    b: Slot,
-    broadcast: Broadcast,
+    output: &Region,
+    [a, b]: [Region; 2],
+    (shape, broadcast): (Shape4, Broadcast),
     kernel: impl Fn(Shape4, Broadcast, &[i8], &[i8], &mut [i8]) -> Result<(), KernelError>,
 ) -> Result<(), Error> {
-    let a_alias = a.same_region(output);
-    let b_alias = b.same_region(output);
+    let a_alias = a.same(output);
+    let b_alias = b.same(output);
     if !a_alias && !b_alias {
         let (x, y) = (split.input(op, &a)?, split.input(op, &b)?);
-        return Ok(kernel(output.shape, broadcast, x, y, split.output)?);
+        return Ok(kernel(shape, broadcast, x, y, split.output)?);
     }
     let x = if a_alias {
         None
@@ -344,9 +363,7 @@ fn binary(
             }
             Ok(())
         }
-        (Broadcast::Channels, Some(scales)) => {
-            channel_broadcast(&kernel, output.shape, scales, out)
-        }
+        (Broadcast::Channels, Some(scales)) => channel_broadcast(&kernel, shape, scales, out),
         (Broadcast::Channels, None) => Err(Error::Aliasing {
             op,
             tensor: b.tensor,

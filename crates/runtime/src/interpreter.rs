@@ -1,11 +1,16 @@
-//! [`Interpreter`]: runs a validated model on a caller-provided arena.
+//! [`Interpreter`]: runs a validated model's prepared plan on a caller-provided arena.
 
-use crate::format::OpRecord;
 use crate::model::check_len;
-use crate::resolve::{resolve, Slot};
+use crate::plan::{prepare, PreparedOp};
+use crate::resolve::Region;
 use crate::{exec, Error, Model};
 
-/// Runs a [`Model`] with every activation in one caller-provided arena (no allocation).
+/// Runs a [`Model`] with every activation in one caller-provided arena and its prepared
+/// plan in caller-provided storage (no allocation).
+///
+/// [`new`](Self::new) resolves every op once — arena regions, kernel parameters, constant
+/// slices, the kernel variant — into the plan; [`run`](Self::run) executes the plan's
+/// entries in order and decodes or checks nothing.
 ///
 /// The input tensor lives in the arena too: an inference may overwrite it (the planner lets
 /// element-wise ops run in place), so it must be written again before each run —
@@ -15,15 +20,22 @@ use crate::{exec, Error, Model};
 pub struct Interpreter<'m, 'a> {
     model: Model<'m>,
     arena: &'a mut [i8],
-    input: Slot,
-    output: Slot,
+    plan: &'a [PreparedOp<'m>],
+    input: Region,
+    output: Region,
 }
 
 impl<'m, 'a> Interpreter<'m, 'a> {
     /// An interpreter for `model` over `arena`, which must have at least
     /// [`Model::arena_bytes`] bytes ([`Error::ArenaTooSmall`] otherwise; extra bytes are
-    /// left alone).
-    pub fn new(model: &Model<'m>, arena: &'a mut [u8]) -> Result<Self, Error> {
+    /// left alone), with its prepared plan in `plan`, which must have at least
+    /// [`Model::plan_len`] entries ([`Error::PlanTooSmall`] otherwise; fill it with
+    /// [`PreparedOp::EMPTY`], or take `PreparedOp::storage` with the `std` feature).
+    pub fn new(
+        model: &Model<'m>,
+        arena: &'a mut [u8],
+        plan: &'a mut [PreparedOp<'m>],
+    ) -> Result<Self, Error> {
         let needed = model.arena_bytes();
         let got = arena.len();
         let arena = arena
@@ -33,14 +45,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(Self {
             model: *model,
             arena: bytemuck::cast_slice_mut(arena),
-            input: model.slot(u32::MAX, header.input)?,
-            output: model.slot(u32::MAX, header.output)?,
+            plan: prepare(model, plan)?,
+            input: model.slot(u32::MAX, header.input)?.region(),
+            output: model.slot(u32::MAX, header.output)?.region(),
         })
     }
 
     /// The model.
     pub fn model(&self) -> &Model<'m> {
         &self.model
+    }
+
+    /// The prepared plan, in execution order.
+    pub fn plan(&self) -> &[PreparedOp<'m>] {
+        self.plan
     }
 
     /// The input tensor in the arena (NHWC, quantised with [`Model::input_quant`]).
@@ -83,16 +101,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         &mut self,
         mut observer: impl FnMut(usize, usize, &[i8]),
     ) -> Result<&[i8], Error> {
-        let list = self.model.ops_bytes();
-        let mut at = 0usize;
-        for index in 0..self.model.header().op_count {
-            let (record, len) = OpRecord::decode(list.get(at..).unwrap_or(&[]), index)?;
-            at += len;
-            let op = resolve(&self.model, index, &record)?;
-            exec::run(&self.model, index, &op, self.arena)?;
-            let out = op.output();
-            let values = self.arena.get(out.offset..out.end()).unwrap_or(&[]);
-            observer(index as usize, out.tensor as usize, values);
+        let plan = self.plan;
+        for (at, entry) in plan.iter().enumerate() {
+            exec::run(entry, self.arena)?;
+            let last_of_op = plan
+                .get(at + 1)
+                .is_none_or(|next| next.index != entry.index);
+            if last_of_op {
+                let out = entry.output;
+                let values = self.arena.get(out.offset..out.end()).unwrap_or(&[]);
+                observer(entry.op_index(), out.tensor as usize, values);
+            }
         }
         Ok(self.output())
     }

@@ -5,16 +5,19 @@
 //! CRC-32, every offset, every tensor record, every op's shapes and parameters, producer
 //! order and arena aliasing — and then used in place, weights straight from flash.
 //! [`Interpreter::new`] binds it to a caller-provided arena of [`Model::arena_bytes`]
-//! bytes; [`Interpreter::invoke`] runs the ops through `edgebone-kernels`: its optimised
-//! kernels where one covers the op (convolutions, fully connected), else its reference
-//! kernels — TFLite-exact integer arithmetic either way, bit-exact on every target.
+//! bytes and prepares its plan, once, in caller-provided storage of [`Model::plan_len`]
+//! [`PreparedOp`]s: every op resolved to arena regions, kernel parameters and the kernel
+//! variant `edgebone_kernels::select` picks for it (an optimised kernel where one covers the
+//! op, else the reference). [`Interpreter::invoke`] then runs the plan without decoding or
+//! checking anything — TFLite-exact integer arithmetic, bit-exact on every target.
 //!
 //! ```no_run
 //! # fn demo(blob: &'static [u8]) -> Result<(), edgebone_runtime::Error> {
-//! use edgebone_runtime::{top_k, Interpreter, Model};
+//! use edgebone_runtime::{top_k, Interpreter, Model, PreparedOp};
 //! let model = Model::from_bytes(blob)?;
 //! let mut arena = [0u8; 64 * 1024];
-//! let mut interpreter = Interpreter::new(&model, &mut arena)?;
+//! let mut plan = [PreparedOp::EMPTY; 64];
+//! let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)?;
 //! let input = [0i8; 96 * 96 * 3];
 //! let scores = interpreter.invoke(&input)?;
 //! for (class, score) in top_k::<5>(scores) {
@@ -40,6 +43,7 @@ mod exec;
 pub mod format;
 mod interpreter;
 mod model;
+mod plan;
 mod quant;
 mod resolve;
 
@@ -55,6 +59,8 @@ pub use interpreter::Interpreter;
 pub use model::{Model, TensorInfo};
 #[cfg(feature = "std")]
 pub use owned::{LoadError, OwnedModel};
+pub use plan::PreparedOp;
 pub use quant::{top_k, Quant};
+pub use resolve::Region;
 #[cfg(feature = "tract")]
 pub use tract::{TractBackend, TractError};

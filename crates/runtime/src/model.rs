@@ -209,17 +209,28 @@ impl<'a> Model<'a> {
     /// Multiply-accumulates per inference, as the op table counts them: every output
     /// element of a convolution or fully connected layer times the weights feeding it.
     pub fn macs(&self) -> Result<u64, Error> {
-        let mut macs = 0u64;
-        for record in self.ops() {
-            let Some(filter) = record?.filter_macs() else {
-                continue;
-            };
-            let output = self.tensor(filter.output as usize)?;
-            let weights = self.tensor(filter.weights as usize)?;
-            let channels = output.shape.channels.max(1) as u64;
-            macs += output.len as u64 * (weights.len as u64 / channels);
-        }
-        Ok(macs)
+        self.ops()
+            .try_fold(0u64, |macs, record| Ok(macs + self.op_macs(&record?)?))
+    }
+
+    /// The multiply-accumulates of one op (0 for an op without weights).
+    pub fn op_macs(&self, record: &OpRecord<'_>) -> Result<u64, Error> {
+        let Some(filter) = record.filter_macs() else {
+            return Ok(0);
+        };
+        let output = self.tensor(filter.output as usize)?;
+        let weights = self.tensor(filter.weights as usize)?;
+        let channels = output.shape.channels.max(1) as u64;
+        Ok(output.len as u64 * (weights.len as u64 / channels))
+    }
+
+    /// The number of entries of the model's prepared plan (the storage
+    /// [`crate::Interpreter::new`] needs, in [`crate::PreparedOp`]s): one per op, one per
+    /// input of a concatenation.
+    pub fn plan_len(&self) -> usize {
+        self.ops()
+            .map(|record| record.map_or(0, |r| crate::plan::entries(&r)))
+            .sum()
     }
 
     /// The ops in execution order, as stored.
@@ -480,8 +491,7 @@ impl<'a> Model<'a> {
                     code: record.code() as u16,
                 });
             }
-            let resolved = resolve::resolve(self, op, &record)?;
-            let output = resolved.output();
+            let output = resolve::resolve(self, op, &record)?.output;
             if output.producer != op {
                 return Err(Error::UseBeforeDefinition {
                     op,

@@ -11,11 +11,12 @@ use crate::{Error, Model};
 ///
 /// ```no_run
 /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use edgebone_runtime::{Interpreter, OwnedModel};
+/// use edgebone_runtime::{Interpreter, OwnedModel, PreparedOp};
 /// let owned = OwnedModel::from_file("model.ebm")?;
 /// let model = owned.model();
 /// let mut arena = vec![0u8; model.arena_bytes()];
-/// let mut interpreter = Interpreter::new(&model, &mut arena)?;
+/// let mut plan = PreparedOp::storage(&model);
+/// let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)?;
 /// let output = interpreter.invoke(&vec![0i8; model.input().len])?;
 /// # let _ = output; Ok(()) }
 /// ```

@@ -16,7 +16,8 @@ fn model_files_load_and_run() {
     assert_eq!(owned.bytes().as_ptr() as usize % 16, 0);
     let model = owned.model();
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     assert_eq!(interpreter.invoke(&[0i8; 16]).unwrap(), &[10i8; 16]);
 
     let mut corrupt = blob.clone();

@@ -1,11 +1,11 @@
 //! The runtime on a hand-assembled model (no compiler involved): in-place LUT, Reshape
-//! alias, requantisation into another arena region, the observer, and validation of an
-//! overlap the op cannot run in place.
+//! alias, requantisation into another arena region, the observer, the prepared plan, and
+//! validation of an overlap the op cannot run in place.
 
 mod support;
 
 use edgebone_kernels::requant::multiply_by_quantized_multiplier;
-use edgebone_runtime::{Error, Interpreter, Model};
+use edgebone_runtime::{Error, Interpreter, Model, PreparedOp};
 use support::{aligned, bytes, tiny_model};
 
 /// What the tiny model computes, by hand: negate (saturating), then
@@ -30,7 +30,8 @@ fn tiny_model_runs_as_computed_by_hand() {
     assert_eq!(model.label(1), Some("one"));
     assert_eq!(model.output().dims(), &[1, 16]);
     let mut arena = [0u8; 40];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     let input: Vec<i8> = (0..16).map(|i| (i * 17 - 128) as i8).collect();
     let mut seen = Vec::new();
     let output = interpreter
@@ -66,11 +67,37 @@ fn arena_is_checked() {
     let storage = aligned(&blob);
     let model = Model::from_bytes(bytes(&storage, blob.len())).unwrap();
     let mut arena = [0u8; 31];
+    let mut plan = PreparedOp::storage(&model);
     assert_eq!(
-        Interpreter::new(&model, &mut arena).unwrap_err(),
+        Interpreter::new(&model, &mut arena, &mut plan).unwrap_err(),
         Error::ArenaTooSmall {
             needed: 32,
             got: 31
         }
     );
+}
+
+#[test]
+fn plan_storage_is_checked_and_describes_each_op() {
+    let blob = tiny_model(16);
+    let storage = aligned(&blob);
+    let model = Model::from_bytes(bytes(&storage, blob.len())).unwrap();
+    assert_eq!(model.plan_len(), 3);
+    let mut arena = [0u8; 32];
+    let mut short = [PreparedOp::EMPTY; 2];
+    assert_eq!(
+        Interpreter::new(&model, &mut arena, &mut short).unwrap_err(),
+        Error::PlanTooSmall { needed: 3, got: 2 }
+    );
+    // Extra entries are left alone; the plan is the first `plan_len`.
+    let mut plan = [PreparedOp::EMPTY; 5];
+    let interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
+    let kernels: Vec<_> = interpreter.plan().iter().map(PreparedOp::kernel).collect();
+    assert_eq!(kernels, ["reference::lut", "copy", "reference::requantize"]);
+    let [lut, reshape, requantize] = interpreter.plan() else {
+        panic!("three entries");
+    };
+    assert_eq!((requantize.op_index(), requantize.output().tensor), (2, 3));
+    assert_eq!(requantize.inputs(), [Some(reshape.output()), None]);
+    assert!(reshape.output().same(&lut.output()), "the reshape aliases");
 }

@@ -162,7 +162,8 @@ pub fn run_observed(
 ) -> Vec<i8> {
     let model = owned.model();
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     interpreter
         .invoke_observed(input, observe)
         .unwrap()

@@ -34,15 +34,9 @@ pub(crate) fn conv2d_with<M: Mac>(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     let plan = params.plan(input, filter, output)?;
-    if params.groups != 1 {
+    if !covers(params) {
         return Err(KernelError::Unsupported {
-            what: "conv2d needs one group",
-        });
-    }
-    let depth = params.input.channels;
-    if depth == 0 || depth > CHUNK {
-        return Err(KernelError::Unsupported {
-            what: "conv2d needs 1 to 128 input channels",
+            what: "conv2d needs one group and 1 to 128 input channels",
         });
     }
     if output.is_empty() {
@@ -64,6 +58,11 @@ pub(crate) fn conv2d_with<M: Mac>(
     };
     convolve::<M>(&window, &layer, output);
     Ok(())
+}
+
+/// True if [`conv2d`] covers `params`: one group and 1 to 128 input channels.
+pub(crate) fn covers(params: &Conv2dParams) -> bool {
+    params.groups == 1 && (1..=CHUNK).contains(&params.input.channels)
 }
 
 /// The receptive fields of a convolution's output pixels.

@@ -31,7 +31,7 @@ pub(crate) fn conv2d_1x1_with<M: Mac>(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     let plan = params.plan(input, filter, output)?;
-    if params.kernel != [1, 1] || params.groups != 1 || params.padding != Padding::ZERO {
+    if !covers(params) {
         return Err(KernelError::Unsupported {
             what: "conv2d_1x1 needs a 1x1 kernel, one group and no padding",
         });
@@ -64,6 +64,11 @@ pub(crate) fn conv2d_1x1_with<M: Mac>(
     };
     convolve::<M>(&pixels, &layer, output);
     Ok(())
+}
+
+/// True if [`conv2d_1x1`] covers `params`: a 1x1 kernel, one group, no padding.
+pub(crate) fn covers(params: &Conv2dParams) -> bool {
+    params.kernel == [1, 1] && params.groups == 1 && params.padding == Padding::ZERO
 }
 
 /// The input pixels of a pointwise convolution (or the rows of a fully connected layer's

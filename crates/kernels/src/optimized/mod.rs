@@ -1,5 +1,6 @@
-//! Optimised kernels, each bit-exact with its reference in [`crate::reference`] (the crate's
-//! `bit_exact!` tests compare them on many seeded random shapes). An optimised kernel covers
+//! Optimised kernels, each bit-exact with its reference in [`crate::reference`] (the
+//! `bit_exact_tests!` list of `edgebone-kernel-cases` compares them on many seeded random
+//! shapes, on the host and on the QEMU boards). An optimised kernel covers
 //! only the cases it speeds up and returns [`crate::KernelError::Unsupported`] otherwise,
 //! before writing anything, so a caller can try it first and fall back to the reference.
 //!
@@ -27,8 +28,8 @@
 //! patch values are buffered and multiplied) or `depthwise_conv2d::ChannelMac` (how a block
 //! of channels accumulates a tap), so everything else is shared.
 
-mod conv2d;
-mod conv2d_1x1;
+pub(crate) mod conv2d;
+pub(crate) mod conv2d_1x1;
 mod depthwise_conv2d;
 mod fully_connected;
 mod gemm;

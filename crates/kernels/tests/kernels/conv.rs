@@ -6,7 +6,7 @@
 
 use crate::expect::assert_exact;
 use crate::float_ref;
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::prepare::conv_requant;
 use edgebone_kernels::reference::conv2d;
 use edgebone_kernels::{Activation, Conv2dParams, Filter, Padding, Shape4};

@@ -3,7 +3,7 @@
 
 use crate::conv::channel_quant;
 use crate::float_ref::depthwise_to_ohwi;
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::reference::{conv2d, depthwise_conv2d};
 use edgebone_kernels::{Activation, Conv2dParams, DepthwiseConv2dParams, Filter, Padding, Shape4};
 

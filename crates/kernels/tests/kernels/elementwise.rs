@@ -1,7 +1,7 @@
 //! add, mul, requantize and lut against float references and cases computed by hand.
 
 use crate::expect::{assert_exact, assert_requantized};
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::prepare::{add_requant, mul_requant, rescale_requant};
 use edgebone_kernels::reference::{add, lut, lut_in_place, mul, requantize};
 use edgebone_kernels::{

@@ -2,7 +2,7 @@
 
 use crate::conv::{channel_quant, S_IN, S_OUT};
 use crate::expect::assert_exact;
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::reference::fully_connected;
 use edgebone_kernels::{Activation, Filter, FullyConnectedParams};
 

@@ -1,6 +1,6 @@
 //! concat, channel_shuffle and pad against cases computed by hand and independent loops.
 
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::reference::{channel_shuffle, concat, pad};
 use edgebone_kernels::{
     ChannelShuffleParams, ConcatInput, ConcatParams, PadParams, Padding, Shape4,

@@ -2,7 +2,7 @@
 //! cases computed by hand.
 
 use crate::expect::assert_requantized;
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::prepare::rescale_requant;
 use edgebone_kernels::reference::{avg_pool, global_avg_pool, max_pool};
 use edgebone_kernels::{Activation, GlobalAvgPoolParams, Padding, PoolParams, Shape4};

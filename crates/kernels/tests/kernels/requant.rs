@@ -1,7 +1,7 @@
 //! Requantisation against the values TFLite's own tests expect (quantization_util_test.cc)
 //! and against exact integer arithmetic.
 
-use crate::rng::Rng;
+use edgebone_kernel_cases::Rng;
 use edgebone_kernels::requant::{multiply_by_quantized_multiplier, quantize_multiplier};
 use edgebone_kernels::{KernelError, Requant};
 

@@ -2,27 +2,19 @@
 //! gives exactly (equal logits, a single class, differences below `diff_min`), and seeded
 //! rows against a float model of the same algorithm.
 
+use edgebone_kernel_cases::{softmax, Budget, Rng};
 use edgebone_kernels::prepare::softmax_params;
-use edgebone_kernels::reference::softmax;
+use edgebone_kernels::reference;
 use edgebone_kernels::{KernelError, SoftmaxParams};
-
-use crate::rng::Rng;
 
 /// The kernel's parameters for `rows × depth` values of scale `input_scale` (beta 1).
 fn params(rows: usize, depth: usize, input_scale: f32) -> SoftmaxParams {
-    let (input_multiplier, input_left_shift, diff_min) = softmax_params(1.0, input_scale).unwrap();
-    SoftmaxParams {
-        rows,
-        depth,
-        input_multiplier,
-        input_left_shift,
-        diff_min,
-    }
+    softmax::params(rows, depth, input_scale).unwrap()
 }
 
 fn run(params: &SoftmaxParams, input: &[i8]) -> Vec<i8> {
     let mut output = vec![0i8; input.len()];
-    softmax(params, input, &mut output).unwrap();
+    reference::softmax(params, input, &mut output).unwrap();
     output
 }
 
@@ -86,15 +78,17 @@ fn float_model(p: &SoftmaxParams, input_scale: f64, row: &[i8]) -> Vec<i32> {
 
 #[test]
 fn seeded_rows_match_the_float_model_within_one_step() {
+    // The rows the boards digest (`edgebone_kernel_cases::REFERENCE`), more of them.
     let mut rng = Rng::from_name("softmax");
     let mut off_by_one = 0usize;
     let mut total = 0usize;
-    for _ in 0..300 {
-        let depth = 1 + rng.below(300);
-        let rows = 1 + rng.below(3);
-        let scale = [0.01f32, 0.05, 0.1, 0.2, 0.5][rng.below(5)];
-        let p = params(rows, depth, scale);
-        let input: Vec<i8> = (0..rows * depth).map(|_| rng.i8()).collect();
+    for _ in 0..Budget::HOST.cases {
+        let softmax::SoftmaxCase {
+            params: p,
+            scale,
+            input,
+        } = softmax::case(&mut rng).unwrap();
+        let depth = p.depth;
         let out = run(&p, &input);
         for (row, got) in input.chunks(depth).zip(out.chunks(depth)) {
             let want = float_model(&p, f64::from(scale), row);
@@ -122,18 +116,18 @@ fn bad_parameters_and_lengths_are_errors() {
     let input = [0i8; 8];
     let mut out = [0i8; 8];
     assert!(matches!(
-        softmax(&p, &input[..7], &mut out),
+        reference::softmax(&p, &input[..7], &mut out),
         Err(KernelError::LengthMismatch { .. })
     ));
     p.input_left_shift = 31;
     assert!(matches!(
-        softmax(&p, &input, &mut out),
+        reference::softmax(&p, &input, &mut out),
         Err(KernelError::BadParam { .. })
     ));
     p.input_left_shift = 20;
     p.diff_min = 1;
     assert!(matches!(
-        softmax(&p, &input, &mut out),
+        reference::softmax(&p, &input, &mut out),
         Err(KernelError::BadParam { .. })
     ));
 }

@@ -479,7 +479,8 @@ pub fn run_runtime(blob: &[u8], input: &[i8]) -> (Vec<Option<Vec<i8>>>, Vec<i8>)
     let owned = OwnedModel::from_bytes(blob).expect("the runtime accepts the blob");
     let model = owned.model();
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter = Interpreter::new(&model, &mut arena).expect("arena fits");
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).expect("arena fits");
     let mut seen = vec![None; model.tensor_count()];
     let output = interpreter
         .invoke_observed(input, |_, tensor, values| {

@@ -74,8 +74,9 @@ pub fn check(data: &[u8]) {
         return;
     }
     let mut arena = vec![0u8; model.arena_bytes()];
-    let mut interpreter =
-        Interpreter::new(&model, &mut arena).expect("an arena of arena_bytes() is accepted");
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)
+        .expect("an arena of arena_bytes() is accepted");
     // A float input spanning a few units either side of zero, quantised by the model.
     let real: Vec<f32> = (0..model.input().len)
         .map(|i| (i * 31 % 251) as f32 / 25.0 - 5.0)

@@ -1,9 +1,14 @@
 //! No kernel panics, whatever its parameters and slice lengths: random (often absurd)
 //! parameters are thrown at every kernel, with slices of the implied lengths when those are
-//! small and of random lengths otherwise. Each kernel must return `Ok` or `Err`; the test
-//! also checks that both outcomes occurred, so it is not vacuous.
+//! small and of random lengths otherwise. Each kernel must return `Ok` or `Err`; each test
+//! also checks that both outcomes occurred (at least once per thousand rounds), so it is not
+//! vacuous. The digest covers every outcome and every output written by an `Ok`.
 
-use crate::rng::Rng;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::{Budget, Digest, Failure, Passed, Rng};
 use edgebone_kernels::optimized;
 use edgebone_kernels::prepare::{add_requant, conv_requant, mul_requant, rescale_requant};
 use edgebone_kernels::reference::{
@@ -17,7 +22,6 @@ use edgebone_kernels::{
     KernelError, MulParams, PadParams, Padding, PoolParams, Requant, RequantizeParams, Shape4,
 };
 
-const ROUNDS: usize = 100_000;
 /// Implied lengths above this are replaced by random ones (to bound the test's time).
 const MAX_LEN: usize = 3000;
 
@@ -30,17 +34,50 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn record(&mut self, result: Result<(), KernelError>, output_len: usize) {
+    /// Counts `result` and adds it, and on success the `output` it wrote, to `digest`.
+    fn record(&mut self, result: Result<(), KernelError>, output: &[i8], digest: &mut Digest) {
         match result {
-            Ok(()) => self.ok += usize::from(output_len > 0),
-            Err(_) => self.err += 1,
+            Ok(()) => {
+                self.ok += usize::from(!output.is_empty());
+                digest.word(output.len() as u64);
+                digest.i8s(output);
+            }
+            Err(_) => {
+                self.err += 1;
+                digest.word(u64::MAX);
+            }
         }
     }
 
-    fn assert_both(&self, kernel: &str) {
-        assert!(self.ok > 100, "{kernel}: only {} non-empty Ok", self.ok);
-        assert!(self.err > 100, "{kernel}: only {} Err", self.err);
+    /// Fails unless both outcomes occurred more than once per thousand `rounds`.
+    fn check_both(&self, kernel: &str, rounds: usize) -> Result<(), Failure> {
+        let least = rounds / 1000;
+        if self.ok > least && self.err > least {
+            return Ok(());
+        }
+        Err(Failure {
+            case: rounds,
+            message: format!(
+                "{kernel}: {} non-empty Ok and {} Err in {rounds} rounds, want more than {least} each",
+                self.ok, self.err
+            ),
+        })
     }
+}
+
+/// Checks that every kernel in `outcomes` saw both outcomes, then returns the test's summary.
+fn passed(
+    outcomes: &[(&str, &Outcomes)],
+    rounds: usize,
+    digest: &Digest,
+) -> Result<Passed, Failure> {
+    for (kernel, outcome) in outcomes {
+        outcome.check_both(kernel, rounds)?;
+    }
+    Ok(Passed {
+        cases: rounds,
+        digest: digest.finish(),
+    })
 }
 
 /// A dimension: usually small, sometimes zero, sometimes absurd.
@@ -151,12 +188,13 @@ fn elements(shape: Result<Shape4, KernelError>) -> Result<usize, KernelError> {
     shape.and_then(|s| s.elements())
 }
 
-#[test]
-fn convolutions_never_panic() {
+/// Every convolution and fully connected kernel, reference and optimised.
+pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_conv");
+    let mut digest = Digest::new();
     let [mut conv, mut pointwise, mut general, mut dw, mut fast_dw, mut fc, mut fast_fc] =
         <[Outcomes; 7]>::default();
-    for _ in 0..ROUNDS {
+    for _ in 0..budget.rounds {
         let pointwise_shape = rng.chance(30);
         let p = Conv2dParams {
             input: shape(&mut rng),
@@ -181,14 +219,20 @@ fn convolutions_never_panic() {
         let input = bytes(&mut rng, p.input.elements());
         let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
         let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
-        conv.record(conv2d(&p, &input, &ops.filter(), &mut output), output.len());
+        conv.record(
+            conv2d(&p, &input, &ops.filter(), &mut output),
+            &output,
+            &mut digest,
+        );
         pointwise.record(
             optimized::conv2d_1x1(&p, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
         general.record(
             optimized::conv2d(&p, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
 
         let d = DepthwiseConv2dParams {
@@ -209,11 +253,13 @@ fn convolutions_never_panic() {
         let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
         dw.record(
             depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
         fast_dw.record(
             optimized::depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
 
         let f = FullyConnectedParams {
@@ -237,27 +283,36 @@ fn convolutions_never_panic() {
         let mut output = vec![0; len(&mut rng, checked(f.batches, f.out_features))];
         fc.record(
             fully_connected(&f, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
         fast_fc.record(
             optimized::fully_connected(&f, &input, &ops.filter(), &mut output),
-            output.len(),
+            &output,
+            &mut digest,
         );
     }
-    conv.assert_both("conv2d");
-    pointwise.assert_both("optimized::conv2d_1x1");
-    general.assert_both("optimized::conv2d");
-    dw.assert_both("depthwise_conv2d");
-    fast_dw.assert_both("optimized::depthwise_conv2d");
-    fc.assert_both("fully_connected");
-    fast_fc.assert_both("optimized::fully_connected");
+    passed(
+        &[
+            ("conv2d", &conv),
+            ("optimized::conv2d_1x1", &pointwise),
+            ("optimized::conv2d", &general),
+            ("depthwise_conv2d", &dw),
+            ("optimized::depthwise_conv2d", &fast_dw),
+            ("fully_connected", &fc),
+            ("optimized::fully_connected", &fast_fc),
+        ],
+        budget.rounds,
+        &digest,
+    )
 }
 
-#[test]
-fn elementwise_kernels_never_panic() {
+/// Add, Mul, Requantize, the LUTs and the scalar helpers.
+pub fn elementwise(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_elementwise");
+    let mut digest = Digest::new();
     let (mut adds, mut muls, mut requants, mut luts) = <[Outcomes; 4]>::default().into();
-    for _ in 0..ROUNDS {
+    for _ in 0..budget.rounds {
         let s = shape(&mut rng);
         let broadcast = if rng.chance(50) {
             Broadcast::None
@@ -285,7 +340,7 @@ fn elementwise_kernels_never_panic() {
             output_zero_point: rng.i8(),
             activation: activation(&mut rng),
         };
-        adds.record(add(&add_p, &a, &b, &mut out), out.len());
+        adds.record(add(&add_p, &a, &b, &mut out), &out, &mut digest);
         let mul_p = MulParams {
             shape: s,
             broadcast,
@@ -295,7 +350,7 @@ fn elementwise_kernels_never_panic() {
             output_zero_point: rng.i8(),
             activation: activation(&mut rng),
         };
-        muls.record(mul(&mul_p, &a, &b, &mut out), out.len());
+        muls.record(mul(&mul_p, &a, &b, &mut out), &out, &mut digest);
         let requant_p = RequantizeParams {
             input_zero_point: rng.i8(),
             requant: requant(&mut rng),
@@ -304,9 +359,9 @@ fn elementwise_kernels_never_panic() {
         };
         let out_len = if rng.chance(50) { a.len() } else { out.len() };
         let mut out2 = vec![0; out_len];
-        requants.record(requantize(&requant_p, &a, &mut out2), out2.len());
-        let table: [i8; 256] = std::array::from_fn(|_| rng.i8());
-        luts.record(lut(&a, &table, &mut out2), out2.len());
+        requants.record(requantize(&requant_p, &a, &mut out2), &out2, &mut digest);
+        let table: [i8; 256] = core::array::from_fn(|_| rng.i8());
+        luts.record(lut(&a, &table, &mut out2), &out2, &mut digest);
         lut_in_place(&mut out2, &table);
         // The scalar functions take every i32, f32 and f64.
         let (x, y, z) = (
@@ -321,17 +376,24 @@ fn elementwise_kernels_never_panic() {
         let _ = (conv_requant(s1, s2, s3), add_requant(s1, s2, s3));
         let _ = (mul_requant(s1, s2, s3), rescale_requant(s1, s2));
     }
-    adds.assert_both("add");
-    muls.assert_both("mul");
-    requants.assert_both("requantize");
-    luts.assert_both("lut");
+    passed(
+        &[
+            ("add", &adds),
+            ("mul", &muls),
+            ("requantize", &requants),
+            ("lut", &luts),
+        ],
+        budget.rounds,
+        &digest,
+    )
 }
 
-#[test]
-fn pooling_kernels_never_panic() {
+/// Max, average and global average pooling.
+pub fn pooling(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_pooling");
+    let mut digest = Digest::new();
     let (mut maxes, mut avgs, mut gaps) = <[Outcomes; 3]>::default().into();
-    for _ in 0..ROUNDS {
+    for _ in 0..budget.rounds {
         let p = PoolParams {
             input: shape(&mut rng),
             kernel: pair(&mut rng),
@@ -341,8 +403,8 @@ fn pooling_kernels_never_panic() {
         };
         let input = bytes(&mut rng, p.input.elements());
         let mut out = vec![0; len(&mut rng, elements(p.output_shape()))];
-        maxes.record(max_pool(&p, &input, &mut out), out.len());
-        avgs.record(avg_pool(&p, &input, &mut out), out.len());
+        maxes.record(max_pool(&p, &input, &mut out), &out, &mut digest);
+        avgs.record(avg_pool(&p, &input, &mut out), &out, &mut digest);
         let g = GlobalAvgPoolParams {
             input: p.input,
             input_zero_point: rng.i8(),
@@ -356,18 +418,25 @@ fn pooling_kernels_never_panic() {
             .checked_mul(p.input.channels)
             .ok_or(KernelError::BadParam { what: "overflow" });
         let mut out = vec![0; len(&mut rng, outputs)];
-        gaps.record(global_avg_pool(&g, &input, &mut out), out.len());
+        gaps.record(global_avg_pool(&g, &input, &mut out), &out, &mut digest);
     }
-    maxes.assert_both("max_pool");
-    avgs.assert_both("avg_pool");
-    gaps.assert_both("global_avg_pool");
+    passed(
+        &[
+            ("max_pool", &maxes),
+            ("avg_pool", &avgs),
+            ("global_avg_pool", &gaps),
+        ],
+        budget.rounds,
+        &digest,
+    )
 }
 
-#[test]
-fn layout_kernels_never_panic() {
+/// Concat, channel shuffle and pad.
+pub fn layout(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_layout");
+    let mut digest = Digest::new();
     let (mut concats, mut shuffles, mut pads) = <[Outcomes; 3]>::default().into();
-    for _ in 0..ROUNDS {
+    for _ in 0..budget.rounds {
         let pixels = dim(&mut rng);
         let count = rng.below(4);
         let channels: Vec<usize> = (0..count).map(|_| dim(&mut rng)).collect();
@@ -396,7 +465,8 @@ fn layout_kernels_never_panic() {
         let mut out = vec![0; len(&mut rng, total)];
         concats.record(
             concat(&ConcatParams { pixels }, &inputs, &mut out),
-            out.len(),
+            &out,
+            &mut digest,
         );
 
         let shuffle = ChannelShuffleParams {
@@ -409,7 +479,11 @@ fn layout_kernels_never_panic() {
             .ok_or(KernelError::BadParam { what: "overflow" });
         let input = bytes(&mut rng, implied);
         let mut out = vec![0; len(&mut rng, implied)];
-        shuffles.record(channel_shuffle(&shuffle, &input, &mut out), out.len());
+        shuffles.record(
+            channel_shuffle(&shuffle, &input, &mut out),
+            &out,
+            &mut digest,
+        );
 
         let pad_p = PadParams {
             input: shape(&mut rng),
@@ -418,21 +492,45 @@ fn layout_kernels_never_panic() {
         };
         let input = bytes(&mut rng, pad_p.input.elements());
         let mut out = vec![0; len(&mut rng, elements(pad_p.output_shape()))];
-        pads.record(pad(&pad_p, &input, &mut out), out.len());
+        pads.record(pad(&pad_p, &input, &mut out), &out, &mut digest);
     }
-    concats.assert_both("concat");
-    shuffles.assert_both("channel_shuffle");
-    pads.assert_both("pad");
+    passed(
+        &[
+            ("concat", &concats),
+            ("channel_shuffle", &shuffles),
+            ("pad", &pads),
+        ],
+        budget.rounds,
+        &digest,
+    )
 }
 
-#[test]
-fn shape_helpers_never_panic() {
+/// TensorFlow's SAME padding helper.
+pub fn shapes(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_shapes");
+    let mut digest = Digest::new();
     let mut ok = 0;
-    for _ in 0..ROUNDS {
+    for _ in 0..budget.rounds {
         let (h, w) = (dim(&mut rng), dim(&mut rng));
         let result = Padding::tf_same(h, w, pair(&mut rng), pair(&mut rng), pair(&mut rng));
         ok += usize::from(result.is_ok());
+        match result {
+            Ok(p) => [p.top, p.left, p.bottom, p.right]
+                .iter()
+                .for_each(|&side| digest.word(side as u64)),
+            Err(_) => digest.word(u64::MAX),
+        }
     }
-    assert!(ok > 20, "tf_same: only {ok} Ok");
+    // 20 in 100 000 rounds on the host; at least one in fewer.
+    let least = budget.rounds / 5000;
+    if ok <= least {
+        return Err(Failure {
+            case: budget.rounds,
+            message: format!("tf_same: only {ok} Ok in {} rounds", budget.rounds),
+        });
+    }
+    Ok(Passed {
+        cases: budget.rounds,
+        digest: digest.finish(),
+    })
 }

@@ -1,51 +1,73 @@
-//! Optimised kernels against their references, bit for bit, on many seeded random cases.
+//! Optimised kernels against their references, bit for bit, on seeded random cases.
 //!
-//! `bit_exact!(name, reference_fn, optimized_fn, generator)` is the one shared harness:
-//! the generator draws a case from a seeded [`Rng`], both kernels run on it into buffers
-//! pre-filled with different bytes (so an element either kernel leaves unwritten shows up),
-//! and the outputs must be identical. Every later optimised kernel gets one line here.
+//! [`check`] is the one harness: the generator draws a case from a seeded [`Rng`], both
+//! kernels run on it into buffers pre-filled with different bytes (so an element either
+//! kernel leaves unwritten shows up), and the outputs must be identical. The pairs are listed
+//! once, in `bit_exact_tests!` (`lib.rs`).
 
-use crate::rng::Rng;
-use edgebone_kernels::optimized;
-use edgebone_kernels::reference;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Debug;
+
 use edgebone_kernels::{
     Activation, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, KernelError,
     Padding, Shape4,
 };
-use std::fmt::Debug;
 
-/// Cases per `bit_exact!` test.
-const CASES: usize = 300;
+use crate::{Budget, Digest, Failure, Passed, Rng};
 
 /// A generated kernel input that can run a kernel of signature `Kernel`.
-pub trait Case: Debug {
+pub trait Case {
     /// The signature of the kernels this case feeds.
     type Kernel: Copy;
     /// The length of the output buffer.
     fn output_len(&self) -> usize;
     /// Runs `kernel` on this case.
     fn run(&self, kernel: Self::Kernel, output: &mut [i8]) -> Result<(), KernelError>;
+    /// The case's parameters (without its data), for a failure message.
+    fn params(&self) -> &dyn Debug;
 }
 
-/// Runs the reference and the optimised kernel on `CASES` generated cases and asserts
-/// identical output bytes.
-macro_rules! bit_exact {
-    ($name:ident, $reference:path, $optimized:path, $generator:path) => {
-        #[test]
-        fn $name() {
-            let mut rng = Rng::from_name(stringify!($name));
-            for index in 0..CASES {
-                let case = $generator(&mut rng);
-                let mut want = vec![0x55; case.output_len()];
-                let mut got = vec![-0x56; case.output_len()];
-                case.run($reference, &mut want)
-                    .unwrap_or_else(|e| panic!("reference failed on case {index}: {e}"));
-                case.run($optimized, &mut got)
-                    .unwrap_or_else(|e| panic!("optimised failed on case {index}: {e}"));
-                assert_eq!(want, got, "case {index} differs: {case:?}");
-            }
+/// Runs `reference` and `optimized` on `budget.cases` cases of `generator`, seeded by `name`,
+/// and fails on the first case whose outputs differ; the digest covers the reference outputs.
+pub fn check<C: Case>(
+    name: &str,
+    generator: fn(&mut Rng) -> C,
+    reference: C::Kernel,
+    optimized: C::Kernel,
+    budget: &Budget,
+) -> Result<Passed, Failure> {
+    let mut rng = Rng::from_name(name);
+    let mut digest = Digest::new();
+    for index in 0..budget.cases {
+        let case = generator(&mut rng);
+        let mut want = vec![0x55; case.output_len()];
+        let mut got = vec![-0x56; case.output_len()];
+        let failure = |message| Failure {
+            case: index,
+            message,
+        };
+        case.run(reference, &mut want)
+            .map_err(|e| failure(format!("the reference failed: {e}")))?;
+        case.run(optimized, &mut got)
+            .map_err(|e| failure(format!("the optimised kernel failed: {e}")))?;
+        if let Some(at) = want.iter().zip(&got).position(|(w, g)| w != g) {
+            return Err(failure(format!(
+                "output {at} of {} is {} (reference) but {} (optimised); {:?}",
+                want.len(),
+                want[at],
+                got[at],
+                case.params()
+            )));
         }
-    };
+        digest.word(want.len() as u64);
+        digest.i8s(&want);
+    }
+    Ok(Passed {
+        cases: budget.cases,
+        digest: digest.finish(),
+    })
 }
 
 /// The parameters of a kernel that reads a [`Filter`], as far as the harness needs them:
@@ -139,7 +161,7 @@ impl<P: FilterParams> FilterCase<P> {
     }
 }
 
-impl<P: FilterParams> Case for FilterCase<P> {
+impl<P: FilterParams + 'static> Case for FilterCase<P> {
     /// The signature of the reference kernel and its optimised versions.
     type Kernel = fn(&P, &[i8], &Filter<'_>, &mut [i8]) -> Result<(), KernelError>;
 
@@ -155,6 +177,10 @@ impl<P: FilterParams> Case for FilterCase<P> {
             shifts: &self.channel.shifts,
         };
         kernel(&self.params, &self.input, &filter, output)
+    }
+
+    fn params(&self) -> &dyn Debug {
+        &self.params
     }
 }
 
@@ -217,7 +243,7 @@ fn activation(rng: &mut Rng) -> Activation {
 
 /// A random pointwise convolution: odd and even depths, strides, extreme zero points and
 /// the operands of [`ChannelOperands`].
-fn pointwise_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
+pub fn pointwise_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
     let in_channels = if rng.chance(10) {
         rng.range(200, 600)
     } else {
@@ -248,7 +274,7 @@ fn pointwise_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
 /// dilations 1 and 2, asymmetric padding up to 3, 1 to 128 input channels (so that the
 /// optimised kernel gathers a receptive field in one piece or in several), extreme zero
 /// points and the operands of [`ChannelOperands`].
-fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
+pub fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
     let params = loop {
         let kernel = [rng.range(1, 5) as usize, rng.range(1, 5) as usize];
         let in_channels = if rng.chance(20) {
@@ -289,7 +315,7 @@ fn general_conv_case(rng: &mut Rng) -> FilterCase<Conv2dParams> {
 /// dilations 1 and 2, asymmetric padding up to 3 (so that some outputs have no interior
 /// pixel at all), channel counts on both sides of the 16-channel blocks, any int8 weights,
 /// extreme zero points and the operands of [`ChannelOperands`].
-fn depthwise_case(rng: &mut Rng) -> FilterCase<DepthwiseConv2dParams> {
+pub fn depthwise_case(rng: &mut Rng) -> FilterCase<DepthwiseConv2dParams> {
     let params = loop {
         let channels = if rng.chance(10) {
             rng.range(100, 300)
@@ -326,7 +352,7 @@ fn depthwise_case(rng: &mut Rng) -> FilterCase<DepthwiseConv2dParams> {
 /// A random fully connected layer: 1 to 9 rows (on both sides of the optimised kernel's
 /// blocks of four), 0 to 300 input features (0 leaves only the bias), extreme zero points and
 /// the operands of [`ChannelOperands`].
-fn fully_connected_case(rng: &mut Rng) -> FilterCase<FullyConnectedParams> {
+pub fn fully_connected_case(rng: &mut Rng) -> FilterCase<FullyConnectedParams> {
     let params = FullyConnectedParams {
         batches: rng.range(1, 9) as usize,
         in_features: if rng.chance(5) {
@@ -340,62 +366,4 @@ fn fully_connected_case(rng: &mut Rng) -> FilterCase<FullyConnectedParams> {
         activation: activation(rng),
     };
     FilterCase::random(rng, params)
-}
-
-bit_exact!(
-    conv2d_1x1_is_bit_exact,
-    reference::conv2d,
-    optimized::conv2d_1x1,
-    pointwise_case
-);
-bit_exact!(
-    conv2d_is_bit_exact,
-    reference::conv2d,
-    optimized::conv2d,
-    general_conv_case
-);
-bit_exact!(
-    depthwise_conv2d_is_bit_exact,
-    reference::depthwise_conv2d,
-    optimized::depthwise_conv2d,
-    depthwise_case
-);
-bit_exact!(
-    fully_connected_is_bit_exact,
-    reference::fully_connected,
-    optimized::fully_connected,
-    fully_connected_case
-);
-
-/// The kernels for Arm's DSP extension against the same references on the same cases, on
-/// the targets that have it (the host has none of them: they run on the QEMU boards).
-#[cfg(edgebone_arm_dsp)]
-mod arm_dsp {
-    use super::*;
-    use edgebone_kernels::arch::arm_dsp;
-
-    bit_exact!(
-        conv2d_1x1_is_bit_exact,
-        reference::conv2d,
-        arm_dsp::conv2d_1x1,
-        pointwise_case
-    );
-    bit_exact!(
-        conv2d_is_bit_exact,
-        reference::conv2d,
-        arm_dsp::conv2d,
-        general_conv_case
-    );
-    bit_exact!(
-        depthwise_conv2d_is_bit_exact,
-        reference::depthwise_conv2d,
-        arm_dsp::depthwise_conv2d,
-        depthwise_case
-    );
-    bit_exact!(
-        fully_connected_is_bit_exact,
-        reference::fully_connected,
-        arm_dsp::fully_connected,
-        fully_connected_case
-    );
 }

@@ -1,4 +1,9 @@
-//! A small seeded PRNG (SplitMix64), so every random test is reproducible.
+//! A small seeded PRNG (SplitMix64), so every random test is reproducible, on the host and
+//! on a board alike.
+
+use alloc::vec::Vec;
+
+use crate::Digest;
 
 /// SplitMix64: tiny, fast and good enough for test data.
 pub struct Rng(u64);
@@ -6,10 +11,9 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator seeded from a name (FNV-1a), so each test has its own stream.
     pub fn from_name(name: &str) -> Self {
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        Self(hash)
+        let mut hash = Digest::new();
+        hash.bytes(name.as_bytes());
+        Self(hash.finish())
     }
 
     /// The next 64 random bits.

@@ -99,8 +99,9 @@ pub fn all() -> impl Iterator<Item = &'static KernelTest> {
 }
 
 /// Declares [`BIT_EXACT`]: `name: reference, optimised, generator;` per line, each line
-/// optionally behind attributes (`#[cfg(target_feature = "dsp")]` for an ISA-specific
-/// kernel, which then runs on the boards that have the feature).
+/// optionally behind attributes (`#[cfg(edgebone_arm_dsp)]` for an ISA-specific kernel,
+/// which then runs on the boards that have the feature; stable Rust never sets
+/// `target_feature = "dsp"`, see `build.rs`).
 macro_rules! bit_exact_tests {
     ($($(#[$attr:meta])* $name:ident: $reference:path, $optimized:path, $generator:path;)*) => {
         /// Every optimised kernel against its reference, bit for bit, on seeded cases.

@@ -75,41 +75,231 @@ fn every_crate_root_has_module_docs() {
     );
 }
 
+/// The `unsafe` keyword, spelled in pieces so that this file does not match itself.
+fn unsafe_keyword() -> String {
+    ["uns", "afe"].concat()
+}
+
+/// `text` with every comment and the contents of every string and character literal blanked
+/// out (newlines kept, so line numbers still match): what the compiler reads as code.
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |out: &mut String, c: char| out.push(if c == '\n' { '\n' } else { ' ' });
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 1;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                blank(&mut out, chars[i]);
+                i += 1;
+            }
+        } else if c == 'r'
+            && matches!(next, Some('"') | Some('#'))
+            && !chars[..i]
+                .last()
+                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
+        {
+            // A raw string: `r"…"` or `r#"…"#`.
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            out.push_str(&" ".repeat(2 + hashes));
+            i += 2 + hashes;
+            let closing: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            while i < chars.len() && !chars[i..].starts_with(&closing) {
+                blank(&mut out, chars[i]);
+                i += 1;
+            }
+            out.push_str(&" ".repeat(closing.len()));
+            i += closing.len();
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    blank(&mut out, chars[i]);
+                    i += 1;
+                }
+                if i < chars.len() {
+                    blank(&mut out, chars[i]);
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && next == Some('\\') {
+            // An escaped character literal (`'\''`, `'\\'`, `'\n'`, `'\u{..}'`): blank
+            // the quote and the escaped character, then up to the closing quote.
+            out.push_str("   ");
+            i += 3;
+            while i < chars.len() && chars[i] != '\'' {
+                out.push(' ');
+                i += 1;
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            // A one-character literal such as `'"'` (a lifetime has no closing quote).
+            out.push_str("   ");
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether `code` contains `word` as a whole word (not as part of `unsafe_code`).
+fn has_word(code: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(word).any(|(at, _)| {
+        !code[..at].chars().next_back().is_some_and(ident)
+            && !code[at + word.len()..].chars().next().is_some_and(ident)
+    })
+}
+
+/// The lines of `path` as (original, code only) pairs.
+fn lines_of(path: &Path) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let code = code_only(&text);
+    (
+        text.lines().map(str::to_owned).collect(),
+        code.lines().map(str::to_owned).collect(),
+    )
+}
+
+/// Whether the comment right above line `index` (the run of comment and attribute lines
+/// directly before it) or the line itself carries a `SAFETY:` justification; an `unsafe fn`
+/// or `unsafe trait` may instead document its contract under a `# Safety` heading.
+fn is_justified(lines: &[String], index: usize) -> bool {
+    if lines[index].contains("// SAFETY:") {
+        return true;
+    }
+    let above = lines[..index]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .take_while(|l| l.starts_with("//") || l.starts_with("#[") || l.starts_with("#!["));
+    let mut comments = above.filter(|l| l.starts_with("//"));
+    comments.any(|l| l.starts_with("// SAFETY:") || l == "/// # Safety")
+}
+
 #[test]
 fn every_unsafe_block_is_justified() {
-    // Spelled in pieces so this file does not match itself.
-    let kw = ["uns", "afe"].concat();
-    let needles = [format!("{kw} {{"), format!("{kw} fn"), format!("{kw} impl")];
+    let kw = unsafe_keyword();
+    let needles = [
+        format!("{kw} {{"),
+        format!("{kw} fn"),
+        format!("{kw} impl"),
+        format!("{kw} trait"),
+        format!("{kw} extern"),
+    ];
     let mut offenders = Vec::new();
     for path in rust_files() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            if needles.iter().any(|n| code.contains(n.as_str())) {
-                let context = &lines[i.saturating_sub(4)..i];
-                if !context.iter().any(|l| l.contains("SAFETY:")) && !line.contains("SAFETY:") {
-                    offenders.push(format!("{}:{}", rel(&path), i + 1));
-                }
+        let (lines, code) = lines_of(&path);
+        for (i, line) in code.iter().enumerate() {
+            if needles.iter().any(|n| line.contains(n.as_str())) && !is_justified(&lines, i) {
+                offenders.push(format!("{}:{}", rel(&path), i + 1));
             }
         }
     }
     assert!(
         offenders.is_empty(),
-        "`unsafe` without a `// SAFETY:` comment: {offenders:?}"
+        "`{kw}` without a `// SAFETY:` comment right above it: {offenders:?}"
+    );
+}
+
+/// Where `unsafe` code may live: the kernels' per-ISA modules and the board crates (startup
+/// code, registers, linker sections). Everything else is safe Rust.
+const UNSAFE_ALLOWED_UNDER: [&str; 2] = ["crates/kernels/src/arch/", "boards/"];
+
+#[test]
+fn unsafe_stays_in_the_arch_modules_and_the_boards() {
+    let kw = unsafe_keyword();
+    let mut offenders = Vec::new();
+    for path in rust_files() {
+        let name = rel(&path);
+        if UNSAFE_ALLOWED_UNDER.iter().any(|dir| name.starts_with(dir)) {
+            continue;
+        }
+        let (_, code) = lines_of(&path);
+        for (i, line) in code.iter().enumerate() {
+            if has_word(line, &kw) {
+                offenders.push(format!("{name}:{}", i + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "`{kw}` outside {UNSAFE_ALLOWED_UNDER:?}: {offenders:?}"
+    );
+}
+
+#[test]
+fn only_the_kernels_arch_modules_allow_unsafe_code() {
+    let allow = format!("allow({}_code)", unsafe_keyword());
+    let permitted = [
+        "crates/kernels/src/lib.rs",
+        "crates/kernels/src/arch/mod.rs",
+    ];
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|p| !permitted.contains(&rel(p).as_str()))
+        .filter(|p| lines_of(p).1.iter().any(|l| l.contains(&allow)))
+        .map(|p| rel(&p))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "`#[{allow}]` outside the kernels' `arch` module: {offenders:?}"
+    );
+    let kernels = std::fs::read_to_string(root().join("crates/kernels/src/lib.rs")).unwrap();
+    assert!(
+        kernels.contains(&format!("#![deny({}_code)]", unsafe_keyword())),
+        "crates/kernels/src/lib.rs must deny unsafe code outside its `arch` module"
     );
 }
 
 #[test]
 fn host_crates_forbid_unsafe() {
-    for krate in [
-        "crates/zoo/src/lib.rs",
-        "crates/compiler/src/lib.rs",
-        "crates/host/src/lib.rs",
-        "crates/host/src/main.rs",
-        "xtask/src/main.rs",
-    ] {
-        let text = std::fs::read_to_string(root().join(krate)).unwrap();
+    let mut roots = vec![
+        "xtask/src/main.rs".to_string(),
+        "tests/src/lib.rs".to_string(),
+    ];
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        for file in ["lib.rs", "main.rs"] {
+            let krate = format!("crates/{name}/src/{file}");
+            if name != "kernels" && root().join(&krate).is_file() {
+                roots.push(krate);
+            }
+        }
+    }
+    for krate in roots {
+        let text = std::fs::read_to_string(root().join(&krate)).unwrap();
         assert!(
             text.contains("#![forbid(unsafe_code)]"),
             "{krate} must forbid unsafe code"

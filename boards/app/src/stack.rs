@@ -16,6 +16,8 @@ const PAINT: u32 = 0xCCCC_CCCC;
 /// Bytes below the current stack pointer left unpainted (the caller's red zone).
 const MARGIN: usize = 64;
 
+// SAFETY: the board's linker script defines both symbols (see above), and only their
+// addresses are taken, never their values read.
 unsafe extern "C" {
     static _stack_start: u32;
     static _stack_end: u32;

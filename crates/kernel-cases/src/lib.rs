@@ -25,6 +25,8 @@ pub mod softmax;
 use alloc::string::String;
 use core::fmt;
 
+#[cfg(edgebone_arm_dsp)]
+use edgebone_kernels::arch::arm_dsp;
 use edgebone_kernels::{optimized, reference, Conv2dParams, ConvKernel, Filter, KernelError};
 
 pub use bit_exact::{Case, FilterCase, FilterParams};
@@ -97,8 +99,9 @@ pub fn all() -> impl Iterator<Item = &'static KernelTest> {
 }
 
 /// Declares [`BIT_EXACT`]: `name: reference, optimised, generator;` per line, each line
-/// optionally behind attributes (`#[cfg(target_feature = "dsp")]` for an ISA-specific
-/// kernel, which then runs on the boards that have the feature).
+/// optionally behind attributes (`#[cfg(edgebone_arm_dsp)]` for an ISA-specific kernel,
+/// which then runs on the boards that have the feature; stable Rust never sets
+/// `target_feature = "dsp"`, see `build.rs`).
 macro_rules! bit_exact_tests {
     ($($(#[$attr:meta])* $name:ident: $reference:path, $optimized:path, $generator:path;)*) => {
         /// Every optimised kernel against its reference, bit for bit, on seeded cases.
@@ -129,6 +132,19 @@ bit_exact_tests! {
         bit_exact::depthwise_case;
     fully_connected_is_bit_exact: reference::fully_connected, optimized::fully_connected,
         bit_exact::fully_connected_case;
+    // Arm's DSP extension: where `edgebone-kernels` compiled `arch::arm_dsp` (see build.rs).
+    #[cfg(edgebone_arm_dsp)]
+    arm_dsp_conv2d_1x1_is_bit_exact: reference::conv2d, arm_dsp::conv2d_1x1,
+        bit_exact::pointwise_case;
+    #[cfg(edgebone_arm_dsp)]
+    arm_dsp_conv2d_is_bit_exact: reference::conv2d, arm_dsp::conv2d, bit_exact::general_conv_case;
+    #[cfg(edgebone_arm_dsp)]
+    arm_dsp_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d, arm_dsp::depthwise_conv2d,
+        bit_exact::depthwise_case;
+    #[cfg(edgebone_arm_dsp)]
+    arm_dsp_fully_connected_is_bit_exact: reference::fully_connected, arm_dsp::fully_connected,
+        bit_exact::fully_connected_case;
+    // The variant the registry picks on this target, whichever it is.
     registry_conv_is_bit_exact: reference::conv2d, registry_conv2d, bit_exact::any_conv_case;
 }
 

@@ -1,4 +1,5 @@
-//! int8 inference kernels for edgebone: `#![no_std]`, no `alloc`, no `unsafe`, no panics.
+//! int8 inference kernels for edgebone: `#![no_std]`, no `alloc`, no panics, no `unsafe`
+//! outside [`arch`].
 //!
 //! Every kernel exists as a deliberately simple reference version in
 //! [`reference`](mod@reference); the ones that carry the multiply-accumulates (1x1, general
@@ -6,6 +7,11 @@
 //! [`optimized`] (blocked and vectorisable, no target-specific code), tested bit-exact
 //! against its reference. An optimised kernel that does not cover a case says so with
 //! [`KernelError::Unsupported`]; the reference covers everything.
+//!
+//! Kernels for one instruction set live in [`arch`], one module per ISA (`arch::arm_dsp`
+//! for Arm's DSP extension), each compiled only for the targets that have it and the only
+//! code of the crate allowed to use `unsafe` (inline `asm!`); the crate denies it
+//! everywhere else.
 //! Each kernel takes its tensors as slices plus a parameter struct, checks every slice
 //! length and parameter first, and returns [`KernelError`] instead of panicking on any input.
 //!
@@ -42,9 +48,11 @@
 //! `Prepare` functions do, so the compiler and the tests share one definition.
 
 #![no_std]
-#![forbid(unsafe_code)]
+// Allowed again only on the per-ISA modules of `arch`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arch;
 mod error;
 mod fixed_point;
 mod geometry;

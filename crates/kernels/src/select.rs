@@ -1,19 +1,32 @@
 //! The kernel registry: which kernel runs an op, chosen once when a model is prepared
-//! (never by trying kernels at run time). Each op kind lists its variants from the most
-//! specialised to the reference, which covers every case; [`ConvKernel::for_params`] takes
-//! the first that covers the op's parameters on this target.
+//! (never by trying kernels at run time). Each op kind with variants lists them from the
+//! most specialised to the one that covers every case; `for_params` takes the first whose
+//! `covers` rule holds on this target.
 //!
-//! A new variant (an ISA-specific kernel from `arch`, or another portable one) is one enum
-//! variant, one `covers` rule and one line in the variant list; the shared `bit_exact!`
-//! tests run every variant against the reference.
+//! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
+//! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
+//! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
+//! with MVE and those win. A new variant is one enum variant, one `covers` rule, one line in
+//! the variant list and one line in `edgebone-kernel-cases`' `bit_exact_tests!`.
 
-use crate::{optimized, reference, Conv2dParams, Filter, KernelError};
+#[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+use crate::arch::arm_dsp;
+use crate::{
+    optimized, reference, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams,
+    KernelError,
+};
 
 /// A kernel for a 2-D convolution with one or more groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConvKernel {
+    /// `arch::arm_dsp::conv2d_1x1`: as [`ConvKernel::Pointwise`], with `SMLAD`.
+    #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+    DspPointwise,
+    /// `arch::arm_dsp::conv2d`: as [`ConvKernel::General`], with `SMLAD`.
+    #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+    DspGeneral,
     /// [`optimized::conv2d_1x1`]: 1x1 kernel, one group, no padding.
     Pointwise,
     /// [`optimized::conv2d`]: one group, 1 to 128 input channels.
@@ -23,8 +36,16 @@ pub enum ConvKernel {
 }
 
 impl ConvKernel {
-    /// The variants in order of preference.
-    pub const ALL: &'static [ConvKernel] = &[Self::Pointwise, Self::General, Self::Reference];
+    /// The variants in order of preference on this target.
+    pub const ALL: &'static [ConvKernel] = &[
+        #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+        Self::DspPointwise,
+        #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+        Self::DspGeneral,
+        Self::Pointwise,
+        Self::General,
+        Self::Reference,
+    ];
 
     /// The first variant that covers `params` on this target.
     pub fn for_params(params: &Conv2dParams) -> Self {
@@ -38,6 +59,10 @@ impl ConvKernel {
     /// True if this variant computes `params` (the reference covers everything).
     pub fn covers(self, params: &Conv2dParams) -> bool {
         match self {
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspPointwise => optimized::conv2d_1x1::covers(params),
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspGeneral => optimized::conv2d::covers(params),
             Self::Pointwise => optimized::conv2d_1x1::covers(params),
             Self::General => optimized::conv2d::covers(params),
             Self::Reference => true,
@@ -47,6 +72,10 @@ impl ConvKernel {
     /// The variant's name, as `inspect` prints it.
     pub fn name(self) -> &'static str {
         match self {
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspPointwise => "arm_dsp::conv2d_1x1",
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspGeneral => "arm_dsp::conv2d",
             Self::Pointwise => "conv2d_1x1",
             Self::General => "conv2d",
             Self::Reference => "reference::conv2d",
@@ -62,6 +91,10 @@ impl ConvKernel {
         output: &mut [i8],
     ) -> Result<(), KernelError> {
         let kernel = match self {
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspPointwise => arm_dsp::conv2d_1x1,
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspGeneral => arm_dsp::conv2d,
             Self::Pointwise => optimized::conv2d_1x1,
             Self::General => optimized::conv2d,
             Self::Reference => reference::conv2d,
@@ -69,3 +102,43 @@ impl ConvKernel {
         kernel(params, input, filter, output)
     }
 }
+
+/// The depthwise convolution kernel of this target (every variant covers every case).
+pub fn depthwise_conv2d(
+    params: &DepthwiseConv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+    return arm_dsp::depthwise_conv2d(params, input, filter, output);
+    #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
+    optimized::depthwise_conv2d(params, input, filter, output)
+}
+
+/// The name of [`depthwise_conv2d`]'s kernel, as `inspect` prints it.
+pub const DEPTHWISE_CONV2D: &str = if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
+    "arm_dsp::depthwise_conv2d"
+} else {
+    "depthwise_conv2d"
+};
+
+/// The fully connected kernel of this target (every variant covers every case).
+pub fn fully_connected(
+    params: &FullyConnectedParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+    return arm_dsp::fully_connected(params, input, filter, output);
+    #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
+    optimized::fully_connected(params, input, filter, output)
+}
+
+/// The name of [`fully_connected`]'s kernel, as `inspect` prints it.
+pub const FULLY_CONNECTED: &str = if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
+    "arm_dsp::fully_connected"
+} else {
+    "fully_connected"
+};

@@ -2,12 +2,12 @@
 //! mutably, the inputs are read from the bytes around it, and the element-wise ops the
 //! planner placed in place stream their aliased operand through a small stack buffer into
 //! the same kernels. A convolution runs the variant chosen when the plan was prepared
-//! (`edgebone_kernels::select`); depthwise and fully connected layers run through
-//! `edgebone_kernels::optimized`, the other ops through the reference kernels.
+//! (`edgebone_kernels::select`), depthwise and fully connected layers through the one kernel
+//! `select` has for this target, the other ops through the reference kernels.
 
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
-    optimized, AddParams, Broadcast, KernelError, MulParams, RequantizeParams, Shape4,
+    select, AddParams, Broadcast, KernelError, MulParams, RequantizeParams, Shape4,
 };
 
 use crate::plan::PreparedOp;
@@ -97,19 +97,12 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
             params,
             filter,
             input,
-        } => optimized::depthwise_conv2d(
-            &params,
-            split.input(index, &input)?,
-            &filter,
-            split.output,
-        )?,
+        } => select::depthwise_conv2d(&params, split.input(index, &input)?, &filter, split.output)?,
         Op::FullyConnected {
             params,
             filter,
             input,
-        } => {
-            optimized::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?
-        }
+        } => select::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?,
         Op::Add { params, a, b } => add(index, split, &output, &params, [a, b])?,
         Op::Mul { params, a, b } => mul(index, split, &output, &params, [a, b])?,
         Op::MaxPool { params, input } => {

@@ -4,6 +4,7 @@
 //! [`crate::Interpreter::new`], which keeps the result as the prepared plan that
 //! [`crate::Interpreter::run`] executes without decoding or checking anything again.
 
+use edgebone_kernels::select;
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, Conv2dParams, ConvKernel,
     DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, KernelError,
@@ -165,8 +166,8 @@ impl Op<'_> {
     pub fn kernel_name(&self) -> &'static str {
         match self {
             Op::Conv { kernel, .. } => kernel.name(),
-            Op::Depthwise { .. } => "depthwise_conv2d",
-            Op::FullyConnected { .. } => "fully_connected",
+            Op::Depthwise { .. } => select::DEPTHWISE_CONV2D,
+            Op::FullyConnected { .. } => select::FULLY_CONNECTED,
             Op::Add { .. } => "reference::add",
             Op::Mul { .. } => "reference::mul",
             Op::MaxPool { .. } => "reference::max_pool",

@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{convolve, Layer, Patches, CHUNK};
+use super::gemm::{convolve, Layer, Mac, Patches, Portable, CHUNK};
 use crate::params::ConvPlan;
 use crate::{Conv2dParams, Filter, KernelError, Shape4};
 
@@ -18,6 +18,16 @@ use crate::{Conv2dParams, Filter, KernelError, Shape4};
 /// The taps inside the input are found once per output row and, for the columns, only at
 /// the border: interior pixels take every tap without a test.
 pub fn conv2d(
+    params: &Conv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    conv2d_with::<Portable>(params, input, filter, output)
+}
+
+/// [`conv2d`] with the buffering and multiply-accumulates of `M`.
+pub(crate) fn conv2d_with<M: Mac>(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -46,7 +56,7 @@ pub fn conv2d(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve(&window, &layer, output);
+    convolve::<M>(&window, &layer, output);
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{convolve, Layer, Patches, CHUNK};
+use super::gemm::{convolve, Layer, Mac, Patches, Portable, CHUNK};
 use crate::{Conv2dParams, Filter, KernelError, Padding, Shape4};
 
 /// [`reference::conv2d`](crate::reference::conv2d) for a 1x1 kernel with one group and no
@@ -15,6 +15,16 @@ use crate::{Conv2dParams, Filter, KernelError, Padding, Shape4};
 /// per channel. With stride 1 the whole batch is one row of pixels, so no block of four is
 /// cut short at the end of an image row.
 pub fn conv2d_1x1(
+    params: &Conv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    conv2d_1x1_with::<Portable>(params, input, filter, output)
+}
+
+/// [`conv2d_1x1`] with the buffering and multiply-accumulates of `M`.
+pub(crate) fn conv2d_1x1_with<M: Mac>(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -52,7 +62,7 @@ pub fn conv2d_1x1(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve(&pixels, &layer, output);
+    convolve::<M>(&pixels, &layer, output);
     Ok(())
 }
 
@@ -125,5 +135,11 @@ impl Patches for Pixels<'_> {
         for (out, &x) in out.iter_mut().zip(pixel) {
             *out = i16::from(x).wrapping_sub(self.zero_point);
         }
+    }
+
+    fn contiguous(&self, row: usize, col: usize, range: Range<usize>) -> Option<(&[i8], i16)> {
+        let at = row + col * self.stride[1] * self.shape.channels;
+        let pixel = self.input.get(at + range.start..at + range.end)?;
+        Some((pixel, self.zero_point))
     }
 }

@@ -2,12 +2,37 @@
 
 use core::ops::Range;
 
+use super::gemm::Portable;
 use super::output_stage::{OutputRange, OutputStage};
 use crate::geometry::Axis;
 use crate::{DepthwiseConv2dParams, Filter, KernelError};
 
-/// Channels accumulated together: one short vector per tap.
+/// Channels accumulated together by the portable kernel: one short vector per tap.
 const LANES: usize = 16;
+
+/// How a block of `N` channels accumulates one tap: the seam where a target's
+/// instructions replace the portable loop (see `crate::arch`).
+pub(crate) trait ChannelMac {
+    /// `acc[i] += (x[i] − zero_point) · w[i]`, wrapping.
+    fn multiply_accumulate<const N: usize>(
+        acc: &mut [i32; N],
+        x: &[i8; N],
+        w: &[i8; N],
+        zero_point: i16,
+    );
+}
+
+impl ChannelMac for Portable {
+    #[inline(always)]
+    fn multiply_accumulate<const N: usize>(
+        acc: &mut [i32; N],
+        x: &[i8; N],
+        w: &[i8; N],
+        zero_point: i16,
+    ) {
+        multiply_accumulate(acc, x, w, zero_point);
+    }
+}
 
 /// [`reference::depthwise_conv2d`](crate::reference::depthwise_conv2d) in every case (any
 /// kernel, stride, dilation and padding), bit-exact with it.
@@ -31,6 +56,17 @@ pub fn depthwise_conv2d(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
+    depthwise_conv2d_with::<Portable, LANES, { LANES / 2 }>(params, input, filter, output)
+}
+
+/// [`depthwise_conv2d`] with the accumulation of `M`, in blocks of `WIDE` channels, then
+/// `HALF`, then single channels.
+pub(crate) fn depthwise_conv2d_with<M: ChannelMac, const WIDE: usize, const HALF: usize>(
+    params: &DepthwiseConv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
     let plan = params.plan(input, filter, output)?;
     if output.is_empty() {
         return Ok(());
@@ -46,18 +82,18 @@ pub fn depthwise_conv2d(
     };
     let channels = params.input.channels;
     let out = plan.output;
-    let full = channels - channels % LANES;
-    let half = channels - channels % (LANES / 2);
+    let full = channels - channels % WIDE;
+    let half = full + (channels - full) / HALF * HALF;
     for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
         let (b, oy) = (row / out.height, row % out.height);
-        for start in (0..full).step_by(LANES) {
-            layer.row::<LANES>(b, oy, start, out_row);
+        for start in (0..full).step_by(WIDE) {
+            layer.row::<M, WIDE>(b, oy, start, out_row);
         }
-        for start in (full..half).step_by(LANES / 2) {
-            layer.row::<{ LANES / 2 }>(b, oy, start, out_row);
+        for start in (full..half).step_by(HALF) {
+            layer.row::<M, HALF>(b, oy, start, out_row);
         }
         for start in half..channels {
-            layer.row::<1>(b, oy, start, out_row);
+            layer.row::<Portable, 1>(b, oy, start, out_row);
         }
     }
     Ok(())
@@ -77,7 +113,13 @@ struct Layer<'a> {
 
 impl Layer<'_> {
     /// Computes channels `start .. start + N` of output row `oy` of image `b`.
-    fn row<const N: usize>(&self, b: usize, oy: usize, start: usize, out_row: &mut [i8]) {
+    fn row<M: ChannelMac, const N: usize>(
+        &self,
+        b: usize,
+        oy: usize,
+        start: usize,
+        out_row: &mut [i8],
+    ) {
         let channels = self.params.input.channels;
         let stage: [OutputStage; N] =
             core::array::from_fn(|i| OutputStage::new(self.filter.requant(start + i)));
@@ -101,7 +143,7 @@ impl Layer<'_> {
                     // Both are always `Some`: the plan checked that channels `start .. start + N`
                     // exist in every input pixel and weight tap.
                     if let (Some(x), Some(w)) = (x.first_chunk::<N>(), w.first_chunk::<N>()) {
-                        multiply_accumulate(&mut acc, x, w, self.zero_point);
+                        M::multiply_accumulate(&mut acc, x, w, self.zero_point);
                     }
                 }
             }

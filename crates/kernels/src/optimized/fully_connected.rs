@@ -1,7 +1,7 @@
 //! Fully connected layer, the classifier at the end of every backbone.
 
 use super::conv2d_1x1::Pixels;
-use super::gemm::{convolve, Layer};
+use super::gemm::{convolve, Layer, Mac, Portable};
 use crate::{Filter, FullyConnectedParams, KernelError};
 
 /// [`reference::fully_connected`](crate::reference::fully_connected), bit-exact with it, in
@@ -13,6 +13,16 @@ use crate::{Filter, FullyConnectedParams, KernelError};
 /// of once per input row, in vectorisable passes, with the requantisation prepared once per
 /// output feature).
 pub fn fully_connected(
+    params: &FullyConnectedParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    fully_connected_with::<Portable>(params, input, filter, output)
+}
+
+/// [`fully_connected`] with the buffering and multiply-accumulates of `M`.
+pub(crate) fn fully_connected_with<M: Mac>(
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -31,6 +41,6 @@ pub fn fully_connected(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve(&rows, &layer, output);
+    convolve::<M>(&rows, &layer, output);
     Ok(())
 }

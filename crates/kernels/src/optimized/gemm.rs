@@ -14,6 +14,11 @@
 //!   products are exact, and the loop is one the compiler vectorises where the target has
 //!   SIMD (on x86-64 into `pmaddwd`).
 //!
+//! How the patches are buffered and multiplied is the [`Mac`] seam: [`Portable`] is the plain
+//! Rust described above; a target's instructions implement it in `crate::arch` (Arm's DSP
+//! extension packs two values per word and multiplies with `SMLAD`), reusing everything
+//! else here.
+//!
 //! The sums are the reference's `Σ w · (x − zp)` term for term, wrapping modulo 2^32 like
 //! the reference accumulator, so the result is bit-exact with it. The requantisation runs
 //! per output channel, the zero point and activation clamp in a separate pass over each
@@ -27,14 +32,14 @@ use super::output_stage::{OutputRange, OutputStage};
 use crate::{Activation, Filter};
 
 /// Output pixels computed together.
-pub(super) const PIXELS: usize = 4;
+pub(crate) const PIXELS: usize = 4;
 /// Patch values gathered per pixel at a time.
-pub(super) const CHUNK: usize = 128;
+pub(crate) const CHUNK: usize = 128;
 /// Output channels computed per pass over the pixels.
 const CHANNELS: usize = 32;
 
 /// The patches of a convolution's output pixels, one output row at a time.
-pub(super) trait Patches {
+pub(crate) trait Patches {
     /// What [`gather`](Self::gather) needs to know about an output row.
     type Row: Copy;
     /// Output rows (over all images).
@@ -51,6 +56,81 @@ pub(super) trait Patches {
     /// Writes values `range` of the patch of pixel `col` of `row` to `out` (as long as
     /// `range`), each as `x − zp`, padded taps as 0.
     fn gather(&self, row: Self::Row, col: usize, range: Range<usize>, out: &mut [i16]);
+    /// Values `range` of the patch of pixel `col` of `row` as they lie in the input, and the
+    /// input zero point, when they lie there contiguously (a pixel of a pointwise
+    /// convolution); `None` when they have to be [gathered](Self::gather). Only the
+    /// targets' [`Mac`]s read it.
+    #[cfg_attr(not(edgebone_arm_dsp), allow(dead_code))]
+    fn contiguous(&self, row: Self::Row, col: usize, range: Range<usize>) -> Option<(&[i8], i16)> {
+        let _ = (row, col, range);
+        None
+    }
+}
+
+/// How [`convolve`] buffers patch values and multiplies them with weight rows: the seam
+/// where a target's instructions replace the portable loops.
+///
+/// Every implementation computes the same wrapping `i32` sums `Σ w · (x − zp)`; only the
+/// form of the buffered values (its [`Lane`](Self::Lane)s) and the instructions differ.
+pub(crate) trait Mac {
+    /// One element of a patch buffer (one value, or several packed).
+    type Lane: Copy;
+    /// The buffer of one pixel: room for [`CHUNK`] values.
+    type Buffer: AsRef<[Self::Lane]> + AsMut<[Self::Lane]>;
+    /// An empty buffer.
+    const EMPTY: Self::Buffer;
+    /// The lanes that hold `len` values (at most [`CHUNK`]).
+    fn lanes(len: usize) -> usize;
+    /// Writes values `range` of the patch of pixel `col` of `row` to `out` (as long as
+    /// [`lanes`](Self::lanes) of `range`'s length), each as `x − zp`.
+    fn fill<P: Patches>(
+        patches: &P,
+        row: P::Row,
+        col: usize,
+        range: Range<usize>,
+        out: &mut [Self::Lane],
+    );
+    /// `out[p] = Σ_k xs[p][k] · w[k]` (wrapping) for the four pixel buffers `xs` holding
+    /// `w.len()` values each.
+    fn dot4(xs: [&[Self::Lane]; PIXELS], w: &[i8]) -> [i32; PIXELS];
+    /// `Σ_k x[k] · w[k]` (wrapping) for the buffer `x` holding `w.len()` values.
+    fn dot1(x: &[Self::Lane], w: &[i8]) -> i32;
+}
+
+/// The portable [`Mac`]: one `i16` per value, loops the compiler vectorises where the
+/// target has SIMD.
+pub(crate) struct Portable;
+
+impl Mac for Portable {
+    type Lane = i16;
+    type Buffer = [i16; CHUNK];
+    const EMPTY: Self::Buffer = [0; CHUNK];
+
+    #[inline(always)]
+    fn lanes(len: usize) -> usize {
+        len
+    }
+
+    #[inline(always)]
+    fn fill<P: Patches>(
+        patches: &P,
+        row: P::Row,
+        col: usize,
+        range: Range<usize>,
+        out: &mut [i16],
+    ) {
+        patches.gather(row, col, range, out);
+    }
+
+    #[inline(always)]
+    fn dot4(xs: [&[i16]; PIXELS], w: &[i8]) -> [i32; PIXELS] {
+        dot(xs, w)
+    }
+
+    #[inline(always)]
+    fn dot1(x: &[i16], w: &[i8]) -> i32 {
+        dot1(x, w)
+    }
 }
 
 /// The constant operands and the output stage of a convolution.
@@ -67,7 +147,7 @@ pub(super) struct Layer<'a> {
 
 /// Computes every output of `layer` over `patches` into `output`, which must hold
 /// `rows · width · channels` values (the kernels validated that, and the weights' length).
-pub(super) fn convolve(patches: &impl Patches, layer: &Layer<'_>, output: &mut [i8]) {
+pub(super) fn convolve<M: Mac>(patches: &impl Patches, layer: &Layer<'_>, output: &mut [i8]) {
     let (depth, width, channels) = (patches.depth(), patches.width(), layer.channels);
     let chunk = patches.chunk().clamp(1, CHUNK);
     if output.is_empty() {
@@ -75,7 +155,7 @@ pub(super) fn convolve(patches: &impl Patches, layer: &Layer<'_>, output: &mut [
         return;
     }
     let output_range = OutputRange::new(layer.zero_point, layer.activation);
-    let mut buffers = [[0i16; CHUNK]; PIXELS];
+    let mut buffers = [M::EMPTY; PIXELS];
     for first in (0..channels).step_by(CHANNELS) {
         let block = first..channels.min(first + CHANNELS);
         let mut stages = [OutputStage::default(); CHANNELS];
@@ -98,21 +178,22 @@ pub(super) fn convolve(patches: &impl Patches, layer: &Layer<'_>, output: &mut [
                 let mut acc = [[0i32; PIXELS]; CHANNELS];
                 for from in (0..depth).step_by(chunk) {
                     let range = from..depth.min(from + chunk);
-                    let len = range.len();
+                    let lanes = M::lanes(range.len());
                     for (i, buffer) in buffers.iter_mut().enumerate().take(pixels) {
-                        patches.gather(row, start + i, range.clone(), &mut buffer[..len]);
+                        let out = &mut buffer.as_mut()[..lanes];
+                        M::fill(patches, row, start + i, range.clone(), out);
                     }
                     // Lanes past `pixels` hold stale values; their sums are never written.
-                    let xs = buffers.each_ref().map(|b| &b[..len]);
+                    let xs = buffers.each_ref().map(|b| &b.as_ref()[..lanes]);
                     // `depth` is positive here (this loop runs only then).
                     for (acc, w) in acc.iter_mut().zip(weights.chunks_exact(depth)) {
                         let w = &w[range.clone()];
                         if pixels == 1 {
                             // A lone pixel (a fully connected layer's single row, the end of
                             // a strided row): no work on stale lanes.
-                            acc[0] = acc[0].wrapping_add(dot1(xs[0], w));
+                            acc[0] = acc[0].wrapping_add(M::dot1(xs[0], w));
                         } else {
-                            for (acc, sum) in acc.iter_mut().zip(dot(xs, w)) {
+                            for (acc, sum) in acc.iter_mut().zip(M::dot4(xs, w)) {
                                 *acc = acc.wrapping_add(sum);
                             }
                         }

@@ -23,6 +23,10 @@
 //! there mispredicts on real images). They need the crate's optimisation level (the workspace
 //! builds it at `opt-level = 3` even in the dev profile): at `opt-level = 1` the compiler
 //! vectorises nothing.
+//!
+//! The per-ISA kernels of [`crate::arch`] are these kernels with another `gemm::Mac` (how
+//! patch values are buffered and multiplied) or `depthwise_conv2d::ChannelMac` (how a block
+//! of channels accumulates a tap), so everything else is shared.
 
 pub(crate) mod conv2d;
 pub(crate) mod conv2d_1x1;
@@ -35,3 +39,13 @@ pub use conv2d::conv2d;
 pub use conv2d_1x1::conv2d_1x1;
 pub use depthwise_conv2d::depthwise_conv2d;
 pub use fully_connected::fully_connected;
+
+// The seam the per-ISA kernels of `crate::arch` build on.
+#[cfg(edgebone_arm_dsp)]
+pub(crate) use {
+    conv2d::conv2d_with,
+    conv2d_1x1::conv2d_1x1_with,
+    depthwise_conv2d::{depthwise_conv2d_with, ChannelMac},
+    fully_connected::fully_connected_with,
+    gemm::{Mac, Patches, CHUNK, PIXELS},
+};

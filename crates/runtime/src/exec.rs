@@ -103,8 +103,8 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
             filter,
             input,
         } => select::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?,
-        Op::Add { params, a, b } => add(index, split, &output, &params, [a, b])?,
-        Op::Mul { params, a, b } => mul(index, split, &output, &params, [a, b])?,
+        Op::Add { params, a, b } => binary(index, split, &output, [a, b], &params)?,
+        Op::Mul { params, a, b } => binary(index, split, &output, [a, b], &params)?,
         Op::MaxPool { params, input } => {
             k::max_pool(&params, split.input(index, &input)?, split.output)?
         }
@@ -156,57 +156,50 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
     Ok(())
 }
 
-/// An addition, in place when the planner put the output on an input.
-fn add(
-    op: u32,
-    split: Split<'_>,
-    output: &Region,
-    params: &AddParams,
-    inputs: [Region; 2],
-) -> Result<(), Error> {
-    let shape = (params.shape, params.broadcast);
-    binary(
-        op,
-        split,
-        output,
-        inputs,
-        shape,
-        |shape, broadcast, x, y, o| {
-            let params = AddParams {
-                shape,
-                broadcast,
-                ..*params
-            };
-            k::add(&params, x, y, o)
-        },
-    )
+/// The parameters of a binary element-wise kernel (`reference::add` or `reference::mul`),
+/// which carry the shape and broadcast the kernel runs on.
+trait Binary: Copy {
+    /// The output's shape and how the second input is broadcast.
+    fn shape(&self) -> (Shape4, Broadcast);
+    /// Runs the kernel on a (sub-)shape of the tensors.
+    fn run(
+        &self,
+        shape: Shape4,
+        broadcast: Broadcast,
+        x: &[i8],
+        y: &[i8],
+        out: &mut [i8],
+    ) -> Result<(), KernelError>;
 }
 
-/// A multiplication, in place when the planner put the output on an input.
-fn mul(
-    op: u32,
-    split: Split<'_>,
-    output: &Region,
-    params: &MulParams,
-    inputs: [Region; 2],
-) -> Result<(), Error> {
-    let shape = (params.shape, params.broadcast);
-    binary(
-        op,
-        split,
-        output,
-        inputs,
-        shape,
-        |shape, broadcast, x, y, o| {
-            let params = MulParams {
-                shape,
-                broadcast,
-                ..*params
-            };
-            k::mul(&params, x, y, o)
-        },
-    )
+/// Implements [`Binary`] for parameter structs with `shape` and `broadcast` fields.
+macro_rules! binary_params {
+    ($($params:ident => $kernel:path),*) => {$(
+        impl Binary for $params {
+            fn shape(&self) -> (Shape4, Broadcast) {
+                (self.shape, self.broadcast)
+            }
+
+            fn run(
+                &self,
+                shape: Shape4,
+                broadcast: Broadcast,
+                x: &[i8],
+                y: &[i8],
+                out: &mut [i8],
+            ) -> Result<(), KernelError> {
+                let params = Self {
+                    shape,
+                    broadcast,
+                    ..*self
+                };
+                $kernel(&params, x, y, out)
+            }
+        }
+    )*};
 }
+
+binary_params!(AddParams => k::add, MulParams => k::mul);
 
 /// A reshape into other arena bytes: a plain copy.
 fn copy(input: &[i8], output: &mut [i8]) -> Result<(), KernelError> {
@@ -317,9 +310,12 @@ fn binary(
     split: Split<'_>,
     output: &Region,
     [a, b]: [Region; 2],
-    (shape, broadcast): (Shape4, Broadcast),
-    kernel: impl Fn(Shape4, Broadcast, &[i8], &[i8], &mut [i8]) -> Result<(), KernelError>,
+    params: &impl Binary,
 ) -> Result<(), Error> {
+    let (shape, broadcast) = params.shape();
+    let kernel = |shape, broadcast, x: &[i8], y: &[i8], out: &mut [i8]| {
+        params.run(shape, broadcast, x, y, out)
+    };
     let a_alias = a.same(output);
     let b_alias = b.same(output);
     if !a_alias && !b_alias {

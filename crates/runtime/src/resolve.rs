@@ -252,19 +252,16 @@ pub(crate) fn resolve<'a>(
             window,
             clamp,
             ..
-        } => Op::MaxPool {
-            params: r.pool(&r.slot(input)?, &output, &window, clamp)?,
-            input: r.slot(input)?.region(),
-        },
-        OpRecord::AvgPool {
+        }
+        | OpRecord::AvgPool {
             input,
             window,
             clamp,
             ..
-        } => Op::AvgPool {
-            params: r.pool(&r.slot(input)?, &output, &window, clamp)?,
-            input: r.slot(input)?.region(),
-        },
+        } => {
+            let max = matches!(record, OpRecord::MaxPool { .. });
+            r.pool(max, r.slot(input)?, &output, &window, clamp)?
+        }
         OpRecord::GlobalAvgPool {
             input,
             rescale,
@@ -459,16 +456,17 @@ impl<'a> Resolver<'_, 'a> {
         })
     }
 
-    /// The parameters of a max or average pooling.
+    /// A max (`max`) or average pooling.
     fn pool(
         &self,
-        input: &Slot,
+        max: bool,
+        input: Slot,
         output: &Slot,
         window: &WindowRecord,
         clamp: Clamp,
-    ) -> Result<PoolParams, Error> {
+    ) -> Result<Op<'a>, Error> {
         let op = self.op;
-        same_quant(op, input, output)?;
+        same_quant(op, &input, output)?;
         let (kernel, stride, dilation, padding) = window_params(op, window)?;
         if dilation != [1, 1] {
             return Err(Error::BadParam {
@@ -484,7 +482,12 @@ impl<'a> Resolver<'_, 'a> {
             activation: activation(op, clamp)?,
         };
         expect_shape(op, output, params.output_shape().map_err(param(op))?)?;
-        Ok(params)
+        let input = input.region();
+        Ok(if max {
+            Op::MaxPool { params, input }
+        } else {
+            Op::AvgPool { params, input }
+        })
     }
 
     fn global_avg_pool(

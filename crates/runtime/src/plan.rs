@@ -51,7 +51,11 @@ impl<'m> PreparedOp<'m> {
 
     /// The kernel variant the entry runs (for example `conv2d_1x1`).
     pub fn kernel(&self) -> &'static str {
-        self.op.kernel_name()
+        match self.op {
+            Op::Reshape { input } if input.same(&self.output) => "none (alias)",
+            Op::Lut { input, .. } if input.same(&self.output) => "reference::lut_in_place",
+            _ => self.op.kernel_name(),
+        }
     }
 
     /// The output tensor's region in the arena.

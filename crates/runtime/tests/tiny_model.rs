@@ -93,7 +93,14 @@ fn plan_storage_is_checked_and_describes_each_op() {
     let mut plan = [PreparedOp::EMPTY; 5];
     let interpreter = Interpreter::new(&model, &mut arena, &mut plan).unwrap();
     let kernels: Vec<_> = interpreter.plan().iter().map(PreparedOp::kernel).collect();
-    assert_eq!(kernels, ["reference::lut", "copy", "reference::requantize"]);
+    assert_eq!(
+        kernels,
+        [
+            "reference::lut_in_place",
+            "none (alias)",
+            "reference::requantize"
+        ]
+    );
     let [lut, reshape, requantize] = interpreter.plan() else {
         panic!("three entries");
     };

@@ -1,4 +1,4 @@
-//! The runtime's `tract` backend behind the interpreter's int8 contract: the same network as
+//! `edgebone-tract`'s backend behind the interpreter's int8 contract: the same network as
 //! an fp32 ONNX file (through tract) and as a compiled `.ebm` (through the int8 runtime) gives
 //! the same int8 outputs within quantisation error.
 
@@ -6,7 +6,8 @@ mod support;
 
 use edgebone_quant::onnx_util::{f32_tensor, int, ints, node, value_info};
 use edgebone_quant::qgraph::{QGraph, QOp};
-use edgebone_runtime::{Interpreter, OwnedModel, TractBackend};
+use edgebone_runtime::{Interpreter, OwnedModel};
+use edgebone_tract::TractBackend;
 use prost::Message;
 use support::{Act, Builder};
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, OperatorSetIdProto};

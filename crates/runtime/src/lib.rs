@@ -28,8 +28,9 @@
 //!
 //! - `defmt`: `defmt::Format` on every public type.
 //! - `std`: [`OwnedModel`], a model read from a file into aligned memory.
-//! - `tract`: [`TractBackend`], the same input/output contract run through tract on an fp32
-//!   or QDQ ONNX file (Linux boards).
+//!
+//! The same input/output contract run through tract on an fp32 or QDQ ONNX file is
+//! `edgebone-tract`'s `TractBackend`, a crate of its own.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -45,8 +46,6 @@ mod resolve;
 
 #[cfg(feature = "std")]
 mod owned;
-#[cfg(feature = "tract")]
-mod tract;
 
 pub use edgebone_kernels::{KernelError, Shape4};
 pub use error::Error;
@@ -56,5 +55,3 @@ pub use model::{Model, TensorInfo};
 #[cfg(feature = "std")]
 pub use owned::{LoadError, OwnedModel};
 pub use quant::{top_k, Quant};
-#[cfg(feature = "tract")]
-pub use tract::{TractBackend, TractError};

@@ -10,7 +10,6 @@ pub mod compile_cmd;
 pub mod dataset;
 pub mod eval;
 pub mod images;
-pub mod int8_model;
 pub mod labels;
 pub mod model_args;
 pub mod npy;

@@ -14,7 +14,7 @@
 //! re-estimation ([`bn_reestimate`]), BatchNorm folding ([`fold`]), equalisation
 //! ([`equalize`]), planning ([`plan`]), calibration through tract ([`calibrate`],
 //! [`histogram`], [`ranges`]) and lowering ([`lower`], [`scheme`], [`unary`]) to a
-//! [`qgraph::QGraph`]. [`qdq::to_qdq`] writes its QDQ ONNX, [`int8::Int8Model`] runs its
+//! [`qgraph::QGraph`]. [`qdq::to_qdq`] writes its QDQ ONNX, `edgebone_runtime::OwnedModel` runs its
 //! compiled blob on the int8 runtime, [`sqnr`] and [`report`] measure it against float.
 #![forbid(unsafe_code)]
 
@@ -26,7 +26,6 @@ pub mod error;
 pub mod float_net;
 pub mod fold;
 pub mod histogram;
-pub mod int8;
 pub mod lower;
 pub mod onnx_util;
 pub mod parallel;

@@ -204,12 +204,12 @@ pub fn quantize(
 mod tests {
     use super::*;
     use crate::compile::{compile, CompileOptions};
-    use crate::int8::Int8Model;
     use crate::probe::Probe;
     use crate::qdq::to_qdq;
     use crate::ranges::RangeMethod;
     use crate::scheme::Granularity;
     use crate::sqnr::Sqnr;
+    use edgebone_runtime::OwnedModel;
     use edgebone_zoo::blocks::{conv_bn_act, squeeze_excite, Act, SqueezeExcite};
     use edgebone_zoo::{Builder, Conv, Weights};
 
@@ -315,7 +315,7 @@ mod tests {
         let reference = Probe::new(&out.reference.to_onnx().unwrap(), &shape, &output).unwrap();
         let prepared = Probe::new(&out.prepared.to_onnx().unwrap(), &shape, &output).unwrap();
         let compiled = compile(&out.quantized.graph, &CompileOptions::default()).expect("compiles");
-        let int8 = Int8Model::new(&compiled.bytes).expect("loads");
+        let int8 = OwnedModel::from_bytes(&compiled.bytes).expect("loads");
         let qdq = Probe::new(&to_qdq(&out.quantized).unwrap(), &shape, &output)
             .expect("tract loads the QDQ model");
         let (mut folding, mut quantised, mut qdq_vs_runtime) =
@@ -328,7 +328,7 @@ mod tests {
                 .unwrap()
                 .to_vec();
             let p = prepared.run(x.clone()).unwrap().values(0).unwrap().to_vec();
-            let q = int8.run(x, |_, _| {}).unwrap();
+            let q = int8.run_nchw(x, |_, _, _| {}).unwrap();
             let d = qdq.run(x.clone()).unwrap().values(0).unwrap().to_vec();
             folding.add(&f, &p);
             quantised.add(&f, &q);

@@ -27,7 +27,8 @@
 //! # Features
 //!
 //! - `defmt`: `defmt::Format` on every public type.
-//! - `std`: [`OwnedModel`], a model read from a file into aligned memory.
+//! - `std`: [`OwnedModel`], a model read from a file into aligned memory and run on a host
+//!   (int8 or through a float NCHW front end).
 //!
 //! The same input/output contract run through tract on an fp32 or QDQ ONNX file is
 //! `edgebone-tract`'s `TractBackend`, a crate of its own.
@@ -46,6 +47,8 @@ mod resolve;
 
 #[cfg(feature = "std")]
 mod owned;
+#[cfg(feature = "std")]
+mod owned_run;
 
 pub use edgebone_kernels::{KernelError, Shape4};
 pub use error::Error;
@@ -54,4 +57,6 @@ pub use interpreter::Interpreter;
 pub use model::{Model, TensorInfo};
 #[cfg(feature = "std")]
 pub use owned::{LoadError, OwnedModel};
+#[cfg(feature = "std")]
+pub use owned_run::{nchw_to_nhwc, nhwc_to_nchw};
 pub use quant::{top_k, Quant};

@@ -2,6 +2,7 @@
 //! through `to_qdq` and back (same graph, same `.ebm` bytes), onnxruntime's uint8 form against
 //! tract, and named errors for what it cannot import.
 
+use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use tract_onnx::pb::{
     tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
@@ -9,7 +10,6 @@ use tract_onnx::pb::{
 
 use super::from_qdq;
 use crate::compile::{compile, CompileOptions};
-use crate::int8::Int8Model;
 use crate::lower::{OpInfo, Quantized};
 use crate::onnx_util::{f32_tensor, i32_tensor, i8_tensor, int, ints, node, value_info};
 use crate::probe::Probe;
@@ -605,14 +605,14 @@ fn onnxruntime_form_matches_tract() {
         }
     ));
     let ebm = compile(g, &CompileOptions::default()).unwrap();
-    let runtime = Int8Model::new(&ebm.bytes).unwrap();
+    let runtime = OwnedModel::from_bytes(&ebm.bytes).unwrap();
     let tract = Probe::new(&model, &[1, 3, 6, 6], &["output".to_string()]).unwrap();
     let out_scale = g.tensors[g.output].scale;
     for seed in 0..4 {
         let x: Vec<f32> = (0..3 * 36)
             .map(|i| (((i * 7 + seed * 13) % 41) as f32 - 20.0) * 0.1)
             .collect();
-        let a = runtime.run(&x, |_, _| ()).unwrap();
+        let a = runtime.run_nchw(&x, |_, _, _| ()).unwrap();
         let b = tract.run(x).unwrap();
         let b = b.values(0).unwrap();
         let worst = a

@@ -13,9 +13,9 @@ use crate::equalize::{equalize, equalize_activations, relu6_pair_outputs};
 use crate::error::QuantError;
 use crate::float_net::FloatNet;
 use crate::fold::fold_batch_norms;
-use crate::lower::{lower, resolve_params, QuantizeConfig, Quantized};
-use crate::plan::Plan;
+use crate::lower::{resolve_params, to_qgraph, QuantizeConfig, Quantized};
 use crate::qgraph::InputSpec;
+use crate::quant_plan::QuantPlan;
 use crate::scheme::QParams;
 use edgebone_zoo::graph::ValueId;
 
@@ -67,7 +67,7 @@ pub struct Outcome {
     pub reference: FloatNet,
     /// The network actually quantised: BatchNorm folded, equalised when asked for.
     pub prepared: FloatNet,
-    pub plan: Plan,
+    pub plan: QuantPlan,
     pub calibration: Calibration,
     pub quantized: Quantized,
     /// Convolution pairs equalised (0 without equalisation).
@@ -90,7 +90,7 @@ pub fn quantize(
         return Err(QuantError::NoInputs("no usable calibration image".into()));
     }
     // Plan once before any float work, so an unsupported op fails fast.
-    Plan::new(&fold_batch_norms(&net)?.graph)?;
+    QuantPlan::new(&fold_batch_norms(&net)?.graph)?;
     let mut timings = Timings::default();
     let start = Instant::now();
     let reference = if options.reestimate_bn {
@@ -110,35 +110,8 @@ pub fn quantize(
         0
     };
     let start = Instant::now();
-    let mut activation_pairs = 0;
-    let relu6 = relu6_pair_outputs(&prepared);
-    if options.equalize_activations && inputs.len() >= 2 && !relu6.is_empty() {
-        progress.phase("measuring ReLU6 channels", inputs.len());
-        let request = Request {
-            maxima: relu6,
-            ..Request::default()
-        };
-        // Each half of the calibration set separately: a ReLU6 channel whose maximum differs
-        // between them is too sparse to trust.
-        let (first, second) = inputs.split_at(inputs.len() / 2);
-        let first = calibrate(&prepared, &request, first, options.threads, &|| {
-            progress.step()
-        });
-        let second = calibrate(&prepared, &request, second, options.threads, &|| {
-            progress.step()
-        });
-        progress.done();
-        let (first, second) = (first?, second?);
-        let maxima = |c: &Calibration| -> HashMap<ValueId, Vec<f32>> {
-            c.values
-                .iter()
-                .filter(|(_, s)| !s.channel_max.is_empty())
-                .map(|(&v, s)| (v, s.channel_max.clone()))
-                .collect()
-        };
-        activation_pairs = equalize_activations(&mut prepared, &maxima(&first), &maxima(&second));
-    }
-    let plan = Plan::new(&prepared.graph)?;
+    let activation_pairs = equalize_relu6(&mut prepared, inputs, options, progress)?;
+    let plan = QuantPlan::new(&prepared.graph)?;
     let request = Request {
         histograms: plan.calibrated_values(),
         means: if options.config.bias_correct {
@@ -179,7 +152,7 @@ pub fn quantize(
     }
     timings.calibration = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let quantized = lower(
+    let quantized = to_qgraph(
         &plan,
         &prepared,
         &calibration,
@@ -198,6 +171,48 @@ pub fn quantize(
         activation_pairs,
         timings,
     })
+}
+
+/// Equalises the ReLU6 pairs' activations (when asked and there are two calibration inputs
+/// at least); returns how many pairs were equalised.
+fn equalize_relu6(
+    prepared: &mut FloatNet,
+    inputs: &[Vec<f32>],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<usize, QuantError> {
+    let relu6 = relu6_pair_outputs(prepared);
+    if !options.equalize_activations || inputs.len() < 2 || relu6.is_empty() {
+        return Ok(0);
+    }
+    progress.phase("measuring ReLU6 channels", inputs.len());
+    let request = Request {
+        maxima: relu6,
+        ..Request::default()
+    };
+    // Each half of the calibration set separately: a ReLU6 channel whose maximum differs
+    // between them is too sparse to trust.
+    let (first, second) = inputs.split_at(inputs.len() / 2);
+    let first = calibrate(prepared, &request, first, options.threads, &|| {
+        progress.step()
+    });
+    let second = calibrate(prepared, &request, second, options.threads, &|| {
+        progress.step()
+    });
+    progress.done();
+    let (first, second) = (first?, second?);
+    let maxima = |c: &Calibration| -> HashMap<ValueId, Vec<f32>> {
+        c.values
+            .iter()
+            .filter(|(_, s)| !s.channel_max.is_empty())
+            .map(|(&v, s)| (v, s.channel_max.clone()))
+            .collect()
+    };
+    Ok(equalize_activations(
+        prepared,
+        &maxima(&first),
+        &maxima(&second),
+    ))
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::lower::WeightInfo;
 use crate::pipeline::{Options, Outcome, Timings};
-use crate::plan::RangeRule;
 use crate::qgraph::TensorId;
+use crate::quant_plan::RangeRule;
 use crate::scheme::QParams;
 
 /// Top-1 and top-5 accuracy in percent.

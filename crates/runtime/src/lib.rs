@@ -1,7 +1,7 @@
 //! The edgebone int8 runtime: `#![no_std]`, no `alloc`, no `unsafe`.
 //!
 //! A compiled model (`.ebm`, written by `edgebone-quant`'s compiler; layout in
-//! [`format`] and `docs/format.md`) is validated once by [`Model::from_bytes`] — header,
+//! [`format`](mod@format) and `docs/format.md`) is validated once by [`Model::from_bytes`] — header,
 //! CRC-32, every offset, every tensor record, every op's shapes and parameters, producer
 //! order and arena aliasing — and then used in place, weights straight from flash.
 //! [`Interpreter::new`] binds it to a caller-provided arena of [`Model::arena_bytes`]

@@ -7,7 +7,6 @@
 //! runtime that implements the QDQ semantics computes what the int8 graph computes, up to
 //! requantisation rounding. The model name, input preprocessing and labels travel as
 //! `edgebone.*` metadata ([`metadata`]).
-
 //!
 //! Both directions live here so that they share the form's names and conventions:
 //! [`to_qdq`] (`write.rs`) writes it, [`from_qdq`] (`read/`) reads it back — and also

@@ -282,8 +282,7 @@ fn convolutions_and_luts(b: &mut Builder, input: TensorId) -> TensorId {
     let sum = b.binary(false, sum, hard_sigmoid, 0.05, Clamp::NONE);
     let sum = b.binary(false, sum, hard_swish, 0.05, Clamp::NONE);
     let sum = b.binary(false, sum, swish, 0.05, Clamp::NONE);
-    let gated = b.binary(true, sum, sigmoid, 0.03, Clamp::NONE);
-    gated
+    b.binary(true, sum, sigmoid, 0.03, Clamp::NONE)
 }
 
 /// [`every_op`]'s pools, broadcast Mul, slices, requantisations, Concat and channel shuffle;

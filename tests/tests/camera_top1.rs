@@ -32,8 +32,8 @@ use edgebone_camera::testing::ov7670_qvga_rgb565;
 use edgebone_camera::{FrameSource, PixelFormat, Resolution};
 use edgebone_host::cli::{run, Cli};
 use edgebone_host::images::load_tensor;
-use edgebone_host::int8_model::Int8Model;
 use edgebone_host::labels::imagenet_label;
+use edgebone_host::model_args::preprocess_of;
 use edgebone_host::topk::top_k;
 use edgebone_runtime::{Interpreter, OwnedModel};
 use edgebone_tests::shared;
@@ -91,12 +91,12 @@ fn test_images() -> Vec<PathBuf> {
 /// The host pipeline's top-1 on each image: torchvision preprocessing in float, then the int8
 /// model.
 fn host_top1(ebm: &Path, images: &[PathBuf]) -> Vec<usize> {
-    let model = Int8Model::open(ebm).unwrap();
+    let model = OwnedModel::from_file(ebm).unwrap();
     images
         .iter()
         .map(|path| {
-            let input = load_tensor(path, &model.preprocess()).unwrap();
-            top_k(&model.run(&input).unwrap().1, 1)[0]
+            let input = load_tensor(path, &preprocess_of(&model)).unwrap();
+            top_k(&model.run_nchw(&input, |_, _, _| {}).unwrap(), 1)[0]
         })
         .collect()
 }

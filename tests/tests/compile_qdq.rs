@@ -2,7 +2,7 @@
 //!
 //! The round trip is the test: zoo models (inverted residuals with ReLU6, SE blocks with
 //! hard-sigmoid and hard-swish, swish, channel split / shuffle / concat) are quantised on dev
-//! images, written as QDQ ONNX (`qdq::to_qdq`), read back (`qdq_import::from_qdq`) and
+//! images, written as QDQ ONNX (`qdq::to_qdq`), read back (`qdq::from_qdq`) and
 //! compiled; the blob must be byte-identical to compiling the quantiser's graph directly. The
 //! verb gets the same check end to end (`edgebone quantize`, then `edgebone compile` on its
 //! `model.qdq.onnx` must reproduce its `model.ebm`), and bad files give errors naming the
@@ -18,8 +18,7 @@ use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::cli::{run, Cli};
 use edgebone_host::compile_cmd::compile_proto;
 use edgebone_host::model_args::Norm;
-use edgebone_quant::qdq::to_qdq;
-use edgebone_quant::qdq_import::from_qdq;
+use edgebone_quant::qdq::{from_qdq, to_qdq};
 use edgebone_runtime::OwnedModel;
 use edgebone_tests::shared;
 use int8_support::{dev_images, quantize, ZooModel};

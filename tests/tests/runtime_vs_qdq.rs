@@ -31,8 +31,8 @@ use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::images::load_tensor;
 use edgebone_host::topk::top_k;
 use edgebone_host::tract_runner::FloatModel;
-use edgebone_quant::int8::Int8Model;
 use edgebone_quant::qdq::to_qdq;
+use edgebone_runtime::OwnedModel;
 use int8_support::{dev_images, label_of, quantize, ZooModel};
 
 /// Dev images calibrated on (the first ones by file name).
@@ -73,7 +73,7 @@ fn check(model: ZooModel) {
     let q = quantize(&model, &images[..CALIBRATION]);
     let compiled = compile(&q.outcome.quantized.graph, &CompileOptions::default())
         .unwrap_or_else(|e| panic!("{name}: the compiler refuses the graph: {e}"));
-    let runtime = Int8Model::new(&compiled.bytes).unwrap();
+    let runtime = OwnedModel::from_bytes(&compiled.bytes).unwrap();
     let qdq_proto = to_qdq(&q.outcome.quantized).unwrap();
     let qdq = FloatModel::from_proto(&qdq_proto).unwrap();
     let unoptimized = FloatModel::from_proto_unoptimized(&qdq_proto).unwrap();
@@ -86,7 +86,7 @@ fn check(model: ZooModel) {
         let top1 = |logits: &[f32]| top_k(logits, 1)[0];
         let f = top1(&fp32.run(&x).unwrap().1);
         let d = top1(&qdq.run(&x).unwrap().1);
-        let r = top1(&runtime.run(&x, |_, _| {}).unwrap());
+        let r = top1(&runtime.run_nchw(&x, |_, _, _| {}).unwrap());
         let u = top1(&unoptimized.run(&x).unwrap().1);
         c.images += 1;
         c.fp32 += usize::from(f == label);

@@ -1,11 +1,12 @@
 //! The host side of every board run: the compiled model loaded with `edgebone-runtime` on the
 //! host — its sizes, its MAC count, and the reference int8 outputs the boards must match bit
-//! for bit.
+//! for bit (run by `OwnedModel::run_frames`; this type only adds the file's path to messages
+//! and the xtask's label format).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
-use edgebone_runtime::{Interpreter, Model, OwnedModel};
+use anyhow::{anyhow, Result};
+use edgebone_runtime::{Model, OwnedModel};
 
 /// A compiled model on the host.
 pub struct HostModel {
@@ -82,27 +83,8 @@ impl HostModel {
     /// Runs every frame of `frames` (back to back, each [`input_len`](Self::input_len)
     /// bytes) and returns the outputs.
     pub fn infer(&self, frames: &[i8]) -> Result<Vec<Vec<i8>>> {
-        let model = self.model();
-        let frame_len = self.input_len();
-        if frame_len == 0 || !frames.len().is_multiple_of(frame_len) {
-            bail!(
-                "{} bytes of frames are not a whole number of {frame_len}-byte inputs",
-                frames.len()
-            );
-        }
-        let mut arena = vec![0u8; model.arena_bytes()];
-        let mut plan = edgebone_runtime::PreparedOp::storage(&model);
-        let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)
-            .map_err(|e| anyhow!("interpreter: {e:?}"))?;
-        frames
-            .chunks_exact(frame_len)
-            .map(|frame| {
-                interpreter
-                    .invoke(frame)
-                    .map(<[i8]>::to_vec)
-                    .map_err(|e| anyhow!("host inference: {e:?}"))
-            })
-            .collect::<Result<_>>()
-            .with_context(|| format!("running {} on the host", self.path.display()))
+        self.owned
+            .run_frames(frames)
+            .map_err(|e| anyhow!("running {} on the host: {e}", self.path.display()))
     }
 }

@@ -35,20 +35,9 @@ impl QTensor {
     }
 }
 
-/// A fused activation, as the clamp of the producing op's int8 output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Clamp {
-    pub min: i8,
-    pub max: i8,
-}
-
-impl Clamp {
-    /// No activation: the whole int8 range.
-    pub const NONE: Clamp = Clamp {
-        min: i8::MIN,
-        max: i8::MAX,
-    };
-}
+/// A fused activation, as the clamp of the producing op's int8 output: the kernels' own
+/// type (one clamp type from the quantiser to the kernels), named for what it holds.
+pub use edgebone_kernels::Activation as Clamp;
 
 /// A 2-D window: kernel, stride, dilation and `[top, left, bottom, right]` padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,7 +25,6 @@ use edgebone_host::labels::imagenet_label;
 use edgebone_host::quantize_data::load_calibration;
 use edgebone_host::tract_runner::FloatModel;
 use edgebone_quant::float_net::FloatNet;
-use edgebone_quant::int8::nchw_to_nhwc;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{quantize, Options, Silent};
 use edgebone_quant::ranges::RangeMethod;
@@ -127,12 +126,9 @@ fn runtime_vs_tract(c: &mut Criterion) {
     let s = setup(&shared_dir());
     let owned = OwnedModel::from_bytes(&s.blob).expect("the runtime accepts the blob");
     let model = owned.model();
-    let dims: Vec<usize> = model.input().dims().iter().map(|&d| d as usize).collect();
-    let nhwc = nchw_to_nhwc(&s.image, &dims).expect("the image fits the model");
-    let mut quantized = vec![0i8; nhwc.len()];
-    model
-        .quantize_input(&nhwc, &mut quantized)
-        .expect("input quantisation");
+    let quantized = owned
+        .quantize_nchw(&s.image)
+        .expect("the image fits the model");
     let mut arena = vec![0u8; model.arena_bytes()];
     let mut plan = edgebone_runtime::PreparedOp::storage(&model);
     let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan).expect("the arena fits");

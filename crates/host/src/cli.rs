@@ -158,16 +158,17 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let shape = match (&runner, npy::read(&input)?) {
                 (Runner::Int8(m), npy::NpyData::I8 { shape, data }) => {
-                    let nhwc = m.input_shape_nhwc();
+                    let s = m.model().input().shape;
+                    let nhwc = vec![s.batch, s.height, s.width, s.channels];
                     if shape != nhwc {
                         bail!(
                             "{} has shape {shape:?}; the model expects int8 NHWC {nhwc:?}",
                             input.display()
                         );
                     }
-                    let y = m.run_i8(&data)?;
-                    npy::write_i8(&output, &m.output_shape(), &y)?;
-                    m.output_shape()
+                    let y = m.run(&data)?;
+                    npy::write_i8(&output, &m.output_dims(), &y)?;
+                    m.output_dims()
                 }
                 (_, npy::NpyData::F32(t)) => {
                     if t.shape != runner.input_shape() {

@@ -1,13 +1,13 @@
 //! `edgebone compile`: a QDQ ONNX model — `model.qdq.onnx` from `edgebone quantize`, or
 //! onnxruntime's `quantize_static` output — to a `.ebm` blob for the int8 runtime, without
-//! calibrating again (`edgebone_quant::qdq_import` reads it back into the int8 graph).
+//! calibrating again (`edgebone_quant::qdq::from_qdq` reads it back into the int8 graph).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use edgebone_compiler::{compile, CompileOptions, Compiled};
-use edgebone_quant::qdq_import::{from_qdq, metadata};
+use edgebone_quant::qdq::{from_qdq, metadata};
 use edgebone_zoo::preprocess::Normalisation;
 use prost::Message;
 use tract_onnx::pb::ModelProto;

@@ -11,7 +11,6 @@ pub mod dataset;
 pub mod eval;
 pub mod images;
 pub mod inspect;
-pub mod int8_model;
 pub mod labels;
 pub mod model_args;
 pub mod npy;

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
 
-use crate::int8_model::Int8Model;
 use crate::labels::imagenet_label;
 use crate::tract_runner::FloatModel;
 
@@ -106,7 +106,7 @@ impl From<Norm> for Normalisation {
 /// What executes a loaded model: tract in fp32, or the int8 runtime on a `.ebm` blob.
 pub enum Runner {
     Float(FloatModel),
-    Int8(Int8Model),
+    Int8(OwnedModel),
 }
 
 impl Runner {
@@ -114,7 +114,7 @@ impl Runner {
     pub fn input_shape(&self) -> Vec<usize> {
         match self {
             Runner::Float(m) => m.input_shape().to_vec(),
-            Runner::Int8(m) => m.input_shape(),
+            Runner::Int8(m) => m.input_shape_nchw().to_vec(),
         }
     }
 
@@ -122,8 +122,19 @@ impl Runner {
     pub fn run(&self, input: &[f32]) -> Result<(Vec<usize>, Vec<f32>)> {
         match self {
             Runner::Float(m) => m.run(input),
-            Runner::Int8(m) => m.run(input),
+            Runner::Int8(m) => Ok((m.output_shape_nchw(), m.run_nchw(input, |_, _, _| {})?)),
         }
+    }
+}
+
+/// The preprocessing a compiled model records, in the zoo's terms.
+pub fn preprocess_of(model: &OwnedModel) -> Preprocess {
+    let p = model.model().preprocess();
+    Preprocess {
+        resize: p.resize as usize,
+        crop: p.crop as usize,
+        mean: p.mean,
+        std: p.std,
     }
 }
 
@@ -144,7 +155,10 @@ impl LoadedModel {
     /// otherwise.
     pub fn label(&self, c: usize) -> String {
         match &self.runner {
-            Runner::Int8(m) => m.label(c).unwrap_or_else(|| imagenet_label(c)),
+            Runner::Int8(m) => m
+                .model()
+                .label(c)
+                .map_or_else(|| imagenet_label(c), str::to_string),
             Runner::Float(_) => imagenet_label(c),
         }
     }
@@ -229,10 +243,11 @@ impl ModelArgs {
     /// Loads a `.ebm` blob for the int8 runtime; its preprocessing travels inside it.
     fn load_compiled(&self) -> Result<LoadedModel> {
         let path = self.file_path()?;
-        let model = Int8Model::open(path)?;
+        let model = OwnedModel::from_file(path)
+            .with_context(|| format!("cannot load {}", path.display()))?;
         Ok(LoadedModel {
-            name: model.name(),
-            preprocess: model.preprocess(),
+            name: model.model().name().to_string(),
+            preprocess: preprocess_of(&model),
             runner: Runner::Int8(model),
             graph: None,
             seeded: false,

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use edgebone_compiler::qgraph::TensorId;
-use edgebone_quant::int8::Int8Model;
 use edgebone_quant::parallel::fold_items;
 use edgebone_quant::report::{EqualizedFloat, QdqCheck};
 use edgebone_quant::scheme::QParams;
 use edgebone_quant::sqnr::{LayerComparison, Sqnr};
+use edgebone_runtime::OwnedModel;
 
 use crate::topk::top_k;
 use crate::tract_runner::FloatModel;
@@ -20,7 +20,7 @@ use crate::tract_runner::FloatModel;
 /// on `inputs`.
 pub fn layer_sqnr(
     comparison: &LayerComparison,
-    model: &Int8Model,
+    model: &OwnedModel,
     inputs: &[Vec<f32>],
     threads: usize,
 ) -> Result<HashMap<TensorId, f64>> {
@@ -96,12 +96,12 @@ pub fn input_only_sqnr(fp32: &FloatModel, input: QParams, inputs: &[Vec<f32>]) -
 /// The QDQ file's outputs (tract's optimised plan) against the runtime's, and against tract's
 /// unoptimised plan of the same file.
 pub fn qdq_check(
-    model: &Int8Model,
+    model: &OwnedModel,
     qdq: &FloatModel,
     unoptimized: &FloatModel,
     inputs: &[Vec<f32>],
 ) -> Result<QdqCheck> {
-    let runtime = |x: &[f32]| Ok(model.run(x, |_, _| {})?);
+    let runtime = |x: &[f32]| Ok(model.run_nchw(x, |_, _, _| {})?);
     let (sqnr, agreement) = compare(inputs, runtime, float(qdq))?;
     let (self_sqnr, self_agreement) = compare(inputs, float(qdq), float(unoptimized))?;
     Ok(QdqCheck {

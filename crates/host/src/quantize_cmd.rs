@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use edgebone_compiler::qgraph::InputSpec;
 use edgebone_compiler::{compile, CompileOptions};
-use edgebone_quant::int8::Int8Model;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Progress};
 use edgebone_quant::probe::Probe;
@@ -18,6 +17,7 @@ use edgebone_quant::ranges::RangeMethod;
 use edgebone_quant::report::{layer_rows, ImageSet, Report, Sizes, Skipped, TopK};
 use edgebone_quant::scheme::{Granularity, QParams};
 use edgebone_quant::sqnr::LayerComparison;
+use edgebone_runtime::OwnedModel;
 use indicatif::{ProgressBar, ProgressStyle};
 use prost::Message;
 
@@ -169,7 +169,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
     let (runtime, ebm) = match compile(&outcome.quantized.graph, &CompileOptions::default()) {
         Ok(c) => {
             write(&args.output.join("model.ebm"), &c.bytes)?;
-            (Some(Int8Model::new(&c.bytes)?), c.bytes.len())
+            (Some(OwnedModel::from_bytes(&c.bytes)?), c.bytes.len())
         }
         Err(e) => {
             eprintln!("warning: model.ebm not written, the compiler refuses the int8 graph: {e}");
@@ -334,7 +334,7 @@ impl Checks {
     fn run(
         outcome: &Outcome,
         fp32: &FloatModel,
-        runtime: Option<&Int8Model>,
+        runtime: Option<&OwnedModel>,
         qdq: &tract_onnx::pb::ModelProto,
         inputs: &[Vec<f32>],
         threads: usize,

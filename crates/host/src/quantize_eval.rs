@@ -2,11 +2,11 @@
 //! output SQNR.
 
 use anyhow::Result;
-use edgebone_quant::int8::Int8Model;
 use edgebone_quant::parallel::fold_items;
 use edgebone_quant::probe::Probe;
 use edgebone_quant::sqnr::Sqnr;
 use edgebone_quant::QuantError;
+use edgebone_runtime::OwnedModel;
 use edgebone_zoo::Preprocess;
 
 use crate::dataset::Sample;
@@ -17,7 +17,7 @@ use crate::tract_runner::FloatModel;
 /// How the int8 logits are computed.
 pub enum Int8Engine<'a> {
     /// The compiled `.ebm` on the int8 runtime (integer arithmetic).
-    Runtime(&'a Int8Model),
+    Runtime(&'a OwnedModel),
     /// The QDQ ONNX through tract (on request, or when the model could not be compiled).
     Qdq(Probe),
 }
@@ -38,7 +38,7 @@ impl Int8Engine<'_> {
     /// The dequantised output for a preprocessed NCHW input.
     pub fn logits(&self, x: &[f32]) -> Result<Vec<f32>, QuantError> {
         match self {
-            Int8Engine::Runtime(m) => m.run(x, |_, _| {}),
+            Int8Engine::Runtime(m) => Ok(m.run_nchw(x, |_, _, _| {})?),
             Int8Engine::Qdq(p) => Ok(p.run(x.to_vec())?.values(0)?.to_vec()),
         }
     }

@@ -7,13 +7,13 @@ use anyhow::Result;
 use edgebone_compiler::qgraph::InputSpec;
 use edgebone_compiler::{compile, CompileOptions};
 use edgebone_quant::float_net::FloatNet;
-use edgebone_quant::int8::Int8Model;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Progress};
 use edgebone_quant::probe::Probe;
 use edgebone_quant::qdq::to_qdq;
 use edgebone_quant::report::{TopK, Variant};
 use edgebone_quant::scheme::Granularity;
+use edgebone_runtime::OwnedModel;
 use edgebone_zoo::Preprocess;
 
 use crate::dataset::Sample;
@@ -78,7 +78,7 @@ pub fn measure(
     )?;
     let graph = &outcome.quantized.graph;
     let runtime = match shared.engine {
-        EngineArg::Runtime => Some(Int8Model::new(
+        EngineArg::Runtime => Some(OwnedModel::from_bytes(
             &compile(graph, &CompileOptions::default())?.bytes,
         )?),
         EngineArg::Qdq => None,

@@ -46,6 +46,12 @@ impl From<WeightError> for QuantError {
     }
 }
 
+impl From<edgebone_runtime::Error> for QuantError {
+    fn from(e: edgebone_runtime::Error) -> Self {
+        QuantError::Runtime(e.to_string())
+    }
+}
+
 impl QuantError {
     /// An unsupported-op error.
     pub(crate) fn unsupported(op: &str, node: &str, reason: impl Into<String>) -> Self {

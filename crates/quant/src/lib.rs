@@ -13,9 +13,9 @@
 //! The quantiser: [`pipeline::quantize`] takes a [`float_net::FloatNet`] (a zoo graph with
 //! its parameter values) and preprocessed calibration inputs through optional BatchNorm
 //! re-estimation ([`bn_reestimate`]), BatchNorm folding ([`fold`]), equalisation
-//! ([`equalize`]), planning ([`plan`]), calibration through tract ([`calibrate`],
+//! ([`equalize`]), planning ([`quant_plan`]), calibration through tract ([`calibrate`],
 //! [`histogram`], [`ranges`]) and lowering ([`lower`], [`scheme`], [`unary`]) to a
-//! `QGraph`. [`qdq::to_qdq`] writes its QDQ ONNX, [`int8::Int8Model`] runs its
+//! [`qgraph::QGraph`]. [`qdq`] writes its QDQ ONNX (and reads it back), `edgebone_runtime::OwnedModel` runs its
 //! compiled blob on the int8 runtime, [`sqnr`] and [`report`] measure it against float.
 #![forbid(unsafe_code)]
 
@@ -26,19 +26,18 @@ pub mod error;
 pub mod float_net;
 pub mod fold;
 pub mod histogram;
-pub mod int8;
 pub mod lower;
 pub mod onnx_util;
 pub mod parallel;
 pub mod pipeline;
-pub mod plan;
 pub mod probe;
 pub mod qdq;
-pub mod qdq_import;
+pub mod quant_plan;
 pub mod ranges;
 pub mod report;
 pub mod scheme;
 pub mod sqnr;
 pub mod unary;
+pub mod weight_layout;
 
 pub use error::QuantError;

@@ -1,4 +1,4 @@
-//! Lowering a [`Plan`] with calibration statistics to the int8 [`QGraph`]: every tensor's
+//! Lowering a [`QuantPlan`] with calibration statistics to the int8 [`QGraph`]: every tensor's
 //! scale and zero point, int8 OHWI weights with per-channel (or per-tensor) scales, int32
 //! biases (optionally bias-corrected), fused clamps and lookup tables.
 //!
@@ -15,10 +15,11 @@ use serde::Serialize;
 use crate::calibrate::Calibration;
 use crate::error::QuantError;
 use crate::float_net::FloatNet;
-use crate::plan::{Bounds, Plan, RangeRule, Step};
+use crate::quant_plan::{PlannedOp, QuantPlan, RangeRule, RealClamp};
 use crate::ranges::RangeMethod;
 use crate::scheme::{quantize_layer, Granularity, QParams, QuantLayer};
 use crate::unary::Unary;
+use crate::weight_layout::oihw_to_ohwi;
 use edgebone_compiler::qgraph::{Clamp, InputSpec, QGraph, QOp, QTensor, TensorId};
 
 /// The choices of the quantisation scheme.
@@ -64,8 +65,8 @@ pub struct Quantized {
 }
 
 /// Lowers `plan` (made on `net`, the BN-folded float network) with `calibration`.
-pub fn lower(
-    plan: &Plan,
+pub fn to_qgraph(
+    plan: &QuantPlan,
     net: &FloatNet,
     calibration: &Calibration,
     config: &QuantizeConfig,
@@ -115,7 +116,7 @@ pub fn lower(
 
 /// Every tensor's parameters from its rule.
 pub fn resolve_params(
-    plan: &Plan,
+    plan: &QuantPlan,
     calibration: &Calibration,
     method: RangeMethod,
 ) -> Result<Vec<QParams>, QuantError> {
@@ -171,7 +172,7 @@ pub fn resolve_params(
 }
 
 struct Lowering<'a> {
-    plan: &'a Plan,
+    plan: &'a QuantPlan,
     net: &'a FloatNet,
     calibration: &'a Calibration,
     config: &'a QuantizeConfig,
@@ -179,16 +180,15 @@ struct Lowering<'a> {
 }
 
 impl Lowering<'_> {
-    fn step(&self, step: &Step) -> Result<(QOp, OpInfo), QuantError> {
-        let node_name = self.net.graph.nodes[step.node()].name.clone();
-        let info = |kind: &'static str| OpInfo {
-            node: node_name.clone(),
-            kind,
+    fn step(&self, step: &PlannedOp) -> Result<(QOp, OpInfo), QuantError> {
+        let mut info = OpInfo {
+            node: self.net.graph.nodes[step.node()].name.clone(),
+            kind: step.kind(),
             unary: None,
             weights: None,
         };
-        Ok(match *step {
-            Step::Conv {
+        let op = match *step {
+            PlannedOp::Conv {
                 node,
                 input,
                 output,
@@ -197,8 +197,9 @@ impl Lowering<'_> {
                 act,
             } => {
                 let (layer, weights) = self.layer(node, input, groups, None)?;
+                info.weights = Some(weights);
                 let shape = &self.net.graph.params[self.net.graph.nodes[node].params[0]].shape;
-                let op = QOp::Conv2d {
+                QOp::Conv2d {
                     input,
                     output,
                     window,
@@ -207,16 +208,9 @@ impl Lowering<'_> {
                     weight_scales: layer.scales,
                     bias: layer.bias,
                     clamp: self.clamp(act, output),
-                };
-                (
-                    op,
-                    OpInfo {
-                        weights: Some(weights),
-                        ..info("conv")
-                    },
-                )
+                }
             }
-            Step::FullyConnected {
+            PlannedOp::FullyConnected {
                 node,
                 input,
                 output,
@@ -224,138 +218,113 @@ impl Lowering<'_> {
                 act,
             } => {
                 let (layer, weights) = self.layer(node, input, 1, flattened)?;
-                let op = QOp::FullyConnected {
+                info.weights = Some(weights);
+                QOp::FullyConnected {
                     input,
                     output,
                     weights: layer.weights,
                     weight_scales: layer.scales,
                     bias: layer.bias,
                     clamp: self.clamp(act, output),
-                };
-                (
-                    op,
-                    OpInfo {
-                        weights: Some(weights),
-                        ..info("fully-connected")
-                    },
-                )
+                }
             }
-            Step::Add {
-                a, b, output, act, ..
-            } => (
-                QOp::Add {
-                    a,
-                    b,
+            PlannedOp::Lut {
+                input, output, f, ..
+            } => {
+                info.unary = Some(f);
+                let table = f.table(self.params[input], self.params[output]);
+                QOp::Lut {
+                    input,
                     output,
-                    clamp: self.clamp(act, output),
-                },
-                info("add"),
-            ),
-            Step::Mul {
+                    table,
+                }
+            }
+            _ => self.weightless(step).ok_or_else(|| {
+                QuantError::unsupported(step.kind(), &info.node, "no int8 form without weights")
+            })?,
+        };
+        Ok((op, info))
+    }
+
+    /// The int8 op of a step without weights or a table; `None` for `Conv`,
+    /// `FullyConnected` and `Lut`, which [`step`](Self::step) lowers itself.
+    fn weightless(&self, step: &PlannedOp) -> Option<QOp> {
+        Some(match *step {
+            PlannedOp::Add {
                 a, b, output, act, ..
-            } => (
-                QOp::Mul {
-                    a,
-                    b,
-                    output,
-                    clamp: self.clamp(act, output),
-                },
-                info("mul"),
-            ),
-            Step::MaxPool {
+            } => QOp::Add {
+                a,
+                b,
+                output,
+                clamp: self.clamp(act, output),
+            },
+            PlannedOp::Mul {
+                a, b, output, act, ..
+            } => QOp::Mul {
+                a,
+                b,
+                output,
+                clamp: self.clamp(act, output),
+            },
+            PlannedOp::MaxPool {
                 input,
                 output,
                 window,
                 ..
-            } => (
-                QOp::MaxPool {
-                    input,
-                    output,
-                    window,
-                },
-                info("max-pool"),
-            ),
-            Step::AvgPool {
+            } => QOp::MaxPool {
+                input,
+                output,
+                window,
+            },
+            PlannedOp::AvgPool {
                 input,
                 output,
                 window,
                 count_include_pad,
                 ..
-            } => (
-                QOp::AvgPool {
-                    input,
-                    output,
-                    window,
-                    count_include_pad,
-                },
-                info("avg-pool"),
-            ),
-            Step::GlobalAvgPool { input, output, .. } => (
-                QOp::GlobalAvgPool { input, output },
-                info("global-avg-pool"),
-            ),
-            Step::Concat {
+            } => QOp::AvgPool {
+                input,
+                output,
+                window,
+                count_include_pad,
+            },
+            PlannedOp::GlobalAvgPool { input, output, .. } => QOp::GlobalAvgPool { input, output },
+            PlannedOp::Concat {
                 ref inputs, output, ..
-            } => (
-                QOp::Concat {
-                    inputs: inputs.clone(),
-                    output,
-                },
-                info("concat"),
-            ),
-            Step::ChannelSlice {
+            } => QOp::Concat {
+                inputs: inputs.clone(),
+                output,
+            },
+            PlannedOp::ChannelSlice {
                 input,
                 output,
                 start,
                 ..
-            } => (
-                QOp::ChannelSlice {
-                    input,
-                    output,
-                    start,
-                },
-                info("channel-slice"),
-            ),
-            Step::ChannelShuffle {
+            } => QOp::ChannelSlice {
+                input,
+                output,
+                start,
+            },
+            PlannedOp::ChannelShuffle {
                 input,
                 output,
                 groups,
                 ..
-            } => (
-                QOp::ChannelShuffle {
-                    input,
-                    output,
-                    groups,
-                },
-                info("channel-shuffle"),
-            ),
-            Step::Lut {
-                input, output, f, ..
-            } => {
-                let table = f.table(self.params[input], self.params[output]);
-                (
-                    QOp::Lut {
-                        input,
-                        output,
-                        table,
-                    },
-                    OpInfo {
-                        unary: Some(f),
-                        ..info("lut")
-                    },
-                )
-            }
-            Step::Requantize { input, output, .. } => {
-                (QOp::Requantize { input, output }, info("requantize"))
-            }
-            Step::Reshape { input, output, .. } => {
-                (QOp::Reshape { input, output }, info("reshape"))
+            } => QOp::ChannelShuffle {
+                input,
+                output,
+                groups,
+            },
+            PlannedOp::Requantize { input, output, .. } => QOp::Requantize { input, output },
+            PlannedOp::Reshape { input, output, .. } => QOp::Reshape { input, output },
+            PlannedOp::Conv { .. } | PlannedOp::FullyConnected { .. } | PlannedOp::Lut { .. } => {
+                return None
             }
         })
     }
 
     /// The int8 clamp of a fused activation with real bounds `act` on `output`.
-    fn clamp(&self, act: Bounds, output: TensorId) -> Clamp {
+    fn clamp(&self, act: RealClamp, output: TensorId) -> Clamp {
         clamp_of(act, self.params[output])
     }
 
@@ -490,7 +459,7 @@ fn expected_error(w: &[f32], wq: &[f32], out: usize, groups: usize, means: &[f32
 
 /// The int8 clamp of real bounds `act` on an output with parameters `p`: each finite bound
 /// quantised, saturating (also how the QDQ importer reads a `Clip` back).
-pub(crate) fn clamp_of(act: Bounds, p: QParams) -> Clamp {
+pub(crate) fn clamp_of(act: RealClamp, p: QParams) -> Clamp {
     let q = |x: f32, default: i32| {
         if x.is_finite() {
             p.quantize(x)
@@ -503,22 +472,6 @@ pub(crate) fn clamp_of(act: Bounds, p: QParams) -> Clamp {
         min: q(act.lo, -128) as i8,
         max: q(act.hi, 127) as i8,
     }
-}
-
-/// OIHW `[o, i, kh, kw]` → OHWI `[o, kh, kw, i]`.
-pub(crate) fn oihw_to_ohwi(w: &[i8], shape: &[usize]) -> Vec<i8> {
-    let [o, i, kh, kw] = [shape[0], shape[1], shape[2], shape[3]];
-    let mut out = vec![0i8; w.len()];
-    for a in 0..o {
-        for b in 0..i {
-            for y in 0..kh {
-                for x in 0..kw {
-                    out[((a * kh + y) * kw + x) * i + b] = w[((a * i + b) * kh + y) * kw + x];
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Weight columns in the order of a flattened `[C, H, W]` map → a flattened `[H, W, C]` map.
@@ -543,8 +496,6 @@ mod tests {
 
     #[test]
     fn layouts() {
-        // [1, 2, 1, 2] OIHW: i0 = (1, 2), i1 = (3, 4) → OHWI x0 = (1, 3), x1 = (2, 4).
-        assert_eq!(oihw_to_ohwi(&[1, 2, 3, 4], &[1, 2, 1, 2]), [1, 3, 2, 4]);
         // Flattened [C=2, H=1, W=2] columns c0x0 c0x1 c1x0 c1x1 → x0c0 x0c1 x1c0 x1c1.
         assert_eq!(
             nchw_columns_to_nhwc(&[1, 2, 3, 4], 1, [2, 1, 2]),

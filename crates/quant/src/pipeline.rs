@@ -13,8 +13,8 @@ use crate::equalize::{equalize, equalize_activations, relu6_pair_outputs};
 use crate::error::QuantError;
 use crate::float_net::FloatNet;
 use crate::fold::fold_batch_norms;
-use crate::lower::{lower, resolve_params, QuantizeConfig, Quantized};
-use crate::plan::Plan;
+use crate::lower::{resolve_params, to_qgraph, QuantizeConfig, Quantized};
+use crate::quant_plan::QuantPlan;
 use crate::scheme::QParams;
 use edgebone_compiler::qgraph::InputSpec;
 use edgebone_zoo::graph::ValueId;
@@ -67,7 +67,7 @@ pub struct Outcome {
     pub reference: FloatNet,
     /// The network actually quantised: BatchNorm folded, equalised when asked for.
     pub prepared: FloatNet,
-    pub plan: Plan,
+    pub plan: QuantPlan,
     pub calibration: Calibration,
     pub quantized: Quantized,
     /// Convolution pairs equalised (0 without equalisation).
@@ -90,7 +90,7 @@ pub fn quantize(
         return Err(QuantError::NoInputs("no usable calibration image".into()));
     }
     // Plan once before any float work, so an unsupported op fails fast.
-    Plan::new(&fold_batch_norms(&net)?.graph)?;
+    QuantPlan::new(&fold_batch_norms(&net)?.graph)?;
     let mut timings = Timings::default();
     let start = Instant::now();
     let reference = if options.reestimate_bn {
@@ -110,35 +110,8 @@ pub fn quantize(
         0
     };
     let start = Instant::now();
-    let mut activation_pairs = 0;
-    let relu6 = relu6_pair_outputs(&prepared);
-    if options.equalize_activations && inputs.len() >= 2 && !relu6.is_empty() {
-        progress.phase("measuring ReLU6 channels", inputs.len());
-        let request = Request {
-            maxima: relu6,
-            ..Request::default()
-        };
-        // Each half of the calibration set separately: a ReLU6 channel whose maximum differs
-        // between them is too sparse to trust.
-        let (first, second) = inputs.split_at(inputs.len() / 2);
-        let first = calibrate(&prepared, &request, first, options.threads, &|| {
-            progress.step()
-        });
-        let second = calibrate(&prepared, &request, second, options.threads, &|| {
-            progress.step()
-        });
-        progress.done();
-        let (first, second) = (first?, second?);
-        let maxima = |c: &Calibration| -> HashMap<ValueId, Vec<f32>> {
-            c.values
-                .iter()
-                .filter(|(_, s)| !s.channel_max.is_empty())
-                .map(|(&v, s)| (v, s.channel_max.clone()))
-                .collect()
-        };
-        activation_pairs = equalize_activations(&mut prepared, &maxima(&first), &maxima(&second));
-    }
-    let plan = Plan::new(&prepared.graph)?;
+    let activation_pairs = equalize_relu6(&mut prepared, inputs, options, progress)?;
+    let plan = QuantPlan::new(&prepared.graph)?;
     let request = Request {
         histograms: plan.calibrated_values(),
         means: if options.config.bias_correct {
@@ -179,7 +152,7 @@ pub fn quantize(
     }
     timings.calibration = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let quantized = lower(
+    let quantized = to_qgraph(
         &plan,
         &prepared,
         &calibration,
@@ -200,16 +173,58 @@ pub fn quantize(
     })
 }
 
+/// Equalises the ReLU6 pairs' activations (when asked and there are two calibration inputs
+/// at least); returns how many pairs were equalised.
+fn equalize_relu6(
+    prepared: &mut FloatNet,
+    inputs: &[Vec<f32>],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<usize, QuantError> {
+    let relu6 = relu6_pair_outputs(prepared);
+    if !options.equalize_activations || inputs.len() < 2 || relu6.is_empty() {
+        return Ok(0);
+    }
+    progress.phase("measuring ReLU6 channels", inputs.len());
+    let request = Request {
+        maxima: relu6,
+        ..Request::default()
+    };
+    // Each half of the calibration set separately: a ReLU6 channel whose maximum differs
+    // between them is too sparse to trust.
+    let (first, second) = inputs.split_at(inputs.len() / 2);
+    let first = calibrate(prepared, &request, first, options.threads, &|| {
+        progress.step()
+    });
+    let second = calibrate(prepared, &request, second, options.threads, &|| {
+        progress.step()
+    });
+    progress.done();
+    let (first, second) = (first?, second?);
+    let maxima = |c: &Calibration| -> HashMap<ValueId, Vec<f32>> {
+        c.values
+            .iter()
+            .filter(|(_, s)| !s.channel_max.is_empty())
+            .map(|(&v, s)| (v, s.channel_max.clone()))
+            .collect()
+    };
+    Ok(equalize_activations(
+        prepared,
+        &maxima(&first),
+        &maxima(&second),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::int8::Int8Model;
     use crate::probe::Probe;
     use crate::qdq::to_qdq;
     use crate::ranges::RangeMethod;
     use crate::scheme::Granularity;
     use crate::sqnr::Sqnr;
     use edgebone_compiler::{compile, CompileOptions};
+    use edgebone_runtime::OwnedModel;
     use edgebone_zoo::blocks::{conv_bn_act, squeeze_excite, Act, SqueezeExcite};
     use edgebone_zoo::{Builder, Conv, Weights};
 
@@ -315,7 +330,7 @@ mod tests {
         let reference = Probe::new(&out.reference.to_onnx().unwrap(), &shape, &output).unwrap();
         let prepared = Probe::new(&out.prepared.to_onnx().unwrap(), &shape, &output).unwrap();
         let compiled = compile(&out.quantized.graph, &CompileOptions::default()).expect("compiles");
-        let int8 = Int8Model::new(&compiled.bytes).expect("loads");
+        let int8 = OwnedModel::from_bytes(&compiled.bytes).expect("loads");
         let qdq = Probe::new(&to_qdq(&out.quantized).unwrap(), &shape, &output)
             .expect("tract loads the QDQ model");
         let (mut folding, mut quantised, mut qdq_vs_runtime) =
@@ -328,7 +343,7 @@ mod tests {
                 .unwrap()
                 .to_vec();
             let p = prepared.run(x.clone()).unwrap().values(0).unwrap().to_vec();
-            let q = int8.run(x, |_, _| {}).unwrap();
+            let q = int8.run_nchw(x, |_, _, _| {}).unwrap();
             let d = qdq.run(x.clone()).unwrap().values(0).unwrap().to_vec();
             folding.add(&f, &p);
             quantised.add(&f, &q);

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use edgebone_runtime::{nhwc_to_nchw, OwnedModel};
 use edgebone_zoo::graph::ValueId;
 
 use crate::error::QuantError;
 use crate::float_net::FloatNet;
-use crate::int8::{nhwc_to_nchw, Int8Model};
 use crate::probe::Probe;
 use crate::scheme::QParams;
 use edgebone_compiler::qgraph::{QGraph, QOp, TensorId};
@@ -126,14 +126,14 @@ impl LayerComparison {
     /// the int8 model's dequantised output.
     pub fn compare(
         &self,
-        model: &Int8Model,
+        model: &OwnedModel,
         input: &[f32],
         acc: &mut [Sqnr],
     ) -> Result<Vec<f32>, QuantError> {
         let wanted: Vec<TensorId> = self.tensors();
         let mut seen: HashMap<TensorId, Vec<i8>> = HashMap::new();
-        seen.insert(self.input, model.quantize_input(input)?);
-        let output = model.run(input, |t, values| {
+        seen.insert(self.input, model.quantize_nchw(input)?);
+        let output = model.run_nchw(input, |_, t, values| {
             if wanted.contains(&t) {
                 seen.insert(t, values.to_vec());
             }

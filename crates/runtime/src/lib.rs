@@ -30,9 +30,11 @@
 //! # Features
 //!
 //! - `defmt`: `defmt::Format` on every public type.
-//! - `std`: [`OwnedModel`], a model read from a file into aligned memory.
-//! - `tract`: `TractBackend`, the same input/output contract run through tract on an fp32
-//!   or QDQ ONNX file (Linux boards).
+//! - `std`: [`OwnedModel`], a model read from a file into aligned memory and run on a host
+//!   (int8 or through a float NCHW front end).
+//!
+//! The same input/output contract run through tract on an fp32 or QDQ ONNX file is
+//! `edgebone-tract`'s `TractBackend`, a crate of its own.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -49,8 +51,8 @@ mod resolve;
 
 #[cfg(feature = "std")]
 mod owned;
-#[cfg(feature = "tract")]
-mod tract;
+#[cfg(feature = "std")]
+mod owned_run;
 
 pub use edgebone_kernels::{KernelError, Shape4};
 pub use error::Error;
@@ -59,8 +61,8 @@ pub use interpreter::Interpreter;
 pub use model::{Model, TensorInfo};
 #[cfg(feature = "std")]
 pub use owned::{LoadError, OwnedModel};
+#[cfg(feature = "std")]
+pub use owned_run::{nchw_to_nhwc, nhwc_to_nchw};
 pub use plan::PreparedOp;
 pub use quant::{top_k, Quant};
 pub use resolve::Region;
-#[cfg(feature = "tract")]
-pub use tract::{TractBackend, TractError};

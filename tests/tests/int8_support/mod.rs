@@ -9,7 +9,6 @@ use edgebone_compiler::qgraph::InputSpec;
 use edgebone_host::images::load_tensor;
 use edgebone_host::labels::imagenet_label;
 use edgebone_quant::float_net::FloatNet;
-use edgebone_quant::int8::nchw_to_nhwc;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Silent};
 use edgebone_quant::ranges::RangeMethod;
@@ -145,12 +144,7 @@ pub fn quantize(model: &ZooModel, calibration: &[PathBuf]) -> Quantized {
 /// The int8 NHWC input of a preprocessed NCHW image, quantised with the blob's input
 /// parameters.
 pub fn quantize_input(owned: &OwnedModel, nchw: &[f32]) -> Vec<i8> {
-    let model = owned.model();
-    let dims: Vec<usize> = model.input().dims().iter().map(|&d| d as usize).collect();
-    let nhwc = nchw_to_nhwc(nchw, &dims).unwrap();
-    let mut q = vec![0i8; nhwc.len()];
-    model.quantize_input(&nhwc, &mut q).unwrap();
-    q
+    owned.quantize_nchw(nchw).unwrap()
 }
 
 /// Runs the blob on `input` in an arena of exactly [`edgebone_runtime::Model::arena_bytes`],

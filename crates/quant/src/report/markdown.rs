@@ -33,14 +33,19 @@ fn files(set: &ImageSet) -> String {
 /// Renders the report as Markdown.
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let o = &r.options;
-    let method = match o.config.method {
-        RangeMethod::MinMax => "min/max".to_string(),
-        RangeMethod::Percentile { percentile } => format!("percentile {percentile}"),
-        RangeMethod::Mse => "MSE-optimal".to_string(),
-    };
     let _ = writeln!(s, "# int8 quantisation report: {}\n", r.model);
     let _ = writeln!(s, "Weights: {}\n", r.weights);
+    accuracy(&mut s, r);
+    variants(&mut s, r);
+    scheme(&mut s, r);
+    data(&mut s, r);
+    size(&mut s, r);
+    layers(&mut s, r);
+    s
+}
+
+/// The accuracy section, with the noise bounds and cross-checks.
+fn accuracy(s: &mut String, r: &Report) {
     let _ = writeln!(s, "## Accuracy\n");
     if r.images > 0 {
         let _ = writeln!(s, "| | top-1 | top-5 |\n|---|---|---|");
@@ -95,7 +100,16 @@ pub fn render(r: &Report) -> String {
             db(Some(c.tract_self_sqnr_db))
         );
     }
-    variants(&mut s, r);
+}
+
+/// The quantisation scheme and the options used.
+fn scheme(s: &mut String, r: &Report) {
+    let o = &r.options;
+    let method = match o.config.method {
+        RangeMethod::MinMax => "min/max".to_string(),
+        RangeMethod::Percentile { percentile } => format!("percentile {percentile}"),
+        RangeMethod::Mse => "MSE-optimal".to_string(),
+    };
     let _ = writeln!(s, "## Scheme\n");
     let _ = writeln!(
         s,
@@ -123,6 +137,10 @@ pub fn render(r: &Report) -> String {
         yes(o.config.bias_correct),
         yes(o.reestimate_bn)
     );
+}
+
+/// The calibration and evaluation images.
+fn data(s: &mut String, r: &Report) {
     let _ = writeln!(s, "\n## Data\n");
     let _ = writeln!(
         s,
@@ -155,6 +173,10 @@ pub fn render(r: &Report) -> String {
         }
     }
     let _ = writeln!(s, "- per-layer SQNR measured on {} images", r.sqnr_images);
+}
+
+/// The sizes and the times.
+fn size(s: &mut String, r: &Report) {
     let _ = writeln!(s, "\n## Size\n");
     let z = &r.sizes;
     let _ = writeln!(s, "| | bytes | |\n|---|---|---|");
@@ -187,6 +209,10 @@ pub fn render(r: &Report) -> String {
         "\nTime: BatchNorm re-estimation {:.1} s, calibration {:.1} s, lowering {:.1} s.",
         t.bn_reestimation, t.calibration, t.lowering
     );
+}
+
+/// The per-layer table.
+fn layers(s: &mut String, r: &Report) {
     let _ = writeln!(s, "\n## Layers\n\n![per-layer SQNR](report.svg)\n");
     let _ = writeln!(
         s,
@@ -215,7 +241,6 @@ pub fn render(r: &Report) -> String {
             db(l.sqnr_db)
         );
     }
-    s
 }
 
 /// The other quantisations of the model next to this one, all on the same evaluation images.

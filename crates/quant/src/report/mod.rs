@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::lower::WeightInfo;
 use crate::pipeline::{Options, Outcome, Timings};
-use crate::plan::RangeRule;
+use crate::quant_plan::RangeRule;
 use crate::scheme::QParams;
 use edgebone_compiler::qgraph::TensorId;
 

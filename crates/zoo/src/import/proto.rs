@@ -1,6 +1,6 @@
 //! Reading pieces of ONNX protobuf messages: constant tensors decoded to float32 or widened
 //! integers, typed node attributes and axes. Shared by this importer and the quantiser's QDQ
-//! importer (`edgebone_quant::qdq_import`); messages are plain strings so that each importer
+//! importer (`edgebone_quant::qdq`, its reader); messages are plain strings so that each importer
 //! wraps them in its own error naming the node.
 
 use tract_onnx::pb::attribute_proto::AttributeType;

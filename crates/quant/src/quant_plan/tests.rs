@@ -6,23 +6,23 @@ use crate::unary::Unary;
 use edgebone_zoo::blocks::{squeeze_excite, Act, SqueezeExcite};
 use edgebone_zoo::{Builder, Conv};
 
-fn kinds(plan: &Plan) -> Vec<&'static str> {
+fn kinds(plan: &QuantPlan) -> Vec<&'static str> {
     plan.steps
         .iter()
         .map(|s| match s {
-            Step::Conv { .. } => "conv",
-            Step::FullyConnected { .. } => "fc",
-            Step::Add { .. } => "add",
-            Step::Mul { .. } => "mul",
-            Step::MaxPool { .. } => "maxpool",
-            Step::AvgPool { .. } => "avgpool",
-            Step::GlobalAvgPool { .. } => "gap",
-            Step::Concat { .. } => "concat",
-            Step::ChannelSlice { .. } => "slice",
-            Step::ChannelShuffle { .. } => "shuffle",
-            Step::Lut { .. } => "lut",
-            Step::Requantize { .. } => "requantize",
-            Step::Reshape { .. } => "reshape",
+            PlannedOp::Conv { .. } => "conv",
+            PlannedOp::FullyConnected { .. } => "fc",
+            PlannedOp::Add { .. } => "add",
+            PlannedOp::Mul { .. } => "mul",
+            PlannedOp::MaxPool { .. } => "maxpool",
+            PlannedOp::AvgPool { .. } => "avgpool",
+            PlannedOp::GlobalAvgPool { .. } => "gap",
+            PlannedOp::Concat { .. } => "concat",
+            PlannedOp::ChannelSlice { .. } => "slice",
+            PlannedOp::ChannelShuffle { .. } => "shuffle",
+            PlannedOp::Lut { .. } => "lut",
+            PlannedOp::Requantize { .. } => "requantize",
+            PlannedOp::Reshape { .. } => "reshape",
         })
         .collect()
 }
@@ -48,39 +48,39 @@ fn mobile_patterns() {
     let y = b.flatten(y);
     let y = b.linear("fc", y, 5);
     let graph = b.finish(y).expect("builds");
-    let plan = Plan::new(&graph).expect("plans");
+    let plan = QuantPlan::new(&graph).expect("plans");
     assert_eq!(
         kinds(&plan),
         ["conv", "conv", "lut", "gap", "conv", "conv", "lut", "mul", "gap", "reshape", "fc"]
     );
     // The first conv's output is the ReLU6 output, with [0, 6].
-    let Step::Conv { output, act, .. } = plan.steps[0] else {
+    let PlannedOp::Conv { output, act, .. } = plan.steps[0] else {
         unreachable!()
     };
     assert_eq!(plan.tensors[output].rule, RangeRule::Fixed(0.0, 6.0));
     assert_eq!((act.lo, act.hi), (0.0, 6.0));
     assert!(matches!(
         plan.steps[2],
-        Step::Lut {
+        PlannedOp::Lut {
             f: Unary::HardSwish { .. },
             ..
         }
     ));
     assert!(matches!(
         plan.steps[6],
-        Step::Lut {
+        PlannedOp::Lut {
             f: Unary::HardSigmoid { .. },
             ..
         }
     ));
     // SE: the gate (the lut output) is the broadcast second operand.
-    let Step::Mul { a, b: gate, .. } = plan.steps[7] else {
+    let PlannedOp::Mul { a, b: gate, .. } = plan.steps[7] else {
         unreachable!()
     };
     assert_eq!(plan.tensors[gate].shape, [1, 1, 1, 8]);
     assert_eq!(plan.tensors[a].shape, [1, 8, 8, 8]);
     // The reduce conv's ReLU is fused with a calibrated range.
-    let Step::Conv { output, act, .. } = plan.steps[4] else {
+    let PlannedOp::Conv { output, act, .. } = plan.steps[4] else {
         unreachable!()
     };
     assert_eq!(plan.tensors[output].rule, RangeRule::Calibrated);
@@ -99,12 +99,12 @@ fn shuffle_unit() {
     let y = b.concat(&[kept, y]);
     let y = b.channel_shuffle(y, 2);
     let graph = b.finish(y).expect("builds");
-    let plan = Plan::new(&graph).expect("plans");
+    let plan = QuantPlan::new(&graph).expect("plans");
     assert_eq!(
         kinds(&plan),
         ["slice", "slice", "conv", "requantize", "concat", "shuffle"]
     );
-    let Step::Concat {
+    let PlannedOp::Concat {
         ref inputs, output, ..
     } = plan.steps[4]
     else {
@@ -115,9 +115,9 @@ fn shuffle_unit() {
     }
     assert!(matches!(
         plan.steps[5],
-        Step::ChannelShuffle { groups: 2, .. }
+        PlannedOp::ChannelShuffle { groups: 2, .. }
     ));
-    let Step::ChannelSlice { start, .. } = plan.steps[1] else {
+    let PlannedOp::ChannelSlice { start, .. } = plan.steps[1] else {
         unreachable!()
     };
     assert_eq!(start, 4);
@@ -130,7 +130,7 @@ fn unsupported_transpose_is_named() {
     let y = b.transpose(x, &[0, 1, 3, 2]);
     let graph = b.finish(y).expect("builds");
     let node = graph.nodes[0].name.clone();
-    let e = Plan::new(&graph).expect_err("a bare transpose has no int8 form");
+    let e = QuantPlan::new(&graph).expect_err("a bare transpose has no int8 form");
     let text = e.to_string();
     assert!(text.contains("Transpose") && text.contains(&node), "{text}");
 }

@@ -1,18 +1,19 @@
 //! A corpus of malformed `.ebm` blobs derived from a valid compiled one, each rejected by
 //! `Model::from_bytes` (or the interpreter) with its own named error — never a panic.
-
-#[path = "../../compiler/tests/support/mod.rs"]
-mod support;
+//!
+//! The valid blob is a committed fixture (`tests/fixtures/se_block.ebm`, see the README
+//! there), so these tests need neither the compiler nor tract; every malformed case is made
+//! from it with the format's own encoders.
 
 use edgebone_runtime::format::{
     self, Header, OpRecord, TensorKind, TensorRecord, HEADER_LEN, TENSOR_RECORD_LEN,
 };
 use edgebone_runtime::{Error, Interpreter, Model, OwnedModel};
-use support::graphs::se_graph;
 
 /// The valid blob every case starts from (convolutions, pools, LUTs, Mul, GAP, Pad …).
 fn valid() -> Vec<u8> {
-    support::compiled(&se_graph().0).bytes
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/se_block.ebm");
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read the fixture {path}: {e}"))
 }
 
 fn header(blob: &[u8]) -> Header {

@@ -2,7 +2,7 @@
 
 use tract_onnx::pb::tensor_proto::DataType;
 
-use crate::plan::Bounds;
+use crate::quant_plan::RealClamp;
 use crate::scheme::QParams;
 use crate::unary::Unary;
 use edgebone_compiler::qgraph::{TensorId, Window};
@@ -103,7 +103,7 @@ pub(super) enum PendingKind {
         weights: Vec<i8>,
         scales: Vec<f32>,
         bias: Vec<i32>,
-        act: Bounds,
+        act: RealClamp,
     },
     FullyConnected {
         input: TensorId,
@@ -111,17 +111,17 @@ pub(super) enum PendingKind {
         weights: Vec<i8>,
         scales: Vec<f32>,
         bias: Vec<i32>,
-        act: Bounds,
+        act: RealClamp,
     },
     Add {
         a: TensorId,
         b: TensorId,
-        act: Bounds,
+        act: RealClamp,
     },
     Mul {
         a: TensorId,
         b: TensorId,
-        act: Bounds,
+        act: RealClamp,
     },
     MaxPool {
         input: TensorId,
@@ -209,7 +209,7 @@ impl PendingKind {
     }
 
     /// The fused activation bounds of an op that has them.
-    pub fn act_mut(&mut self) -> Option<&mut Bounds> {
+    pub fn act_mut(&mut self) -> Option<&mut RealClamp> {
         match self {
             PendingKind::Conv { act, .. }
             | PendingKind::FullyConnected { act, .. }

@@ -1,5 +1,7 @@
-//! [`TractBackend`] (feature `tract`): an fp32 or QDQ ONNX model run through tract behind the
-//! interpreter's contract, for Linux boards where tract is available.
+//! [`TractBackend`]: an fp32 or QDQ ONNX model run through tract behind the edgebone
+//! runtime's int8 contract, for Linux boards where tract is available and for host
+//! comparisons. It lives outside the `no_std` runtime so that the runtime never depends on
+//! tract.
 //!
 //! The contract is the compiled model's: int8 NHWC input quantised with the model's input
 //! parameters, int8 output quantised with its output parameters. The backend dequantises the
@@ -8,13 +10,15 @@
 //! same preprocessing into int8) drives either backend, and their outputs can be compared
 //! value by value.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use std::path::Path;
 use std::sync::Arc;
-use std::vec::Vec;
 
 use tract_onnx::prelude::*;
 
-use crate::{Model, Quant, Shape4};
+use edgebone_runtime::{Model, Quant, Shape4};
 
 /// Why the tract backend failed.
 #[derive(Debug)]
@@ -49,7 +53,7 @@ impl std::fmt::Display for TractError {
 impl std::error::Error for TractError {}
 
 fn tract_error(e: impl std::fmt::Display) -> TractError {
-    TractError::Tract(std::format!("{e:#}"))
+    TractError::Tract(format!("{e:#}"))
 }
 
 /// An ONNX model run through tract with int8 input and output (see the module docs).
@@ -110,7 +114,7 @@ impl TractBackend {
             input_quant,
             output_quant,
             output_len,
-            output: std::vec![0; output_len],
+            output: vec![0; output_len],
         })
     }
 
@@ -126,7 +130,7 @@ impl TractBackend {
             });
         }
         // NHWC int8 → NCHW float.
-        let mut nchw = std::vec![0f32; expected];
+        let mut nchw = vec![0f32; expected];
         let (h, w, c) = (s.height, s.width, s.channels);
         for (i, &q) in input.iter().enumerate() {
             let (b, y, x, ch) = (i / (h * w * c), i / (w * c) % h, i / c % w, i % c);
@@ -141,7 +145,7 @@ impl TractBackend {
             });
         }
         let nhwc = if let [_, c, h, w] = shape[..] {
-            let mut out = std::vec![0f32; values.len()];
+            let mut out = vec![0f32; values.len()];
             for (i, &v) in values.iter().enumerate() {
                 let (n, ch, y, x) = (i / (c * h * w), i / (h * w) % c, i / w % h, i % w);
                 out[((n * h + y) * w + x) * c + ch] = v;

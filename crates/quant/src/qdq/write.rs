@@ -1,13 +1,4 @@
-//! The standard QDQ ONNX form of a quantised model (opset 13, NCHW, float input and output):
-//! every int8 tensor is a `QuantizeLinear` → `DequantizeLinear` pair with its scale and zero
-//! point; weights are int8 initializers dequantised per output channel (axis 0), biases int32
-//! initializers dequantised with scale `s_in · s_w[c]`; each op is the float op between the
-//! dequantised inputs and the output's `QuantizeLinear`, a fused clamp a `Clip` to the real
-//! values of its int8 bounds, and a lookup table the float function it tabulates. Any ONNX
-//! runtime that implements the QDQ semantics computes what the int8 graph computes, up to
-//! requantisation rounding. The model name, input preprocessing and labels travel as
-//! `edgebone.*` metadata ([`crate::qdq_import::metadata`]), and
-//! [`crate::qdq_import::from_qdq`] reads the file back.
+//! The QDQ writer: a quantised model in the form the [module docs](super) describe.
 
 use std::collections::HashSet;
 
@@ -15,34 +6,36 @@ use tract_onnx::pb::{
     tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
 };
 
+use super::{GRAPH_SUFFIX, INPUT, OUTPUT};
 use crate::error::QuantError;
 use crate::lower::Quantized;
 use crate::onnx_util::{
     f32_tensor, float, i32_tensor, i64_tensor, i8_tensor, int, ints, node, value_info,
 };
 use crate::unary::Unary;
+use crate::weight_layout::ohwi_to_oihw;
 use edgebone_compiler::qgraph::{Clamp, QOp, QTensor, TensorId, Window};
 
 /// Builds the QDQ `ModelProto` of `q`.
 pub fn to_qdq(q: &Quantized) -> Result<ModelProto, QuantError> {
     let mut w = Writer::new(&q.graph.tensors, q.graph.input, q.graph.output);
     let input = &q.graph.tensors[q.graph.input];
-    w.quantize(q.graph.input, "input");
+    w.quantize(q.graph.input, INPUT);
     for (op, info) in q.graph.ops.iter().zip(&q.ops) {
         w.op(op, info.unary)?;
     }
     let output = &q.graph.tensors[q.graph.output];
     let graph = GraphProto {
-        name: format!("{} (int8 QDQ)", q.graph.name),
+        name: format!("{}{GRAPH_SUFFIX}", q.graph.name),
         node: w.nodes,
         initializer: w.initializers,
         input: vec![value_info(
-            "input",
+            INPUT,
             DataType::Float,
             Some(&nchw(&input.shape)),
         )],
         output: vec![value_info(
-            "output",
+            OUTPUT,
             DataType::Float,
             Some(&nchw(&output.shape)),
         )],
@@ -59,7 +52,7 @@ pub fn to_qdq(q: &Quantized) -> Result<ModelProto, QuantError> {
             version: edgebone_zoo::onnx::OPSET,
         }],
         // The name, preprocessing and labels, so the file compiles to the same `.ebm`.
-        metadata_props: crate::qdq_import::metadata::props(&q.graph),
+        metadata_props: super::metadata::props(&q.graph),
         ..Default::default()
     })
 }
@@ -83,16 +76,16 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn new(tensors: &'a [QTensor], input: TensorId, output: TensorId) -> Self {
         let mut seen = HashSet::new();
-        seen.insert("input".to_string());
+        seen.insert(INPUT.to_string());
         let base = tensors
             .iter()
             .enumerate()
             .map(|(i, t)| {
                 let name = if i == output {
-                    "output".to_string()
+                    OUTPUT.to_string()
                 } else if i == input {
                     "input.dq".to_string()
-                } else if t.name != "output" && seen.insert(t.name.clone()) {
+                } else if t.name != OUTPUT && seen.insert(t.name.clone()) {
                     t.name.clone()
                 } else {
                     format!("{}.t{i}", t.name)
@@ -142,166 +135,65 @@ impl<'a> Writer<'a> {
         self.push("DequantizeLinear", &[&q, &scale, &zp], &base, vec![]);
     }
 
+    /// The float nodes of `op` between its dequantised inputs and its output's
+    /// `QuantizeLinear`.
     fn op(&mut self, op: &QOp, unary: Option<Unary>) -> Result<(), QuantError> {
-        let (out, float) = match op {
+        let output = op.output();
+        let xs: Vec<String> = op.inputs().iter().map(|&t| self.dq(t)).collect();
+        let x = xs.first().cloned().unwrap_or_default();
+        let float = match op {
             QOp::Conv2d {
-                input,
-                output,
-                window,
-                groups,
                 weights,
                 weight_scales,
                 bias,
                 clamp,
+                ..
+            }
+            | QOp::FullyConnected {
+                weights,
+                weight_scales,
+                bias,
+                clamp,
+                ..
             } => {
-                let t = &self.tensors[*output];
-                let cin = *self.tensors[*input].shape.last().unwrap_or(&1) / groups.max(&1);
-                let [kh, kw] = window.kernel;
-                let shape = [t.shape[3], kh, kw, cin];
-                let oihw = ohwi_to_oihw(weights, shape);
-                let base = self.base[*output].clone();
-                let (wname, bname) = self.layer(
-                    &base,
-                    &oihw,
-                    &[shape[0], cin, kh, kw],
-                    weight_scales,
+                let layer = Layer {
+                    weights,
+                    scales: weight_scales,
                     bias,
-                    *input,
-                );
-                let mut attrs = window_attrs(window);
-                attrs.push(int("group", *groups as i64));
-                let conv = format!("{base}.conv");
-                let x = self.dq(*input);
-                self.push("Conv", &[&x, &wname, &bname], &conv, attrs);
-                (*output, self.clip(&conv, *clamp, *output))
+                };
+                self.layer_op(op, &x, &layer, *clamp)
             }
-            QOp::FullyConnected {
-                input,
-                output,
-                weights,
-                weight_scales,
-                bias,
-                clamp,
-            } => {
-                let out_f = weight_scales.len();
-                let inp = weights.len() / out_f.max(1);
-                let base = self.base[*output].clone();
-                let (wname, bname) =
-                    self.layer(&base, weights, &[out_f, inp], weight_scales, bias, *input);
-                let gemm = format!("{base}.gemm");
-                let x = self.dq(*input);
-                self.push("Gemm", &[&x, &wname, &bname], &gemm, vec![int("transB", 1)]);
-                (*output, self.clip(&gemm, *clamp, *output))
-            }
-            QOp::Add {
-                a,
-                b,
-                output,
-                clamp,
-            }
-            | QOp::Mul {
-                a,
-                b,
-                output,
-                clamp,
-            } => {
+            QOp::Add { clamp, .. } | QOp::Mul { clamp, .. } => {
                 let kind = if matches!(op, QOp::Add { .. }) {
                     "Add"
                 } else {
                     "Mul"
                 };
-                let f = format!("{}.{}", self.base[*output], kind.to_lowercase());
-                let (xa, xb) = (self.dq(*a), self.dq(*b));
-                self.push(kind, &[&xa, &xb], &f, vec![]);
-                (*output, self.clip(&f, *clamp, *output))
+                let f = format!("{}.{}", self.base[output], kind.to_lowercase());
+                self.push(kind, &[&xs[0], &xs[1]], &f, vec![]);
+                self.clip(&f, *clamp, output)
             }
-            QOp::MaxPool {
-                input,
-                output,
-                window,
-            } => {
-                let f = self.float_name(*output);
-                let x = self.dq(*input);
-                self.push("MaxPool", &[&x], &f, pool_attrs(window));
-                (*output, f)
-            }
+            QOp::MaxPool { window, .. } => self.float("MaxPool", &x, output, pool_attrs(window)),
             QOp::AvgPool {
-                input,
-                output,
                 window,
                 count_include_pad,
+                ..
             } => {
-                let f = self.float_name(*output);
                 let mut attrs = pool_attrs(window);
                 attrs.push(int("count_include_pad", i64::from(*count_include_pad)));
-                let x = self.dq(*input);
-                self.push("AveragePool", &[&x], &f, attrs);
-                (*output, f)
+                self.float("AveragePool", &x, output, attrs)
             }
-            QOp::GlobalAvgPool { input, output } => {
-                let f = self.float_name(*output);
-                let x = self.dq(*input);
-                self.push("GlobalAveragePool", &[&x], &f, vec![]);
-                (*output, f)
-            }
-            QOp::Concat { inputs, output } => {
-                let f = self.float_name(*output);
-                let xs: Vec<String> = inputs.iter().map(|&t| self.dq(t)).collect();
+            QOp::GlobalAvgPool { .. } => self.float("GlobalAveragePool", &x, output, vec![]),
+            QOp::Concat { .. } => {
+                let f = self.float_name(output);
                 let refs: Vec<&str> = xs.iter().map(String::as_str).collect();
                 self.push("Concat", &refs, &f, vec![int("axis", 1)]);
-                (*output, f)
+                f
             }
-            QOp::ChannelSlice {
-                input,
-                output,
-                start,
-            } => {
-                let f = self.float_name(*output);
-                let c = *self.tensors[*output].shape.last().unwrap_or(&0);
-                let names = ["starts", "ends", "axes"].map(|k| format!("{f}.{k}"));
-                for (n, v) in names.iter().zip([*start as i64, (start + c) as i64, 1]) {
-                    self.initializers.push(i64_tensor(n, &[1], &[v]));
-                }
-                let x = self.dq(*input);
-                self.push("Slice", &[&x, &names[0], &names[1], &names[2]], &f, vec![]);
-                (*output, f)
-            }
-            QOp::ChannelShuffle {
-                input,
-                output,
-                groups,
-            } => {
-                let f = self.float_name(*output);
-                let &[1, h, wd, c] = &self.tensors[*output].shape[..] else {
-                    return Err(QuantError::unsupported(
-                        "ChannelShuffle",
-                        &f,
-                        "output is not a feature map",
-                    ));
-                };
-                let (split, back) = (format!("{f}.split"), format!("{f}.back"));
-                let grouped = [
-                    1,
-                    *groups as i64,
-                    (c / groups.max(&1)) as i64,
-                    h as i64,
-                    wd as i64,
-                ];
-                self.initializers.push(i64_tensor(&split, &[5], &grouped));
-                self.initializers.push(i64_tensor(
-                    &back,
-                    &[4],
-                    &[1, c as i64, h as i64, wd as i64],
-                ));
-                let (r, t) = (format!("{f}.grouped"), format!("{f}.transposed"));
-                let x = self.dq(*input);
-                self.push("Reshape", &[&x, &split], &r, vec![]);
-                self.push("Transpose", &[&r], &t, vec![ints("perm", &[0, 2, 1, 3, 4])]);
-                self.push("Reshape", &[&t, &back], &f, vec![]);
-                (*output, f)
-            }
-            QOp::Lut { input, output, .. } => {
-                let f = self.float_name(*output);
+            QOp::ChannelSlice { start, .. } => self.slice(&x, *start, output),
+            QOp::ChannelShuffle { groups, .. } => self.shuffle(&x, *groups, output)?,
+            QOp::Lut { .. } => {
+                let f = self.float_name(output);
                 let Some(u) = unary else {
                     return Err(QuantError::unsupported(
                         "Lut",
@@ -309,35 +201,115 @@ impl<'a> Writer<'a> {
                         "its float function is unknown",
                     ));
                 };
-                let x = self.dq(*input);
                 self.unary(u, &x, &f);
-                (*output, f)
+                f
             }
-            QOp::Requantize { input, output } => (*output, self.dq(*input)),
-            QOp::Softmax { input, output } => {
-                // The classes are axis 1 both of `[1, C]` logits and of NCHW.
-                let f = self.float_name(*output);
-                let x = self.dq(*input);
-                self.push("Softmax", &[&x], &f, vec![int("axis", 1)]);
-                (*output, f)
+            QOp::Requantize { .. } => x,
+            // The classes are axis 1 both of `[1, C]` logits and of NCHW.
+            QOp::Softmax { .. } => self.float("Softmax", &x, output, vec![int("axis", 1)]),
+            QOp::Reshape { input, .. } => self.flatten(&x, *input, output),
+        };
+        self.quantize(output, &float);
+        Ok(())
+    }
+
+    /// One float node `kind` from `x` to `output`'s float name.
+    fn float(
+        &mut self,
+        kind: &str,
+        x: &str,
+        output: TensorId,
+        attrs: Vec<tract_onnx::pb::AttributeProto>,
+    ) -> String {
+        let f = self.float_name(output);
+        self.push(kind, &[x], &f, attrs);
+        f
+    }
+
+    /// A convolution or Gemm `op` over `x` with `layer`'s dequantised weights and bias, then
+    /// its fused clamp.
+    fn layer_op(&mut self, op: &QOp, x: &str, layer: &Layer<'_>, clamp: Clamp) -> String {
+        let (input, output) = (op.inputs()[0], op.output());
+        let base = self.base[output].clone();
+        let (kind, weights, shape, attrs) = match *op {
+            QOp::Conv2d { window, groups, .. } => {
+                let cin = *self.tensors[input].shape.last().unwrap_or(&1) / groups.max(1);
+                let [kh, kw] = window.kernel;
+                let cout = self.tensors[output].shape[3];
+                let oihw = ohwi_to_oihw(layer.weights, [cout, kh, kw, cin]);
+                let mut attrs = window_attrs(&window);
+                attrs.push(int("group", groups as i64));
+                ("Conv", oihw, vec![cout, cin, kh, kw], attrs)
             }
-            QOp::Reshape { input, output } => {
-                let f = self.float_name(*output);
-                let x = self.dq(*input);
-                match self.tensors[*input].shape[..] {
-                    [1, h, w, _] if h * w > 1 => {
-                        // The int8 bytes are NHWC: flatten in that order.
-                        let t = format!("{f}.nhwc");
-                        self.push("Transpose", &[&x], &t, vec![ints("perm", &[0, 2, 3, 1])]);
-                        self.push("Flatten", &[&t], &f, vec![int("axis", 1)]);
-                    }
-                    _ => self.push("Flatten", &[&x], &f, vec![int("axis", 1)]),
-                }
-                (*output, f)
+            _ => {
+                let out_f = layer.scales.len();
+                let shape = vec![out_f, layer.weights.len() / out_f.max(1)];
+                (
+                    "Gemm",
+                    layer.weights.to_vec(),
+                    shape,
+                    vec![int("transB", 1)],
+                )
             }
         };
-        self.quantize(out, &float);
-        Ok(())
+        let (wname, bname) = self.layer(&base, &weights, &shape, layer, input);
+        let f = format!("{base}.{}", kind.to_lowercase());
+        self.push(kind, &[x, &wname, &bname], &f, attrs);
+        self.clip(&f, clamp, output)
+    }
+
+    /// Channels `start..` of `x`, as many as `output` has.
+    fn slice(&mut self, x: &str, start: usize, output: TensorId) -> String {
+        let f = self.float_name(output);
+        let c = *self.tensors[output].shape.last().unwrap_or(&0);
+        let names = ["starts", "ends", "axes"].map(|k| format!("{f}.{k}"));
+        for (n, v) in names.iter().zip([start as i64, (start + c) as i64, 1]) {
+            self.initializers.push(i64_tensor(n, &[1], &[v]));
+        }
+        self.push("Slice", &[x, &names[0], &names[1], &names[2]], &f, vec![]);
+        f
+    }
+
+    /// A channel shuffle as Reshape → Transpose → Reshape.
+    fn shuffle(&mut self, x: &str, groups: usize, output: TensorId) -> Result<String, QuantError> {
+        let f = self.float_name(output);
+        let &[1, h, wd, c] = &self.tensors[output].shape[..] else {
+            return Err(QuantError::unsupported(
+                "ChannelShuffle",
+                &f,
+                "output is not a feature map",
+            ));
+        };
+        let (split, back) = (format!("{f}.split"), format!("{f}.back"));
+        let grouped = [
+            1,
+            groups as i64,
+            (c / groups.max(1)) as i64,
+            h as i64,
+            wd as i64,
+        ];
+        self.initializers.push(i64_tensor(&split, &[5], &grouped));
+        let nchw = [1, c as i64, h as i64, wd as i64];
+        self.initializers.push(i64_tensor(&back, &[4], &nchw));
+        let (r, t) = (format!("{f}.grouped"), format!("{f}.transposed"));
+        self.push("Reshape", &[x, &split], &r, vec![]);
+        self.push("Transpose", &[&r], &t, vec![ints("perm", &[0, 2, 1, 3, 4])]);
+        self.push("Reshape", &[&t, &back], &f, vec![]);
+        Ok(f)
+    }
+
+    /// A flatten; a feature map is flattened in its int8 bytes' NHWC order.
+    fn flatten(&mut self, x: &str, input: TensorId, output: TensorId) -> String {
+        let f = self.float_name(output);
+        match self.tensors[input].shape[..] {
+            [1, h, w, _] if h * w > 1 => {
+                let t = format!("{f}.nhwc");
+                self.push("Transpose", &[x], &t, vec![ints("perm", &[0, 2, 3, 1])]);
+                self.push("Flatten", &[&t], &f, vec![int("axis", 1)]);
+            }
+            _ => self.push("Flatten", &[x], &f, vec![int("axis", 1)]),
+        }
+        f
     }
 
     fn float_name(&self, t: TensorId) -> String {
@@ -362,16 +334,17 @@ impl<'a> Writer<'a> {
         f
     }
 
-    /// Weight and bias initializers with their per-channel DequantizeLinear nodes.
+    /// Weight and bias initializers with their per-channel DequantizeLinear nodes: `weights`
+    /// of `shape` in ONNX order, `layer`'s scales and bias.
     fn layer(
         &mut self,
         base: &str,
         weights: &[i8],
         shape: &[usize],
-        scales: &[f32],
-        bias: &[i32],
+        layer: &Layer<'_>,
         input: TensorId,
     ) -> (String, String) {
+        let Layer { scales, bias, .. } = *layer;
         let out = scales.len();
         let s_in = self.tensors[input].scale;
         let names = [
@@ -456,6 +429,14 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// A convolution's or Gemm's int8 weights (as the int8 graph holds them), per-channel
+/// scales and int32 bias.
+struct Layer<'a> {
+    weights: &'a [i8],
+    scales: &'a [f32],
+    bias: &'a [i32],
+}
+
 fn window_attrs(w: &Window) -> Vec<tract_onnx::pb::AttributeProto> {
     let as_i64 = |v: &[usize]| v.iter().map(|&x| x as i64).collect::<Vec<_>>();
     vec![
@@ -471,19 +452,4 @@ fn pool_attrs(w: &Window) -> Vec<tract_onnx::pb::AttributeProto> {
         .into_iter()
         .filter(|a| a.name != "dilations")
         .collect()
-}
-
-/// OHWI `[o, kh, kw, i]` → OIHW `[o, i, kh, kw]`.
-fn ohwi_to_oihw(w: &[i8], [o, kh, kw, i]: [usize; 4]) -> Vec<i8> {
-    let mut out = vec![0i8; w.len()];
-    for a in 0..o {
-        for y in 0..kh {
-            for x in 0..kw {
-                for b in 0..i {
-                    out[((a * i + b) * kh + y) * kw + x] = w[((a * kh + y) * kw + x) * i + b];
-                }
-            }
-        }
-    }
-    out
 }

@@ -169,7 +169,7 @@ impl Importer {
             kind: PendingKind::Mul {
                 a,
                 b,
-                act: crate::plan::Bounds::NONE,
+                act: crate::quant_plan::RealClamp::NONE,
             },
         }))
     }

@@ -2,13 +2,13 @@
 //! through `to_qdq` and back (same graph, same `.ebm` bytes), onnxruntime's uint8 form against
 //! tract, and named errors for what it cannot import.
 
+use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use tract_onnx::pb::{
     tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
 };
 
 use super::from_qdq;
-use crate::int8::Int8Model;
 use crate::lower::{OpInfo, Quantized};
 use crate::onnx_util::{f32_tensor, i32_tensor, i8_tensor, int, ints, node, value_info};
 use crate::probe::Probe;
@@ -159,6 +159,52 @@ fn window(k: usize, s: usize, pads: [usize; 4]) -> Window {
 fn every_op() -> Quantized {
     let mut b = Builder::new();
     let input = b.t(&[1, 8, 8, 3], 0.02, -10);
+    let gated = convolutions_and_luts(&mut b, input);
+    let (shuffled, gap) = pools_and_channel_ops(&mut b, gated);
+    // Both flattens: a 4x4 map (NHWC order) and a 1x1 map.
+    let flat = b.like(&[1, 128], shuffled);
+    b.op(
+        QOp::Reshape {
+            input: shuffled,
+            output: flat,
+        },
+        "reshape",
+        None,
+    );
+    let flat_gap = b.like(&[1, 8], gap);
+    b.op(
+        QOp::Reshape {
+            input: gap,
+            output: flat_gap,
+        },
+        "reshape",
+        None,
+    );
+    let y1 = b.fc(flat, 10, Clamp::NONE);
+    let y2 = b.fc(flat_gap, 10, Clamp { min: -50, max: 127 });
+    let output = b.binary(false, y1, y2, 0.15, Clamp::NONE);
+    Quantized {
+        graph: QGraph {
+            name: "every-op".into(),
+            tensors: b.tensors,
+            ops: b.ops,
+            input,
+            output,
+            preprocess: InputSpec {
+                resize: 9,
+                crop: 8,
+                mean: [0.485, 0.456, 0.406],
+                std: [0.229, 0.224, 0.225],
+            },
+            labels: (0..10).map(|i| format!("class {i}")).collect(),
+        },
+        ops: b.infos,
+    }
+}
+
+/// [`every_op`]'s convolutions (full and depthwise), every lookup-table function, Add and Mul;
+/// returns the last product.
+fn convolutions_and_luts(b: &mut Builder, input: TensorId) -> TensorId {
     let conv = b.t(&[1, 8, 8, 8], 0.05, -20);
     let (weights, bias) = (b.bytes(8 * 9 * 3), b.bytes(8));
     b.op(
@@ -236,7 +282,12 @@ fn every_op() -> Quantized {
     let sum = b.binary(false, sum, hard_sigmoid, 0.05, Clamp::NONE);
     let sum = b.binary(false, sum, hard_swish, 0.05, Clamp::NONE);
     let sum = b.binary(false, sum, swish, 0.05, Clamp::NONE);
-    let gated = b.binary(true, sum, sigmoid, 0.03, Clamp::NONE);
+    b.binary(true, sum, sigmoid, 0.03, Clamp::NONE)
+}
+
+/// [`every_op`]'s pools, broadcast Mul, slices, requantisations, Concat and channel shuffle;
+/// returns the shuffled map and the globally pooled one.
+fn pools_and_channel_ops(b: &mut Builder, gated: TensorId) -> (TensorId, TensorId) {
     let max = b.like(&[1, 2, 2, 8], gated);
     b.op(
         QOp::MaxPool {
@@ -330,45 +381,7 @@ fn every_op() -> Quantized {
         "channel-shuffle",
         None,
     );
-    // Both flattens: a 4x4 map (NHWC order) and a 1x1 map.
-    let flat = b.like(&[1, 128], shuffled);
-    b.op(
-        QOp::Reshape {
-            input: shuffled,
-            output: flat,
-        },
-        "reshape",
-        None,
-    );
-    let flat_gap = b.like(&[1, 8], gap);
-    b.op(
-        QOp::Reshape {
-            input: gap,
-            output: flat_gap,
-        },
-        "reshape",
-        None,
-    );
-    let y1 = b.fc(flat, 10, Clamp::NONE);
-    let y2 = b.fc(flat_gap, 10, Clamp { min: -50, max: 127 });
-    let output = b.binary(false, y1, y2, 0.15, Clamp::NONE);
-    Quantized {
-        graph: QGraph {
-            name: "every-op".into(),
-            tensors: b.tensors,
-            ops: b.ops,
-            input,
-            output,
-            preprocess: InputSpec {
-                resize: 9,
-                crop: 8,
-                mean: [0.485, 0.456, 0.406],
-                std: [0.229, 0.224, 0.225],
-            },
-            labels: (0..10).map(|i| format!("class {i}")).collect(),
-        },
-        ops: b.infos,
-    }
+    (shuffled, gap)
 }
 
 /// The graphs agree in everything but tensor names.
@@ -605,14 +618,14 @@ fn onnxruntime_form_matches_tract() {
         }
     ));
     let ebm = compile(g, &CompileOptions::default()).unwrap();
-    let runtime = Int8Model::new(&ebm.bytes).unwrap();
+    let runtime = OwnedModel::from_bytes(&ebm.bytes).unwrap();
     let tract = Probe::new(&model, &[1, 3, 6, 6], &["output".to_string()]).unwrap();
     let out_scale = g.tensors[g.output].scale;
     for seed in 0..4 {
         let x: Vec<f32> = (0..3 * 36)
             .map(|i| (((i * 7 + seed * 13) % 41) as f32 - 20.0) * 0.1)
             .collect();
-        let a = runtime.run(&x, |_, _| ()).unwrap();
+        let a = runtime.run_nchw(&x, |_, _, _| ()).unwrap();
         let b = tract.run(x).unwrap();
         let b = b.values(0).unwrap();
         let worst = a

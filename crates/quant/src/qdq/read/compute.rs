@@ -6,8 +6,8 @@ use super::node::NodeRef;
 use super::value::{Pending, PendingKind, Value};
 use super::Importer;
 use crate::error::QuantError;
-use crate::lower::oihw_to_ohwi;
-use crate::plan::Bounds;
+use crate::quant_plan::RealClamp;
+use crate::weight_layout::oihw_to_ohwi;
 use edgebone_compiler::qgraph::TensorId;
 
 /// How far a bias scale may be from `s_in · s_w` and still be taken as that scale (float32
@@ -59,7 +59,7 @@ impl Importer {
                 weights: oihw_to_ohwi(&oihw, &[out, per_group, kh, kw]),
                 scales,
                 bias,
-                act: Bounds::NONE,
+                act: RealClamp::NONE,
             },
         }))
     }
@@ -117,7 +117,7 @@ impl Importer {
                 weights,
                 scales,
                 bias,
-                act: Bounds::NONE,
+                act: RealClamp::NONE,
             },
         }))
     }
@@ -138,7 +138,7 @@ impl Importer {
             kind: PendingKind::Add {
                 a,
                 b,
-                act: Bounds::NONE,
+                act: RealClamp::NONE,
             },
         }))
     }

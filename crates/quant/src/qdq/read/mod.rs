@@ -1,4 +1,4 @@
-//! The QDQ ONNX importer: a quantised model in the standard QDQ form back to a [`QGraph`], so
+//! The QDQ ONNX reader: a quantised model in the standard QDQ form back to a [`QGraph`], so
 //! a `.qdq.onnx` file compiles to `.ebm` without calibrating again.
 //!
 //! It reads what [`crate::qdq::to_qdq`] writes — every int8 tensor a `QuantizeLinear` →
@@ -23,7 +23,6 @@ mod compute;
 mod emit;
 mod input;
 mod layout;
-pub mod metadata;
 mod node;
 mod quant_nodes;
 #[cfg(test)]
@@ -37,14 +36,12 @@ use edgebone_zoo::import::proto::decode;
 use edgebone_zoo::preprocess::Normalisation;
 use tract_onnx::pb::ModelProto;
 
+use super::{metadata, GRAPH_SUFFIX};
 use crate::error::QuantError;
 use crate::lower::{OpInfo, Quantized};
 use edgebone_compiler::qgraph::{QGraph, QOp, QTensor, TensorId};
 use node::NodeRef;
 use value::Value;
-
-/// The suffix [`crate::qdq::to_qdq`] appends to the model name in the ONNX graph name.
-const GRAPH_SUFFIX: &str = " (int8 QDQ)";
 
 /// Imports the QDQ model `model`.
 ///

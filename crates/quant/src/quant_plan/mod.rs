@@ -50,16 +50,17 @@ pub struct PlannedTensor {
     pub rule: RangeRule,
 }
 
-/// A fused activation's real bounds (`±∞` for none).
+/// A fused activation's real bounds (`±∞` for none), before quantisation; lowering turns them
+/// into the int8 [`edgebone_compiler::qgraph::Clamp`].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Bounds {
+pub struct RealClamp {
     pub lo: f32,
     pub hi: f32,
 }
 
-impl Bounds {
+impl RealClamp {
     /// No activation.
-    pub const NONE: Bounds = Bounds {
+    pub const NONE: RealClamp = RealClamp {
         lo: f32::NEG_INFINITY,
         hi: f32::INFINITY,
     };
@@ -67,14 +68,14 @@ impl Bounds {
 
 /// One planned op; `node` indexes the float graph's nodes (its first node for fused patterns).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub enum PlannedOp {
     Conv {
         node: usize,
         input: TensorId,
         output: TensorId,
         window: Window,
         groups: usize,
-        act: Bounds,
+        act: RealClamp,
     },
     FullyConnected {
         node: usize,
@@ -82,21 +83,21 @@ pub enum Step {
         output: TensorId,
         /// `[C, H, W]` when the input is a flattened feature map with more than one pixel.
         flattened: Option<[usize; 3]>,
-        act: Bounds,
+        act: RealClamp,
     },
     Add {
         node: usize,
         a: TensorId,
         b: TensorId,
         output: TensorId,
-        act: Bounds,
+        act: RealClamp,
     },
     Mul {
         node: usize,
         a: TensorId,
         b: TensorId,
         output: TensorId,
-        act: Bounds,
+        act: RealClamp,
     },
     MaxPool {
         node: usize,
@@ -152,42 +153,61 @@ pub enum Step {
     },
 }
 
-impl Step {
+impl PlannedOp {
     /// The float node the step comes from.
     pub fn node(&self) -> usize {
         match *self {
-            Step::Conv { node, .. }
-            | Step::FullyConnected { node, .. }
-            | Step::Add { node, .. }
-            | Step::Mul { node, .. }
-            | Step::MaxPool { node, .. }
-            | Step::AvgPool { node, .. }
-            | Step::GlobalAvgPool { node, .. }
-            | Step::Concat { node, .. }
-            | Step::ChannelSlice { node, .. }
-            | Step::ChannelShuffle { node, .. }
-            | Step::Lut { node, .. }
-            | Step::Requantize { node, .. }
-            | Step::Reshape { node, .. } => node,
+            PlannedOp::Conv { node, .. }
+            | PlannedOp::FullyConnected { node, .. }
+            | PlannedOp::Add { node, .. }
+            | PlannedOp::Mul { node, .. }
+            | PlannedOp::MaxPool { node, .. }
+            | PlannedOp::AvgPool { node, .. }
+            | PlannedOp::GlobalAvgPool { node, .. }
+            | PlannedOp::Concat { node, .. }
+            | PlannedOp::ChannelSlice { node, .. }
+            | PlannedOp::ChannelShuffle { node, .. }
+            | PlannedOp::Lut { node, .. }
+            | PlannedOp::Requantize { node, .. }
+            | PlannedOp::Reshape { node, .. } => node,
+        }
+    }
+
+    /// What the step is, as reports name it (`conv`, `fully-connected`, `lut`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PlannedOp::Conv { .. } => "conv",
+            PlannedOp::FullyConnected { .. } => "fully-connected",
+            PlannedOp::Add { .. } => "add",
+            PlannedOp::Mul { .. } => "mul",
+            PlannedOp::MaxPool { .. } => "max-pool",
+            PlannedOp::AvgPool { .. } => "avg-pool",
+            PlannedOp::GlobalAvgPool { .. } => "global-avg-pool",
+            PlannedOp::Concat { .. } => "concat",
+            PlannedOp::ChannelSlice { .. } => "channel-slice",
+            PlannedOp::ChannelShuffle { .. } => "channel-shuffle",
+            PlannedOp::Lut { .. } => "lut",
+            PlannedOp::Requantize { .. } => "requantize",
+            PlannedOp::Reshape { .. } => "reshape",
         }
     }
 
     /// The tensor the step writes.
     pub fn output(&self) -> TensorId {
         match *self {
-            Step::Conv { output, .. }
-            | Step::FullyConnected { output, .. }
-            | Step::Add { output, .. }
-            | Step::Mul { output, .. }
-            | Step::MaxPool { output, .. }
-            | Step::AvgPool { output, .. }
-            | Step::GlobalAvgPool { output, .. }
-            | Step::Concat { output, .. }
-            | Step::ChannelSlice { output, .. }
-            | Step::ChannelShuffle { output, .. }
-            | Step::Lut { output, .. }
-            | Step::Requantize { output, .. }
-            | Step::Reshape { output, .. } => output,
+            PlannedOp::Conv { output, .. }
+            | PlannedOp::FullyConnected { output, .. }
+            | PlannedOp::Add { output, .. }
+            | PlannedOp::Mul { output, .. }
+            | PlannedOp::MaxPool { output, .. }
+            | PlannedOp::AvgPool { output, .. }
+            | PlannedOp::GlobalAvgPool { output, .. }
+            | PlannedOp::Concat { output, .. }
+            | PlannedOp::ChannelSlice { output, .. }
+            | PlannedOp::ChannelShuffle { output, .. }
+            | PlannedOp::Lut { output, .. }
+            | PlannedOp::Requantize { output, .. }
+            | PlannedOp::Reshape { output, .. } => output,
         }
     }
 
@@ -195,27 +215,27 @@ impl Step {
     pub(crate) fn requantises(&self) -> bool {
         matches!(
             self,
-            Step::Conv { .. }
-                | Step::FullyConnected { .. }
-                | Step::Add { .. }
-                | Step::Mul { .. }
-                | Step::GlobalAvgPool { .. }
-                | Step::Lut { .. }
-                | Step::Requantize { .. }
+            PlannedOp::Conv { .. }
+                | PlannedOp::FullyConnected { .. }
+                | PlannedOp::Add { .. }
+                | PlannedOp::Mul { .. }
+                | PlannedOp::GlobalAvgPool { .. }
+                | PlannedOp::Lut { .. }
+                | PlannedOp::Requantize { .. }
         )
     }
 }
 
 /// The whole plan.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub struct QuantPlan {
     pub tensors: Vec<PlannedTensor>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<PlannedOp>,
     pub input: TensorId,
     pub output: TensorId,
 }
 
-impl Plan {
+impl QuantPlan {
     /// Plans `graph` (BN already folded, see [`crate::fold`]).
     pub fn new(graph: &Graph) -> Result<Self, QuantError> {
         build::Planner::new(graph).run()
@@ -253,7 +273,9 @@ impl Plan {
             .steps
             .iter()
             .filter_map(|s| match *s {
-                Step::Conv { input, .. } | Step::FullyConnected { input, .. } => Some(input),
+                PlannedOp::Conv { input, .. } | PlannedOp::FullyConnected { input, .. } => {
+                    Some(input)
+                }
                 _ => None,
             })
             .collect();

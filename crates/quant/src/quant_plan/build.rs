@@ -1,10 +1,11 @@
-//! The walk over the float graph that builds a [`Plan`].
+//! The walk over the float graph that builds a [`QuantPlan`].
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use edgebone_zoo::graph::{Graph, Node, Op, ValueId};
 
-use super::{Bounds, Plan, PlannedTensor, RangeRule, Step};
+use super::{PlannedOp, PlannedTensor, QuantPlan, RangeRule, RealClamp};
 use crate::error::QuantError;
 use crate::float_net::{consumers, only_consumer};
 use crate::unary::Unary;
@@ -15,7 +16,7 @@ pub(super) struct Planner<'a> {
     consumers: Vec<Vec<usize>>,
     absorbed: Vec<bool>,
     tensors: Vec<PlannedTensor>,
-    steps: Vec<Step>,
+    steps: Vec<PlannedOp>,
     /// The tensor holding each materialised float value.
     tensor_of: HashMap<ValueId, TensorId>,
     /// The step producing each tensor (`None` for the input).
@@ -35,7 +36,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    pub(super) fn run(mut self) -> Result<Plan, QuantError> {
+    pub(super) fn run(mut self) -> Result<QuantPlan, QuantError> {
         let g = self.graph;
         let input_shape = nhwc(g.shape(g.input)).ok_or_else(|| {
             QuantError::unsupported(
@@ -53,7 +54,7 @@ impl<'a> Planner<'a> {
         let output = *self.tensor_of.get(&g.output).ok_or_else(|| {
             QuantError::unsupported("output", "output", "the graph output is not materialised")
         })?;
-        Ok(Plan {
+        Ok(QuantPlan {
             tensors: self.tensors,
             steps: self.steps,
             input,
@@ -74,7 +75,7 @@ impl<'a> Planner<'a> {
         id
     }
 
-    fn push(&mut self, step: Step) {
+    fn push(&mut self, step: PlannedOp) {
         self.producer[step.output()] = Some(self.steps.len());
         self.steps.push(step);
     }
@@ -110,14 +111,14 @@ impl<'a> Planner<'a> {
 
     /// If the only reader of `v` is a Relu or Clip, absorbs it and returns its output value,
     /// its bounds and its range rule; otherwise `v` itself, unbounded and calibrated.
-    fn fuse_activation(&mut self, v: ValueId) -> (ValueId, Bounds, RangeRule) {
+    fn fuse_activation(&mut self, v: ValueId) -> (ValueId, RealClamp, RangeRule) {
         let g = self.graph;
         if let [j] = self.consumers[v][..] {
             if only_consumer(g, &self.consumers, v, j) {
                 let act = &g.nodes[j];
                 let fused = match act.op {
                     Op::Relu => Some((
-                        Bounds {
+                        RealClamp {
                             lo: 0.0,
                             hi: f32::INFINITY,
                         },
@@ -129,7 +130,7 @@ impl<'a> Planner<'a> {
                         } else {
                             RangeRule::Calibrated
                         };
-                        Some((Bounds { lo: min, hi: max }, rule))
+                        Some((RealClamp { lo: min, hi: max }, rule))
                     }
                     _ => None,
                 };
@@ -139,11 +140,11 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        (v, Bounds::NONE, RangeRule::Calibrated)
+        (v, RealClamp::NONE, RangeRule::Calibrated)
     }
 
     /// A requantising op's output with an optionally fused activation.
-    fn fused_output(&mut self, node: &Node) -> Result<(TensorId, Bounds), QuantError> {
+    fn fused_output(&mut self, node: &Node) -> Result<(TensorId, RealClamp), QuantError> {
         let (v, act, rule) = self.fuse_activation(node.output);
         let shape = self.shape_of(node, v)?;
         Ok((self.tensor(v, shape, rule), act))
@@ -178,22 +179,13 @@ impl<'a> Planner<'a> {
                 dilation,
                 group,
             } => {
-                let input = self.input(node, 0)?;
-                let (output, act) = self.fused_output(node)?;
                 let window = Window {
                     kernel: *kernel,
                     stride: *stride,
                     dilation: *dilation,
                     pads: *pads,
                 };
-                self.push(Step::Conv {
-                    node: i,
-                    input,
-                    output,
-                    window,
-                    groups: *group,
-                    act,
-                });
+                self.conv(i, window, *group)?;
             }
             Op::Gemm => {
                 let input = self.input(node, 0)?;
@@ -202,7 +194,7 @@ impl<'a> Planner<'a> {
                 }
                 let flattened = self.flattened_source(input);
                 let (output, act) = self.fused_output(node)?;
-                self.push(Step::FullyConnected {
+                self.push(PlannedOp::FullyConnected {
                     node: i,
                     input,
                     output,
@@ -231,7 +223,7 @@ impl<'a> Planner<'a> {
                 let input = self.input(node, 0)?;
                 let window = self.pool_window(node, *kernel, *stride, *pads)?;
                 let output = self.same_as(node, node.output, input)?;
-                self.push(Step::MaxPool {
+                self.push(PlannedOp::MaxPool {
                     node: i,
                     input,
                     output,
@@ -244,30 +236,14 @@ impl<'a> Planner<'a> {
                 pads,
                 count_include_pad,
                 ..
-            } => {
-                let input = self.input(node, 0)?;
-                let window = self.pool_window(node, *kernel, *stride, *pads)?;
-                if *count_include_pad && window.pads != *pads {
-                    return Err(unsupported(
-                        "ceil_mode windows with count_include_pad are not supported".into(),
-                    ));
-                }
-                let output = self.same_as(node, node.output, input)?;
-                self.push(Step::AvgPool {
-                    node: i,
-                    input,
-                    output,
-                    window,
-                    count_include_pad: *count_include_pad,
-                });
-            }
+            } => self.avg_pool(i, [*kernel, *stride], *pads, *count_include_pad)?,
             Op::GlobalAveragePool => {
                 let input = self.input(node, 0)?;
                 if self.tensors[input].shape.len() != 4 {
                     return Err(unsupported("input is not a feature map".into()));
                 }
                 let output = self.calibrated(node)?;
-                self.push(Step::GlobalAvgPool {
+                self.push(PlannedOp::GlobalAvgPool {
                     node: i,
                     input,
                     output,
@@ -281,27 +257,7 @@ impl<'a> Planner<'a> {
                 }
                 self.concat(i)?;
             }
-            Op::Slice { axis, start, end } => {
-                if *axis != 1 {
-                    return Err(unsupported(format!(
-                        "slice along axis {axis}; only channels (axis 1) are supported"
-                    )));
-                }
-                let input = self.input(node, 0)?;
-                let channels = g.shape(node.inputs[0])[1];
-                if *start >= *end || *end > channels {
-                    return Err(unsupported(format!(
-                        "slice {start}..{end} of {channels} channels"
-                    )));
-                }
-                let output = self.same_as(node, node.output, input)?;
-                self.push(Step::ChannelSlice {
-                    node: i,
-                    input,
-                    output,
-                    start: *start,
-                });
-            }
+            &Op::Slice { axis, start, end } => self.slice(i, axis, start..end)?,
             Op::Flatten => self.reshape_to_vector(i)?,
             Op::Reshape { .. } => {
                 if !self.channel_shuffle(i)? {
@@ -320,13 +276,86 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
+    /// Convolution node `i` with `window` and `groups`, its activation fused.
+    fn conv(&mut self, i: usize, window: Window, groups: usize) -> Result<(), QuantError> {
+        let node = &self.graph.nodes[i];
+        let input = self.input(node, 0)?;
+        let (output, act) = self.fused_output(node)?;
+        self.push(PlannedOp::Conv {
+            node: i,
+            input,
+            output,
+            window,
+            groups,
+            act,
+        });
+        Ok(())
+    }
+
+    /// Average-pooling node `i` with its `[kernel, stride]` and `pads`.
+    fn avg_pool(
+        &mut self,
+        i: usize,
+        [kernel, stride]: [[usize; 2]; 2],
+        pads: [usize; 4],
+        count_include_pad: bool,
+    ) -> Result<(), QuantError> {
+        let node = &self.graph.nodes[i];
+        let input = self.input(node, 0)?;
+        let window = self.pool_window(node, kernel, stride, pads)?;
+        if count_include_pad && window.pads != pads {
+            return Err(QuantError::unsupported(
+                node.op.onnx_type(),
+                &node.name,
+                "ceil_mode windows with count_include_pad are not supported",
+            ));
+        }
+        let output = self.same_as(node, node.output, input)?;
+        self.push(PlannedOp::AvgPool {
+            node: i,
+            input,
+            output,
+            window,
+            count_include_pad,
+        });
+        Ok(())
+    }
+
+    /// Slice node `i` of `range` along `axis` (channels only).
+    fn slice(&mut self, i: usize, axis: usize, range: Range<usize>) -> Result<(), QuantError> {
+        let node = &self.graph.nodes[i];
+        let unsupported =
+            |reason: String| QuantError::unsupported(node.op.onnx_type(), &node.name, reason);
+        if axis != 1 {
+            return Err(unsupported(format!(
+                "slice along axis {axis}; only channels (axis 1) are supported"
+            )));
+        }
+        let input = self.input(node, 0)?;
+        let channels = self.graph.shape(node.inputs[0])[1];
+        let Range { start, end } = range;
+        if start >= end || end > channels {
+            return Err(unsupported(format!(
+                "slice {start}..{end} of {channels} channels"
+            )));
+        }
+        let output = self.same_as(node, node.output, input)?;
+        self.push(PlannedOp::ChannelSlice {
+            node: i,
+            input,
+            output,
+            start,
+        });
+        Ok(())
+    }
+
     /// A lookup table for node `i`.
     fn lut(&mut self, i: usize, f: Unary, rule: RangeRule) -> Result<(), QuantError> {
         let node = &self.graph.nodes[i];
         let input = self.input(node, 0)?;
         let shape = self.shape_of(node, node.output)?;
         let output = self.tensor(node.output, shape, rule);
-        self.push(Step::Lut {
+        self.push(PlannedOp::Lut {
             node: i,
             input,
             output,
@@ -338,7 +367,7 @@ impl<'a> Planner<'a> {
     /// `[C, H, W]` when `t` is a Reshape of a feature map with more than one pixel.
     fn flattened_source(&self, t: TensorId) -> Option<[usize; 3]> {
         match self.producer[t].map(|s| &self.steps[s]) {
-            Some(&Step::Reshape { input, .. }) => match self.tensors[input].shape[..] {
+            Some(&PlannedOp::Reshape { input, .. }) => match self.tensors[input].shape[..] {
                 [1, h, w, c] if h * w > 1 => Some([c, h, w]),
                 _ => None,
             },
@@ -368,7 +397,7 @@ impl<'a> Planner<'a> {
         }
         let (output, act) = self.fused_output(node)?;
         self.push(if is_mul {
-            Step::Mul {
+            PlannedOp::Mul {
                 node: i,
                 a,
                 b,
@@ -376,7 +405,7 @@ impl<'a> Planner<'a> {
                 act,
             }
         } else {
-            Step::Add {
+            PlannedOp::Add {
                 node: i,
                 a,
                 b,
@@ -409,7 +438,7 @@ impl<'a> Planner<'a> {
                 self.absorbed[m] = true;
                 let shape = self.shape_of(mul, mul.output)?;
                 let output = self.tensor(mul.output, shape, RangeRule::Calibrated);
-                self.push(Step::Lut {
+                self.push(PlannedOp::Lut {
                     node: i,
                     input,
                     output,
@@ -423,7 +452,7 @@ impl<'a> Planner<'a> {
             _ => Unary::Sigmoid,
         };
         let output = self.calibrated(node)?;
-        self.push(Step::Lut {
+        self.push(PlannedOp::Lut {
             node: i,
             input,
             output,
@@ -458,7 +487,7 @@ impl<'a> Planner<'a> {
             if requantise {
                 let PlannedTensor { value, shape, .. } = self.tensors[t].clone();
                 let copy = self.tensor(value, shape, RangeRule::SameAs(output_id));
-                self.push(Step::Requantize {
+                self.push(PlannedOp::Requantize {
                     node: i,
                     input: t,
                     output: copy,
@@ -476,7 +505,7 @@ impl<'a> Planner<'a> {
         }
         let output = self.tensor(node.output, output_shape, RangeRule::Calibrated);
         debug_assert_eq!(output, output_id);
-        self.push(Step::Concat {
+        self.push(PlannedOp::Concat {
             node: i,
             inputs: concat_inputs,
             output,
@@ -521,7 +550,7 @@ impl<'a> Planner<'a> {
         self.absorbed[t] = true;
         self.absorbed[r] = true;
         let output = self.same_as(back, back.output, input)?;
-        self.push(Step::ChannelShuffle {
+        self.push(PlannedOp::ChannelShuffle {
             node: i,
             input,
             output,
@@ -544,7 +573,7 @@ impl<'a> Planner<'a> {
         }
         let input = self.input(node, 0)?;
         let output = self.same_as(node, node.output, input)?;
-        self.push(Step::Reshape {
+        self.push(PlannedOp::Reshape {
             node: i,
             input,
             output,

@@ -73,7 +73,7 @@ fn boards_clippy() -> Result<()> {
                 .env("EDGEBONE_MODEL", &placeholder)
                 .env("EDGEBONE_FRAMES", &placeholder)
                 .env("EDGEBONE_ARENA", "0")
-                .env("EDGEBONE_PLAN_LEN", "0")
+                .env("EDGEBONE_PLAN_LEN", "1")
                 .status()
                 .context("cannot start cargo clippy")?;
             ensure!(

@@ -50,6 +50,12 @@ impl ChannelMac for Portable {
 /// - the requantisation of each channel is prepared once per output row and channel block,
 ///   and the output zero point and activation clamp run as a separate branch-free pass over
 ///   each pixel's block.
+///
+/// It is never inlined into its caller: inlined into the runtime's one big dispatch
+/// function, its 16 accumulators competed with the rest of that function for registers, and
+/// the inner loop spilled more whenever another op was added (qemu-m55 and qemu-rv32: about
+/// 1 % more instructions per inference, 1 KiB more stack).
+#[inline(never)]
 pub fn depthwise_conv2d(
     params: &DepthwiseConv2dParams,
     input: &[i8],

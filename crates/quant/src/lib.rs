@@ -15,8 +15,9 @@
 //! re-estimation ([`bn_reestimate`]), BatchNorm folding ([`fold`]), equalisation
 //! ([`equalize`]), planning ([`quant_plan`]), calibration through tract ([`calibrate`],
 //! [`histogram`], [`ranges`]) and lowering ([`lower`], [`scheme`], [`unary`]) to a
-//! [`qgraph::QGraph`]. [`qdq`] writes its QDQ ONNX (and reads it back), `edgebone_runtime::OwnedModel` runs its
-//! compiled blob on the int8 runtime, [`sqnr`] and [`report`] measure it against float.
+//! [`edgebone_compiler::qgraph::QGraph`]. [`qdq`] writes its QDQ ONNX (and reads it back),
+//! `edgebone_runtime::OwnedModel` runs its compiled blob on the int8 runtime, [`sqnr`] and
+//! [`report`] measure it against float.
 #![forbid(unsafe_code)]
 
 pub mod bn_reestimate;

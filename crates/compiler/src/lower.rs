@@ -8,10 +8,15 @@
 //!   requantises.
 //! - LUTs are re-indexed from the graph's `table[q + 128]` to the kernel's `table[q as u8]`.
 //! - Every multiplier comes from `edgebone_kernels::prepare`.
+//! - A convolution or fully connected layer whose optimised kernels need working memory
+//!   gets a scratch tensor of the bytes `edgebone_kernels::select` reserves for it (the most
+//!   any target's variant needs), which the planner places for that step only.
 
 use edgebone_kernels::prepare;
-use edgebone_kernels::{Broadcast, Conv2dParams, Padding, PoolParams, Requant, Shape4};
-use edgebone_runtime::format::MAX_CONCAT_INPUTS;
+use edgebone_kernels::{
+    select, Broadcast, Conv2dParams, FullyConnectedParams, Padding, PoolParams, Requant, Shape4,
+};
+use edgebone_runtime::format::{MAX_CONCAT_INPUTS, NO_SCRATCH};
 
 use crate::program::{
     nhwc, FilterData, Operands, Program, ProgramTensor, Step, TensorList, NO_CLAMP,
@@ -46,6 +51,7 @@ pub fn lower(graph: &QGraph) -> Result<Program, CompileError> {
             shape: nhwc(&t.shape),
             scale: t.scale,
             zero_point,
+            scratch: false,
         });
     }
     let mut lowering = Lowering {
@@ -133,9 +139,28 @@ impl Lowering {
             dims,
             scale: like.scale,
             zero_point: like.zero_point,
+            scratch: false,
         });
         self.program.used.push(true);
         self.program.tensors.len() - 1
+    }
+
+    /// The scratch field of a step whose kernels need `bytes` of scratch: a new scratch
+    /// tensor named after the step's output `output`, or [`NO_SCRATCH`] for none.
+    fn scratch(&mut self, output: &ProgramTensor, bytes: usize) -> Result<u32, CompileError> {
+        if bytes == 0 {
+            return Ok(NO_SCRATCH);
+        }
+        self.program.tensors.push(ProgramTensor {
+            name: format!("{}/scratch", output.name),
+            dims: vec![bytes],
+            shape: nhwc(&[bytes]),
+            scale: 0.0,
+            zero_point: 0,
+            scratch: true,
+        });
+        self.program.used.push(true);
+        id(self.program.tensors.len() - 1)
     }
 
     /// The input and output of a data-movement op, which must share their quantisation.
@@ -299,6 +324,7 @@ impl Lowering {
                 window,
                 groups: u32_of("groups", groups)?,
                 clamp,
+                scratch: self.scratch(&y, select::conv2d_scratch_bytes(&params))?,
             }
         };
         self.push(step);
@@ -325,11 +351,21 @@ impl Lowering {
             bias: c.bias.to_vec(),
             requant: channel_requant(i, &x, &y, c.weight_scales, n_out)?,
         };
+        let params = FullyConnectedParams {
+            batches: s.batch * s.height * s.width,
+            in_features: n_in,
+            out_features: n_out,
+            input_zero_point: x.zero_point,
+            output_zero_point: y.zero_point,
+            activation: edgebone_kernels::Activation::NONE,
+        };
+        let scratch = self.scratch(&y, select::fully_connected_scratch_bytes(&params))?;
         self.push(Step::FullyConnected {
             input: id(input)?,
             output: id(output)?,
             filter,
             clamp: record::clamp(clamp),
+            scratch,
         });
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The static memory planner: tensor lifetimes → arena offsets.
 //!
 //! 1. Lifetimes: a tensor lives from the step that produces it (the input from step 0) to
-//!    its last reader; the model output lives to the end.
+//!    its last reader; the model output lives to the end; a step's scratch lives for that
+//!    step only.
 //! 2. Buffers: tensors that share bytes are merged — a Reshape's output always aliases its
 //!    input, and an element-wise step (LUT, requantisation, Add, Mul on the full-size
 //!    operand) writes into an input whose buffer nobody reads afterwards.
@@ -163,6 +164,9 @@ pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
         last[out] = last[out].max(i);
         for t in step.inputs() {
             last[t] = last[t].max(i);
+        }
+        if let Some(t) = step.scratch_id() {
+            (first[t], last[t]) = (i, i);
         }
     }
     // The output lives past every step: nothing may ever take over its bytes.

@@ -21,6 +21,9 @@ pub struct ProgramTensor {
     pub scale: f32,
     /// Zero point.
     pub zero_point: i8,
+    /// True for an op's scratch: kernel working memory for that op only, `dims` its bytes,
+    /// no quantisation (scale 0).
+    pub scratch: bool,
 }
 
 impl ProgramTensor {
@@ -92,6 +95,8 @@ pub trait Operands {
     fn in_place_inputs(&self) -> Vec<usize>;
     /// The input whose bytes the output always is (a reshape), if any.
     fn alias_id(&self) -> Option<usize>;
+    /// The step's scratch tensor, if it has one.
+    fn scratch_id(&self) -> Option<usize>;
     /// A short name for reports and errors (the op table's name).
     fn kind(&self) -> &'static str;
 }
@@ -115,6 +120,10 @@ impl Operands for Step {
 
     fn alias_id(&self) -> Option<usize> {
         self.alias().map(|t| t as usize)
+    }
+
+    fn scratch_id(&self) -> Option<usize> {
+        self.scratch().map(|t| t as usize)
     }
 
     fn kind(&self) -> &'static str {

@@ -108,6 +108,7 @@ fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
             window,
             groups,
             clamp,
+            ..
         } => {
             let params = Conv2dParams {
                 input: p.t(*input).shape,
@@ -149,6 +150,7 @@ fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
             output,
             filter,
             clamp,
+            ..
         } => {
             let params = FullyConnectedParams {
                 batches: p.pixels(*input),

@@ -105,7 +105,11 @@ pub(crate) fn write(
 ) -> Result<Vec<u8>, CompileError> {
     let mut producer = vec![NO_PRODUCER; program.tensors.len()];
     for (i, step) in program.steps.iter().enumerate() {
-        producer[step.output_id()] = u32_of("op index", i)?;
+        let i = u32_of("op index", i)?;
+        producer[step.output_id()] = i;
+        if let Some(scratch) = step.scratch_id() {
+            producer[scratch] = i;
+        }
     }
     let mut tables = Tables {
         records: Vec::new(),
@@ -119,7 +123,11 @@ pub(crate) fn write(
                     *slot = u32_of("dimension", v)?;
                 }
                 TensorRecord {
-                    kind: TensorKind::Activation,
+                    kind: if tensor.scratch {
+                        TensorKind::Scratch
+                    } else {
+                        TensorKind::Activation
+                    },
                     dtype: DType::I8,
                     rank: tensor.dims.len() as u8,
                     dims,
@@ -143,8 +151,8 @@ pub(crate) fn write(
         tables.records.push(record);
     }
     let mut words = Vec::new();
-    // The oldest format version with every op of the program.
-    let mut version = 1;
+    // The oldest format version this runtime reads with every op of the program.
+    let mut version = format::MIN_FORMAT_VERSION;
     for step in &program.steps {
         let mut ids = Vec::new();
         let record = step.convert(&mut Storing {

@@ -1,6 +1,6 @@
 //! `edgebone inspect model.ebm`: the prepared plan the runtime executes, one row per entry —
-//! the op, the kernel variant chosen for it on this machine, its multiply-accumulates and
-//! its tensors' places in the arena — and the memory it all takes.
+//! the op, the kernel variant chosen for it on this machine, its multiply-accumulates, its
+//! tensors' and its scratch's places in the arena — and the memory it all takes.
 
 use std::path::Path;
 
@@ -22,13 +22,16 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         .context("op list")?;
     let plan = interpreter.plan();
     if !json {
-        println!("| entry | op | name | kernel | MACs | output (tensor: arena bytes) | inputs |");
-        println!("|---:|---:|---|---|---:|---|---|");
+        println!(
+            "| entry | op | name | kernel | MACs | output (tensor: arena bytes) | inputs | scratch |"
+        );
+        println!("|---:|---:|---|---|---:|---|---|---|");
     }
     for (at, entry) in plan.iter().enumerate() {
         let record = &records[entry.op_index()];
         let macs = model.op_macs(record)?;
         let inputs: Vec<String> = entry.inputs().iter().flatten().map(region).collect();
+        let scratch = entry.scratch();
         if json {
             println!(
                 "{}",
@@ -40,16 +43,22 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
                     "macs": macs,
                     "output": region_json(&entry.output()),
                     "inputs": entry.inputs().iter().flatten().map(region_json).collect::<Vec<_>>(),
+                    "scratch": (scratch.len > 0).then(|| region_json(&scratch)),
                 })
             );
         } else {
             println!(
-                "| {at} | {} | {} | {} | {macs} | {} | {} |",
+                "| {at} | {} | {} | {} | {macs} | {} | {} | {} |",
                 entry.op_index(),
                 record.code().name(),
                 entry.kernel(),
                 region(&entry.output()),
-                inputs.join(", ")
+                inputs.join(", "),
+                if scratch.len > 0 {
+                    region(&scratch)
+                } else {
+                    "-".into()
+                }
             );
         }
     }

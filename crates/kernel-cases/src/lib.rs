@@ -20,6 +20,7 @@ mod bit_exact;
 mod digest;
 mod rng;
 mod robustness;
+mod scratch;
 pub mod softmax;
 
 use alloc::string::String;
@@ -27,7 +28,7 @@ use core::fmt;
 
 #[cfg(edgebone_arm_dsp)]
 use edgebone_kernels::arch::arm_dsp;
-use edgebone_kernels::{optimized, reference, Conv2dParams, ConvKernel, Filter, KernelError};
+use edgebone_kernels::{optimized, reference};
 
 pub use bit_exact::{Case, FilterCase, FilterParams};
 pub use digest::Digest;
@@ -126,37 +127,28 @@ macro_rules! bit_exact_tests {
 
 // One line per optimised kernel; the host test and the board firmware both read this list.
 bit_exact_tests! {
-    conv2d_1x1_is_bit_exact: reference::conv2d, optimized::conv2d_1x1, bit_exact::pointwise_case;
-    conv2d_is_bit_exact: reference::conv2d, optimized::conv2d, bit_exact::general_conv_case;
+    conv2d_1x1_is_bit_exact: reference::conv2d, scratch::pointwise, bit_exact::pointwise_case;
+    conv2d_is_bit_exact: reference::conv2d, scratch::general, bit_exact::general_conv_case;
     depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d, optimized::depthwise_conv2d,
         bit_exact::depthwise_case;
-    fully_connected_is_bit_exact: reference::fully_connected, optimized::fully_connected,
+    fully_connected_is_bit_exact: reference::fully_connected, scratch::fully_connected,
         bit_exact::fully_connected_case;
     // Arm's DSP extension: where `edgebone-kernels` compiled `arch::arm_dsp` (see build.rs).
     #[cfg(edgebone_arm_dsp)]
-    arm_dsp_conv2d_1x1_is_bit_exact: reference::conv2d, arm_dsp::conv2d_1x1,
+    arm_dsp_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::dsp_pointwise,
         bit_exact::pointwise_case;
     #[cfg(edgebone_arm_dsp)]
-    arm_dsp_conv2d_is_bit_exact: reference::conv2d, arm_dsp::conv2d, bit_exact::general_conv_case;
+    arm_dsp_conv2d_is_bit_exact: reference::conv2d, scratch::dsp_general,
+        bit_exact::general_conv_case;
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d, arm_dsp::depthwise_conv2d,
         bit_exact::depthwise_case;
     #[cfg(edgebone_arm_dsp)]
-    arm_dsp_fully_connected_is_bit_exact: reference::fully_connected, arm_dsp::fully_connected,
-        bit_exact::fully_connected_case;
+    arm_dsp_fully_connected_is_bit_exact: reference::fully_connected,
+        scratch::dsp_fully_connected, bit_exact::fully_connected_case;
     // The variant the registry picks on this target, whichever it is.
-    registry_conv_is_bit_exact: reference::conv2d, registry_conv2d, bit_exact::any_conv_case;
-}
-
-/// The convolution variant the kernel registry picks for `params` (a variant whose `covers`
-/// rule claims a case it then refuses fails this test).
-fn registry_conv2d(
-    params: &Conv2dParams,
-    input: &[i8],
-    filter: &Filter<'_>,
-    output: &mut [i8],
-) -> Result<(), KernelError> {
-    ConvKernel::for_params(params).run(params, input, filter, output)
+    registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
+        bit_exact::any_conv_case;
 }
 
 /// Random, often absurd, parameters at every kernel: each must return `Ok` or `Err`, never

@@ -16,6 +16,7 @@ use edgebone_kernels::reference::{
     global_avg_pool, lut, lut_in_place, max_pool, mul, pad, requantize,
 };
 use edgebone_kernels::requant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use edgebone_kernels::select::{conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
     Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams,
@@ -224,13 +225,14 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        let mut scratch = vec![0; conv2d_scratch_bytes(&p)];
         pointwise.record(
-            optimized::conv2d_1x1(&p, &input, &ops.filter(), &mut output),
+            optimized::conv2d_1x1(&p, &input, &ops.filter(), &mut output, &mut scratch),
             &output,
             &mut digest,
         );
         general.record(
-            optimized::conv2d(&p, &input, &ops.filter(), &mut output),
+            optimized::conv2d(&p, &input, &ops.filter(), &mut output, &mut scratch),
             &output,
             &mut digest,
         );
@@ -286,8 +288,9 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        let mut scratch = vec![0; fully_connected_scratch_bytes(&f)];
         fast_fc.record(
-            optimized::fully_connected(&f, &input, &ops.filter(), &mut output),
+            optimized::fully_connected(&f, &input, &ops.filter(), &mut output, &mut scratch),
             &output,
             &mut digest,
         );

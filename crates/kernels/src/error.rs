@@ -28,6 +28,14 @@ pub enum KernelError {
         /// What this kernel does not handle.
         what: &'static str,
     },
+    /// The scratch bytes are fewer than the kernel needs for these parameters (its
+    /// `scratch_bytes` rule in `select`).
+    ScratchTooSmall {
+        /// The bytes it needs.
+        needed: usize,
+        /// The bytes it got.
+        got: usize,
+    },
 }
 
 impl fmt::Display for KernelError {
@@ -40,6 +48,9 @@ impl fmt::Display for KernelError {
             } => write!(f, "{what}: expected length {expected}, got {got}"),
             Self::BadParam { what } => write!(f, "bad parameter: {what}"),
             Self::Unsupported { what } => write!(f, "unsupported by this kernel: {what}"),
+            Self::ScratchTooSmall { needed, got } => {
+                write!(f, "scratch: needs {needed} bytes, got {got}")
+            }
         }
     }
 }

@@ -6,8 +6,16 @@
 //! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
 //! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
 //! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
-//! with MVE and those win. A new variant is one enum variant, one `covers` rule, one line in
-//! the variant list and one line in `edgebone-kernel-cases`' `bit_exact_tests!`.
+//! with MVE and those win. A new variant is one enum variant, one `covers` rule, one
+//! `scratch_bytes` rule, one line in the variant list and one line in
+//! `edgebone-kernel-cases`' `bit_exact_tests!`.
+//!
+//! Scratch: the matrix-shaped kernels keep their patch buffers and accumulators in scratch
+//! bytes the caller provides (the runtime: a region of the arena the compiler planned for
+//! the op). [`conv2d_scratch_bytes`] and [`fully_connected_scratch_bytes`] are what the
+//! compiler reserves: the most that any target's variant for the parameters needs, so one
+//! compiled model serves every target. A variant is only chosen where its scratch fits
+//! ([`ConvKernel::for_params`]); the reference kernels need none.
 
 #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
 use crate::arch::arm_dsp;
@@ -47,13 +55,27 @@ impl ConvKernel {
         Self::Reference,
     ];
 
-    /// The first variant that covers `params` on this target.
-    pub fn for_params(params: &Conv2dParams) -> Self {
+    /// The first variant that covers `params` on this target with at most `scratch`
+    /// scratch bytes.
+    pub fn for_params(params: &Conv2dParams, scratch: usize) -> Self {
         Self::ALL
             .iter()
             .copied()
-            .find(|kernel| kernel.covers(params))
+            .find(|kernel| kernel.covers(params) && kernel.scratch_bytes(params) <= scratch)
             .unwrap_or(Self::Reference)
+    }
+
+    /// The scratch bytes the variant needs for `params` (which it must cover).
+    pub fn scratch_bytes(self, params: &Conv2dParams) -> usize {
+        match self {
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
+            #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
+            Self::DspGeneral => optimized::conv2d::scratch_bytes(params),
+            Self::Pointwise => optimized::conv2d_1x1::scratch_bytes(params),
+            Self::General => optimized::conv2d::scratch_bytes(params),
+            Self::Reference => 0,
+        }
     }
 
     /// True if this variant computes `params` (the reference covers everything).
@@ -82,13 +104,14 @@ impl ConvKernel {
         }
     }
 
-    /// Runs the variant.
+    /// Runs the variant with `scratch` (at least [`scratch_bytes`](Self::scratch_bytes)).
     pub fn run(
         self,
         params: &Conv2dParams,
         input: &[i8],
         filter: &Filter<'_>,
         output: &mut [i8],
+        scratch: &mut [i8],
     ) -> Result<(), KernelError> {
         let kernel = match self {
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -97,10 +120,22 @@ impl ConvKernel {
             Self::DspGeneral => arm_dsp::conv2d,
             Self::Pointwise => optimized::conv2d_1x1,
             Self::General => optimized::conv2d,
-            Self::Reference => reference::conv2d,
+            Self::Reference => return reference::conv2d(params, input, filter, output),
         };
-        kernel(params, input, filter, output)
+        kernel(params, input, filter, output, scratch)
     }
+}
+
+/// The scratch bytes to reserve for a convolution with `params`: the most any target's
+/// variant needs (the Arm DSP variants need what their portable counterparts need, by
+/// construction: they share the blocked core and its scratch rule).
+pub fn conv2d_scratch_bytes(params: &Conv2dParams) -> usize {
+    [ConvKernel::Pointwise, ConvKernel::General]
+        .into_iter()
+        .filter(|kernel| kernel.covers(params))
+        .map(|kernel| kernel.scratch_bytes(params))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The depthwise convolution kernel of this target (every variant covers every case).
@@ -123,22 +158,38 @@ pub const DEPTHWISE_CONV2D: &str = if cfg!(all(edgebone_arm_dsp, not(edgebone_ar
     "depthwise_conv2d"
 };
 
-/// The fully connected kernel of this target (every variant covers every case).
+/// The fully connected kernel of this target (it covers every case) where `scratch` holds
+/// [`fully_connected_scratch_bytes`], else the reference kernel.
 pub fn fully_connected(
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
+    if scratch.len() < fully_connected_scratch_bytes(params) {
+        return reference::fully_connected(params, input, filter, output);
+    }
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
-    return arm_dsp::fully_connected(params, input, filter, output);
+    return arm_dsp::fully_connected(params, input, filter, output, scratch);
     #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
-    optimized::fully_connected(params, input, filter, output)
+    optimized::fully_connected(params, input, filter, output, scratch)
 }
 
-/// The name of [`fully_connected`]'s kernel, as `inspect` prints it.
-pub const FULLY_CONNECTED: &str = if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
-    "arm_dsp::fully_connected"
-} else {
-    "fully_connected"
-};
+/// The scratch bytes to reserve for a fully connected layer with `params` (on every
+/// target).
+pub fn fully_connected_scratch_bytes(params: &FullyConnectedParams) -> usize {
+    optimized::fully_connected::scratch_bytes(params)
+}
+
+/// The name of the kernel [`fully_connected`] runs with `scratch` bytes of scratch, as
+/// `inspect` prints it.
+pub fn fully_connected_name(params: &FullyConnectedParams, scratch: usize) -> &'static str {
+    if scratch < fully_connected_scratch_bytes(params) {
+        "reference::fully_connected"
+    } else if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
+        "arm_dsp::fully_connected"
+    } else {
+        "fully_connected"
+    }
+}

@@ -237,6 +237,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::BadMagic => write!(f, "not an .ebm model (bad magic bytes)"),
+            Self::UnsupportedVersion { found, supported } if found < supported => write!(
+                f,
+                ".ebm format version {found} is not supported (this runtime reads {supported}): \
+                 the model was compiled by an older edgebone, compile it again"
+            ),
             Self::UnsupportedVersion { found, supported } => write!(
                 f,
                 ".ebm format version {found} is not supported (this runtime reads {supported})"

@@ -1,9 +1,10 @@
-//! Running one entry of a prepared plan on the arena: the output region is split off
-//! mutably, the inputs are read from the bytes around it, and the element-wise ops the
-//! planner placed in place stream their aliased operand through a small stack buffer into
-//! the same kernels. A convolution runs the variant chosen when the plan was prepared
-//! (`edgebone_kernels::select`), depthwise and fully connected layers through the one kernel
-//! `select` has for this target, the other ops through the reference kernels.
+//! Running one entry of a prepared plan on the arena: the output region and the op's
+//! scratch are split off mutably, the inputs are read from the bytes around them, and the
+//! element-wise ops the planner placed in place stream their aliased operand through a
+//! small stack buffer into the same kernels. A convolution runs the variant chosen when the
+//! plan was prepared (`edgebone_kernels::select`, with the op's scratch), depthwise and
+//! fully connected layers through the one kernel `select` has for this target, the other
+//! ops through the reference kernels.
 
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
@@ -17,13 +18,13 @@ use crate::Error;
 /// Elements streamed per step by the in-place element-wise ops.
 const CHUNK: usize = 64;
 
-/// The arena around an op's output: the bytes before it, the output itself and the bytes
-/// after it, borrowed disjointly.
+/// The arena around an op's output and scratch: both borrowed mutably, and the bytes
+/// around them (before the first, between the two, after the second) for the inputs.
 struct Split<'s> {
-    before: &'s [i8],
-    after: &'s [i8],
-    after_start: usize,
+    /// The bytes that are neither output nor scratch, each with its first arena offset.
+    around: [(usize, &'s [i8]); 3],
     output: &'s mut [i8],
+    scratch: &'s mut [i8],
 }
 
 /// The error for an arena region that validation should have ruled out.
@@ -37,36 +38,69 @@ fn region_error(slot: &Region, limit: usize) -> Error {
 }
 
 impl<'s> Split<'s> {
-    /// Splits `arena` around `output`.
-    fn new(arena: &'s mut [i8], output: &Region) -> Result<Self, Error> {
+    /// Splits `arena` around `output` and `scratch` (which may be empty, never overlapping
+    /// the output: validation checked that).
+    fn new(arena: &'s mut [i8], op: u32, output: &Region, scratch: &Region) -> Result<Self, Error> {
         let limit = arena.len();
-        if output.end() > limit {
-            return Err(region_error(output, limit));
+        for region in [output, scratch] {
+            if region.end() > limit {
+                return Err(region_error(region, limit));
+            }
         }
-        let (before, rest) = arena.split_at_mut(output.offset);
-        let (output_bytes, after) = rest.split_at_mut(output.len);
+        if output.overlaps(scratch) {
+            return Err(Error::Aliasing {
+                op,
+                tensor: scratch.tensor,
+            });
+        }
+        // An empty scratch sits right after the output.
+        let scratch = if scratch.len == 0 {
+            Region {
+                offset: output.end(),
+                ..*scratch
+            }
+        } else {
+            *scratch
+        };
+        let output_first = output.offset <= scratch.offset;
+        let (first, second) = if output_first {
+            (output, &scratch)
+        } else {
+            (&scratch, output)
+        };
+        let (before, rest) = arena.split_at_mut(first.offset);
+        let (first_bytes, rest) = rest.split_at_mut(first.len);
+        let (between, rest) = rest.split_at_mut(second.offset - first.end());
+        let (second_bytes, after) = rest.split_at_mut(second.len);
+        let (output, scratch) = if output_first {
+            (first_bytes, second_bytes)
+        } else {
+            (second_bytes, first_bytes)
+        };
         Ok(Self {
-            before,
-            after,
-            after_start: output.end(),
-            output: output_bytes,
+            around: [(0, before), (first.end(), between), (second.end(), after)],
+            output,
+            scratch,
         })
     }
 
-    /// The bytes of `slot`, which must not overlap the output.
+    /// The bytes of `slot`, which must lie outside the output and the scratch.
     fn input(&self, op: u32, slot: &Region) -> Result<&'s [i8], Error> {
-        let found = if slot.end() <= self.before.len() {
-            self.before.get(slot.offset..slot.end())
-        } else if slot.offset >= self.after_start {
-            self.after
-                .get(slot.offset - self.after_start..slot.end() - self.after_start)
-        } else {
-            return Err(Error::Aliasing {
-                op,
-                tensor: slot.tensor,
-            });
-        };
-        found.ok_or(region_error(slot, self.after_start + self.after.len()))
+        let (start, after) = self.around[2];
+        let limit = start + after.len();
+        if slot.end() > limit {
+            return Err(region_error(slot, limit));
+        }
+        for &(start, bytes) in &self.around {
+            let end = start + bytes.len();
+            if start <= slot.offset && slot.end() <= end {
+                return Ok(&bytes[slot.offset - start..slot.end() - start]);
+            }
+        }
+        Err(Error::Aliasing {
+            op,
+            tensor: slot.tensor,
+        })
     }
 }
 
@@ -85,14 +119,21 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
         Op::Reshape { input } if input.same(&output) => return Ok(()),
         _ => {}
     }
-    let split = Split::new(arena, &output)?;
+    let split = Split::new(arena, index, &output, &entry.scratch())?;
     match entry.op {
         Op::Conv {
             params,
             kernel,
             filter,
             input,
-        } => kernel.run(&params, split.input(index, &input)?, &filter, split.output)?,
+            ..
+        } => kernel.run(
+            &params,
+            split.input(index, &input)?,
+            &filter,
+            split.output,
+            split.scratch,
+        )?,
         Op::Depthwise {
             params,
             filter,
@@ -102,7 +143,14 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
             params,
             filter,
             input,
-        } => select::fully_connected(&params, split.input(index, &input)?, &filter, split.output)?,
+            ..
+        } => select::fully_connected(
+            &params,
+            split.input(index, &input)?,
+            &filter,
+            split.output,
+            split.scratch,
+        )?,
         Op::Add { params, a, b } => binary(index, split, &output, [a, b], &params)?,
         Op::Mul { params, a, b } => binary(index, split, &output, [a, b], &params)?,
         Op::MaxPool { params, input } => {

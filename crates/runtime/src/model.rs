@@ -4,9 +4,9 @@ use edgebone_kernels::Shape4;
 
 use crate::format::{
     self, DType, Header, Metadata, OpRecord, Preprocess, TensorKind, TensorRecord, CONSTANT_ALIGN,
-    HEADER_LEN, MAX_DIM, MAX_OPS, MAX_TENSORS, NO_PRODUCER, TENSOR_RECORD_LEN,
+    HEADER_LEN, MAX_DIM, MAX_OPS, MAX_TENSORS, NO_PRODUCER, NO_SCRATCH, TENSOR_RECORD_LEN,
 };
-use crate::resolve::{self, Slot};
+use crate::resolve::{self, Region, Slot};
 use crate::{Error, Quant};
 
 /// A compiled model, validated once by [`Model::from_bytes`] and then used in place: its
@@ -285,16 +285,29 @@ impl<'a> Model<'a> {
         TensorRecord::decode(self.bytes.get(at..).unwrap_or(&[]), id)
     }
 
-    /// Activation tensor `id` as an arena slot, for op `op`.
-    pub(crate) fn slot(&self, op: u32, id: u32) -> Result<Slot, Error> {
+    /// The record of tensor `id` of kind `kind` (`expected` names it in the error),
+    /// referenced by op `op`.
+    fn record_of_kind(
+        &self,
+        op: u32,
+        id: u32,
+        kind: TensorKind,
+        expected: &'static str,
+    ) -> Result<TensorRecord, Error> {
         let record = self.record(op, id)?;
-        if record.kind != TensorKind::Activation {
+        if record.kind != kind {
             return Err(Error::WrongTensorKind {
                 op,
                 tensor: id,
-                expected: "an activation",
+                expected,
             });
         }
+        Ok(record)
+    }
+
+    /// Activation tensor `id` as an arena slot, for op `op`.
+    pub(crate) fn slot(&self, op: u32, id: u32) -> Result<Slot, Error> {
+        let record = self.record_of_kind(op, id, TensorKind::Activation, "an activation")?;
         let (shape, len) = tensor_size(id, &record)?;
         Ok(Slot {
             tensor: id,
@@ -304,6 +317,31 @@ impl<'a> Model<'a> {
             scale: record.scale,
             zero_point: record.zero_point as i8,
             producer: record.producer,
+        })
+    }
+
+    /// Scratch tensor `id` of op `op` as an arena region (an empty one for
+    /// [`NO_SCRATCH`]).
+    pub(crate) fn scratch(&self, op: u32, id: u32) -> Result<Region, Error> {
+        if id == NO_SCRATCH {
+            return Ok(Region {
+                tensor: id,
+                offset: 0,
+                len: 0,
+            });
+        }
+        let record = self.record_of_kind(op, id, TensorKind::Scratch, "a scratch tensor")?;
+        if record.producer != op {
+            return Err(Error::BadTensor {
+                tensor: id,
+                what: "a scratch tensor used by an op other than its own",
+            });
+        }
+        let (_, len) = tensor_size(id, &record)?;
+        Ok(Region {
+            tensor: id,
+            offset: record.offset as usize,
+            len,
         })
     }
 
@@ -420,6 +458,18 @@ impl<'a> Model<'a> {
                         });
                     }
                     within("constant tensor", t.offset, len, h.const_len)?;
+                }
+                TensorKind::Scratch => {
+                    if t.dtype != DType::I8 || t.rank != 1 {
+                        return Err(bad("a scratch tensor is not i8 of rank 1"));
+                    }
+                    if t.scale.to_bits() != 0 || t.zero_point != 0 {
+                        return Err(bad("a scratch tensor has a scale or zero point"));
+                    }
+                    within("scratch tensor", t.offset, len, h.arena_size)?;
+                    if t.producer >= h.op_count {
+                        return Err(bad("the op of a scratch tensor is not an op of the model"));
+                    }
                 }
                 TensorKind::Unused => {}
             }

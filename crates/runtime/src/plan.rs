@@ -63,6 +63,14 @@ impl<'m> PreparedOp<'m> {
         self.output
     }
 
+    /// The op's scratch region in the arena (empty for an op without scratch).
+    pub fn scratch(&self) -> Region {
+        match self.op {
+            Op::Conv { scratch, .. } | Op::FullyConnected { scratch, .. } => scratch,
+            _ => Region::default(),
+        }
+    }
+
     /// The activation inputs' regions, in operand order (unused slots are `None`).
     pub fn inputs(&self) -> [Option<Region>; 2] {
         match self.op {

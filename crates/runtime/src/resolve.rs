@@ -28,14 +28,9 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    /// One past the last byte.
-    pub fn end(&self) -> usize {
-        self.offset.saturating_add(self.len)
-    }
-
     /// True if the two slots share an arena byte.
     pub fn overlaps(&self, other: &Slot) -> bool {
-        self.offset < other.end() && other.offset < self.end()
+        self.region().overlaps(&other.region())
     }
 
     /// True if the two slots are the same arena bytes.
@@ -75,6 +70,11 @@ impl Region {
     pub fn same(&self, other: &Region) -> bool {
         self.offset == other.offset && self.len == other.len
     }
+
+    /// True if the two regions share an arena byte (an empty region shares none).
+    pub fn overlaps(&self, other: &Region) -> bool {
+        self.len > 0 && other.len > 0 && self.offset < other.end() && other.offset < self.end()
+    }
 }
 
 /// The work of one entry of a prepared plan: the kernel, its parameters, constants and
@@ -86,6 +86,7 @@ pub(crate) enum Op<'a> {
         kernel: ConvKernel,
         filter: Filter<'a>,
         input: Region,
+        scratch: Region,
     },
     Depthwise {
         params: DepthwiseConv2dParams,
@@ -96,6 +97,7 @@ pub(crate) enum Op<'a> {
         params: FullyConnectedParams,
         filter: Filter<'a>,
         input: Region,
+        scratch: Region,
     },
     Add {
         params: AddParams,
@@ -167,7 +169,9 @@ impl Op<'_> {
         match self {
             Op::Conv { kernel, .. } => kernel.name(),
             Op::Depthwise { .. } => select::DEPTHWISE_CONV2D,
-            Op::FullyConnected { .. } => select::FULLY_CONNECTED,
+            Op::FullyConnected {
+                params, scratch, ..
+            } => select::fully_connected_name(params, scratch.len),
             Op::Add { .. } => "reference::add",
             Op::Mul { .. } => "reference::mul",
             Op::MaxPool { .. } => "reference::max_pool",
@@ -208,8 +212,19 @@ pub(crate) fn resolve<'a>(
             window,
             groups,
             clamp,
+            scratch,
             ..
-        } => r.conv(r.slot(input)?, &output, &filter, &window, groups, clamp)?,
+        } => {
+            let io = [r.slot(input)?, output];
+            r.conv(
+                io,
+                r.scratch(scratch, &io)?,
+                &filter,
+                &window,
+                groups,
+                clamp,
+            )?
+        }
         OpRecord::DepthwiseConv2d {
             input,
             filter,
@@ -221,8 +236,12 @@ pub(crate) fn resolve<'a>(
             input,
             filter,
             clamp,
+            scratch,
             ..
-        } => r.fully_connected(r.slot(input)?, &output, &filter, clamp)?,
+        } => {
+            let io = [r.slot(input)?, output];
+            r.fully_connected(io, r.scratch(scratch, &io)?, &filter, clamp)?
+        }
         OpRecord::Add {
             a,
             b,
@@ -308,10 +327,23 @@ impl<'a> Resolver<'_, 'a> {
         self.model.slot(self.op, id)
     }
 
+    /// Scratch tensor `id` of this op, which shares no byte with the op's input and output
+    /// `io`.
+    fn scratch(&self, id: u32, io: &[Slot; 2]) -> Result<Region, Error> {
+        let scratch = self.model.scratch(self.op, id)?;
+        if io.iter().any(|slot| scratch.overlaps(&slot.region())) {
+            return Err(Error::Aliasing {
+                op: self.op,
+                tensor: id,
+            });
+        }
+        Ok(scratch)
+    }
+
     fn conv(
         &self,
-        input: Slot,
-        output: &Slot,
+        [input, output]: [Slot; 2],
+        scratch: Region,
         ids: &FilterIds,
         window: &WindowRecord,
         groups: u32,
@@ -331,15 +363,16 @@ impl<'a> Resolver<'_, 'a> {
             output_zero_point: output.zero_point,
             activation: activation(op, clamp)?,
         };
-        expect_shape(op, output, params.output_shape().map_err(param(op))?)?;
+        expect_shape(op, &output, params.output_shape().map_err(param(op))?)?;
         let group_in = input.shape.channels / params.groups.max(1);
         let weights = Shape4::new(params.out_channels, kernel[0], kernel[1], group_in);
         let filter = filter_slices(self.model, op, ids, weights, params.out_channels)?;
         Ok(Op::Conv {
             params,
-            kernel: ConvKernel::for_params(&params),
+            kernel: ConvKernel::for_params(&params, scratch.len),
             filter,
             input: input.region(),
+            scratch,
         })
     }
 
@@ -376,8 +409,8 @@ impl<'a> Resolver<'_, 'a> {
 
     fn fully_connected(
         &self,
-        input: Slot,
-        output: &Slot,
+        [input, output]: [Slot; 2],
+        scratch: Region,
         ids: &FilterIds,
         clamp: Clamp,
     ) -> Result<Op<'a>, Error> {
@@ -385,7 +418,7 @@ impl<'a> Resolver<'_, 'a> {
         let s = input.shape;
         let out_features = output.shape.channels;
         let expected = Shape4::new(s.batch, s.height, s.width, out_features);
-        expect_shape(op, output, expected)?;
+        expect_shape(op, &output, expected)?;
         let params = FullyConnectedParams {
             batches: s.batch * s.height * s.width,
             in_features: s.channels,
@@ -400,6 +433,7 @@ impl<'a> Resolver<'_, 'a> {
             params,
             filter,
             input: input.region(),
+            scratch,
         })
     }
 

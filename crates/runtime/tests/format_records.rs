@@ -54,6 +54,7 @@ fn every_op_record_roundtrips() {
             window,
             groups: 4,
             clamp,
+            scratch: 11,
         },
         OpRecord::DepthwiseConv2d {
             input: 1,
@@ -67,6 +68,7 @@ fn every_op_record_roundtrips() {
             output: 2,
             filter,
             clamp,
+            scratch: edgebone_runtime::format::NO_SCRATCH,
         },
         OpRecord::Add {
             a: 1,
@@ -146,7 +148,7 @@ fn every_op_record_roundtrips() {
             diff_min: -248,
         },
     ];
-    let documented = [20, 19, 9, 13, 9, 15, 15, 7, 6, 4, 4, 4, 7, 3, 8, 6];
+    let documented = [21, 19, 10, 13, 9, 15, 15, 7, 6, 4, 4, 4, 7, 3, 8, 6];
     for (record, words) in records.into_iter().zip(documented) {
         roundtrip(record, words);
     }
@@ -157,7 +159,7 @@ fn every_op_record_roundtrips() {
 #[test]
 fn header_and_tensor_records_roundtrip() {
     let header = Header {
-        version: 1,
+        version: edgebone_runtime::format::FORMAT_VERSION,
         arena_size: 1000,
         tensor_count: 3,
         tensors_offset: 72,
@@ -198,6 +200,17 @@ fn header_and_tensor_records_roundtrip() {
         producer: 4,
     };
     assert_eq!(TensorRecord::decode(&tensor.encode(), 0).unwrap(), tensor);
+    let scratch = TensorRecord {
+        kind: TensorKind::Scratch,
+        rank: 1,
+        dims: [1_539, 0, 0, 0],
+        scale: 0.0,
+        zero_point: 0,
+        ..tensor
+    };
+    let bytes = scratch.encode();
+    assert_eq!(bytes[0], 3, "scratch is kind 3");
+    assert_eq!(TensorRecord::decode(&bytes, 0).unwrap(), scratch);
 }
 
 #[test]

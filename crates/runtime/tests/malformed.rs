@@ -126,10 +126,6 @@ fn malformed_blobs_get_their_named_errors() {
     let h = header(&blob);
     let len = blob.len();
     let (conv_in, conv_out, filter) = conv0(&blob);
-    let conv_index = first_op(&blob, |r| {
-        matches!(r, OpRecord::Conv2d { .. }).then_some(())
-    })
-    .0;
     let pool_out = first_op(&blob, |r| match *r {
         OpRecord::MaxPool { output, .. } => Some(output),
         _ => None,
@@ -169,11 +165,19 @@ fn malformed_blobs_get_their_named_errors() {
     bad_magic[0] = b'X';
     case("bad magic", bad_magic, is(Error::BadMagic));
     case(
-        "wrong version",
-        with_header(blob.clone(), |h| h.version = 3),
+        "newer version",
+        with_header(blob.clone(), |h| h.version = 4),
         is(Error::UnsupportedVersion {
-            found: 3,
-            supported: 2,
+            found: 4,
+            supported: 3,
+        }),
+    );
+    case(
+        "older version (another record layout)",
+        with_header(blob.clone(), |h| h.version = 2),
+        is(Error::UnsupportedVersion {
+            found: 2,
+            supported: 3,
         }),
     );
     let mut flipped = blob.clone();
@@ -365,44 +369,10 @@ fn malformed_blobs_get_their_named_errors() {
         long_record,
         Box::new(|e| matches!(e, Error::BadOpRecord { op: 0, .. })),
     );
-    let set_conv = |f: fn(
-        &mut u32,
-        &mut u32,
-        &mut format::FilterIds,
-        &mut format::WindowRecord,
-        &mut format::Clamp,
-    )| {
-        with_op(blob.clone(), conv_index, move |r| match r {
-            OpRecord::Conv2d {
-                mut input,
-                mut output,
-                mut filter,
-                mut window,
-                groups,
-                mut clamp,
-            } => {
-                f(
-                    &mut input,
-                    &mut output,
-                    &mut filter,
-                    &mut window,
-                    &mut clamp,
-                );
-                OpRecord::Conv2d {
-                    input,
-                    output,
-                    filter,
-                    window,
-                    groups,
-                    clamp,
-                }
-            }
-            other => other,
-        })
-    };
+    let set_conv = |f: ConvEdit| with_conv(&blob, f);
     case(
         "tensor id out of range",
-        set_conv(|input, _, _, _, _| *input = 9_999),
+        set_conv(&|input, _, _, _, _| *input = 9_999),
         is(Error::TensorOutOfRange {
             op: 0,
             tensor: 9_999,
@@ -411,7 +381,7 @@ fn malformed_blobs_get_their_named_errors() {
     );
     case(
         "weights are an activation",
-        set_conv(|input, _, filter, _, _| filter.weights = *input),
+        set_conv(&|input, filter, _, _, _| filter.weights = *input),
         is(Error::WrongTensorKind {
             op: 0,
             tensor: conv_in,
@@ -420,7 +390,7 @@ fn malformed_blobs_get_their_named_errors() {
     );
     case(
         "bias is an i8 constant",
-        set_conv(|_, _, filter, _, _| filter.bias = filter.weights),
+        set_conv(&|_, filter, _, _, _| filter.bias = filter.weights),
         Box::new(move |e| {
             matches!(
                 e,
@@ -434,12 +404,12 @@ fn malformed_blobs_get_their_named_errors() {
     );
     case(
         "zero stride",
-        set_conv(|_, _, _, window, _| window.stride = [0, 1]),
+        set_conv(&|_, _, window, _, _| window.stride = [0, 1]),
         Box::new(|e| matches!(e, Error::BadParam { op: 0, .. })),
     );
     case(
         "empty activation range",
-        set_conv(|_, _, _, _, clamp| {
+        set_conv(&|_, _, _, clamp, _| {
             clamp.min = 10;
             clamp.max = -10;
         }),
@@ -457,27 +427,7 @@ fn malformed_blobs_get_their_named_errors() {
         _ => None,
     })
     .1;
-    let weights_are_a_table = with_op(blob.clone(), conv_index, move |r| match r {
-        OpRecord::Conv2d {
-            input,
-            output,
-            mut filter,
-            window,
-            groups,
-            clamp,
-        } => {
-            filter.weights = table;
-            OpRecord::Conv2d {
-                input,
-                output,
-                filter,
-                window,
-                groups,
-                clamp,
-            }
-        }
-        other => other,
-    });
+    let weights_are_a_table = with_conv(&blob, &|_, filter, _, _, _| filter.weights = table);
     case(
         "weights shape mismatch",
         weights_are_a_table,
@@ -502,13 +452,14 @@ fn malformed_blobs_get_their_named_errors() {
         input_offset + out_len <= arena,
         "the aliasing case fits the arena"
     );
+    let scratch = conv0_scratch(&blob);
     case(
         "output overlaps the input",
         with_tensor(blob.clone(), conv_out, |t| t.offset = input_offset),
-        is(Error::Aliasing {
-            op: 0,
-            tensor: conv_in,
-        }),
+        // The moved output may meet the op's scratch first, which is as wrong.
+        Box::new(
+            move |e| matches!(e, Error::Aliasing { op: 0, tensor } if *tensor == conv_in || *tensor == scratch),
+        ),
     );
     case(
         "pooling changes the scale",
@@ -594,4 +545,127 @@ fn trailing_bytes_after_the_declared_length_are_ignored() {
         owned.model().tensor(0).unwrap().kind,
         TensorKind::Activation
     );
+}
+
+/// The scratch field of op 0, a convolution.
+fn conv0_scratch(blob: &[u8]) -> u32 {
+    first_op(blob, |r| match *r {
+        OpRecord::Conv2d { scratch, .. } => Some(scratch),
+        _ => None,
+    })
+    .1
+}
+
+/// An edit of a convolution record's input, weights, window, clamp and scratch fields.
+type ConvEdit<'f> = &'f dyn Fn(
+    &mut u32,
+    &mut format::FilterIds,
+    &mut format::WindowRecord,
+    &mut format::Clamp,
+    &mut u32,
+);
+
+/// `blob` with the record of its first convolution edited by `f`, re-sealed.
+fn with_conv(blob: &[u8], f: ConvEdit<'_>) -> Vec<u8> {
+    let index = first_op(blob, |r| matches!(r, OpRecord::Conv2d { .. }).then_some(())).0;
+    with_op(blob.to_vec(), index, |mut r| {
+        if let OpRecord::Conv2d {
+            input,
+            filter,
+            window,
+            clamp,
+            scratch,
+            ..
+        } = &mut r
+        {
+            f(input, filter, window, clamp, scratch);
+        }
+        r
+    })
+}
+
+#[test]
+fn bad_scratch_tensors_get_their_named_errors() {
+    let blob = valid();
+    let (conv_in, conv_out, _) = conv0(&blob);
+    let scratch = conv0_scratch(&blob);
+    assert_ne!(
+        scratch,
+        format::NO_SCRATCH,
+        "the fixture's convolution has scratch"
+    );
+    assert_eq!(tensor(&blob, scratch).kind, TensorKind::Scratch);
+    let output_offset = tensor(&blob, conv_out).offset;
+    let arena = header(&blob).arena_size;
+    let cases: [(&str, Vec<u8>, Error); 5] = [
+        (
+            "an activation as scratch",
+            with_conv(&blob, &|_, _, _, _, scratch| *scratch = conv_in),
+            Error::WrongTensorKind {
+                op: 0,
+                tensor: conv_in,
+                expected: "a scratch tensor",
+            },
+        ),
+        (
+            "the scratch of another op",
+            with_tensor(blob.clone(), scratch, |t| t.producer = 1),
+            Error::BadTensor {
+                tensor: scratch,
+                what: "a scratch tensor used by an op other than its own",
+            },
+        ),
+        (
+            "scratch over the output",
+            with_tensor(blob.clone(), scratch, |t| t.offset = output_offset),
+            Error::Aliasing {
+                op: 0,
+                tensor: scratch,
+            },
+        ),
+        (
+            "scratch with a scale",
+            with_tensor(blob.clone(), scratch, |t| t.scale = 0.5),
+            Error::BadTensor {
+                tensor: scratch,
+                what: "a scratch tensor has a scale or zero point",
+            },
+        ),
+        (
+            "scratch of rank 2",
+            with_tensor(blob.clone(), scratch, |t| {
+                t.rank = 2;
+                t.dims[1] = 1;
+            }),
+            Error::BadTensor {
+                tensor: scratch,
+                what: "a scratch tensor is not i8 of rank 1",
+            },
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        assert_eq!(load(&bytes), Err(expected), "{name}");
+    }
+    let past_the_arena = with_tensor(blob.clone(), scratch, |t| t.offset = arena);
+    let err = load(&past_the_arena).unwrap_err();
+    assert!(out_of_bounds("scratch tensor")(&err), "{err:?}");
+}
+
+#[test]
+fn a_convolution_without_scratch_runs_the_reference_kernel_bit_exactly() {
+    let blob = valid();
+    let without = with_conv(&blob, &|_, _, _, _, scratch| *scratch = format::NO_SCRATCH);
+    let (with, without) = (
+        OwnedModel::from_bytes(&blob).unwrap(),
+        OwnedModel::from_bytes(&without).unwrap(),
+    );
+    let input: Vec<i8> = (0..with.model().input().len)
+        .map(|i| (i * 37 % 251) as i8)
+        .collect();
+    assert_eq!(with.run(&input).unwrap(), without.run(&input).unwrap());
+    let mut arena = vec![0u8; without.model().arena_bytes()];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&without.model());
+    let interpreter = Interpreter::new(&without.model(), &mut arena, &mut plan).unwrap();
+    let kernel = interpreter.plan()[0].kernel();
+    assert_eq!(kernel, "reference::conv2d");
 }

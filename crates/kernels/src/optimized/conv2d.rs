@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{convolve, Layer, Mac, Patches, Portable, CHUNK};
+use super::gemm::{self, convolve, Layer, Mac, Patches, Portable, CHUNK};
 use crate::params::ConvPlan;
 use crate::{Conv2dParams, Filter, KernelError, Shape4};
 
@@ -16,14 +16,21 @@ use crate::{Conv2dParams, Filter, KernelError, Shape4};
 /// [`conv2d_1x1`](super::conv2d_1x1) computes four pixels against each weight row in one
 /// vectorisable pass.
 /// The taps inside the input are found once per output row and, for the columns, only at
-/// the border: interior pixels take every tap without a test.
+/// the border: interior pixels take every tap without a test. `scratch` holds at least
+/// [`select::conv2d_scratch_bytes`](crate::select::conv2d_scratch_bytes) bytes.
 pub fn conv2d(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    conv2d_with::<Portable>(params, input, filter, output)
+    conv2d_with::<Portable>(params, input, filter, output, scratch)
+}
+
+/// The scratch bytes [`conv2d`] needs for `params`.
+pub(crate) fn scratch_bytes(params: &Conv2dParams) -> usize {
+    gemm::scratch_bytes(params.out_channels)
 }
 
 /// [`conv2d`] with the buffering and multiply-accumulates of `M`.
@@ -32,6 +39,7 @@ pub(crate) fn conv2d_with<M: Mac>(
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
     let plan = params.plan(input, filter, output)?;
     if !covers(params) {
@@ -56,8 +64,7 @@ pub(crate) fn conv2d_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&window, &layer, output);
-    Ok(())
+    convolve::<M>(&window, &layer, output, scratch)
 }
 
 /// True if [`conv2d`] covers `params`: one group and 1 to 128 input channels.

@@ -2,7 +2,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{convolve, Layer, Mac, Patches, Portable, CHUNK};
+use super::gemm::{self, convolve, Layer, Mac, Patches, Portable, CHUNK};
 use crate::{Conv2dParams, Filter, KernelError, Padding, Shape4};
 
 /// [`reference::conv2d`](crate::reference::conv2d) for a 1x1 kernel with one group and no
@@ -13,14 +13,16 @@ use crate::{Conv2dParams, Filter, KernelError, Padding, Shape4};
 /// the rest: four pixels against each weight row in one vectorisable pass with exact `i16`
 /// products, 32 output channels per pass over the image, the requantisation prepared once
 /// per channel. With stride 1 the whole batch is one row of pixels, so no block of four is
-/// cut short at the end of an image row.
+/// cut short at the end of an image row. `scratch` holds at least
+/// [`select::conv2d_scratch_bytes`](crate::select::conv2d_scratch_bytes) bytes.
 pub fn conv2d_1x1(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    conv2d_1x1_with::<Portable>(params, input, filter, output)
+    conv2d_1x1_with::<Portable>(params, input, filter, output, scratch)
 }
 
 /// [`conv2d_1x1`] with the buffering and multiply-accumulates of `M`.
@@ -29,6 +31,7 @@ pub(crate) fn conv2d_1x1_with<M: Mac>(
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
     let plan = params.plan(input, filter, output)?;
     if !covers(params) {
@@ -62,8 +65,12 @@ pub(crate) fn conv2d_1x1_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&pixels, &layer, output);
-    Ok(())
+    convolve::<M>(&pixels, &layer, output, scratch)
+}
+
+/// The scratch bytes [`conv2d_1x1`] needs for `params`.
+pub(crate) fn scratch_bytes(params: &Conv2dParams) -> usize {
+    gemm::scratch_bytes(params.out_channels)
 }
 
 /// True if [`conv2d_1x1`] covers `params`: a 1x1 kernel, one group, no padding.

@@ -1,7 +1,7 @@
 //! Fully connected layer, the classifier at the end of every backbone.
 
 use super::conv2d_1x1::Pixels;
-use super::gemm::{convolve, Layer, Mac, Portable};
+use super::gemm::{self, convolve, Layer, Mac, Portable};
 use crate::{Filter, FullyConnectedParams, KernelError};
 
 /// [`reference::fully_connected`](crate::reference::fully_connected), bit-exact with it, in
@@ -11,14 +11,21 @@ use crate::{Filter, FullyConnectedParams, KernelError};
 /// `in_features` channels, so it runs through the same blocked matrix product as
 /// [`conv2d_1x1`](super::conv2d_1x1) (each weight row read once per four input rows instead
 /// of once per input row, in vectorisable passes, with the requantisation prepared once per
-/// output feature).
+/// output feature). `scratch` holds at least
+/// [`select::fully_connected_scratch_bytes`](crate::select::fully_connected_scratch_bytes) bytes.
 pub fn fully_connected(
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    fully_connected_with::<Portable>(params, input, filter, output)
+    fully_connected_with::<Portable>(params, input, filter, output, scratch)
+}
+
+/// The scratch bytes [`fully_connected`] needs for `params`.
+pub(crate) fn scratch_bytes(params: &FullyConnectedParams) -> usize {
+    gemm::scratch_bytes(params.out_features)
 }
 
 /// [`fully_connected`] with the buffering and multiply-accumulates of `M`.
@@ -27,6 +34,7 @@ pub(crate) fn fully_connected_with<M: Mac>(
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
     params.check(input, filter, output)?;
     let rows = Pixels::contiguous(
@@ -41,6 +49,5 @@ pub(crate) fn fully_connected_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&rows, &layer, output);
-    Ok(())
+    convolve::<M>(&rows, &layer, output, scratch)
 }

@@ -31,7 +31,7 @@
 pub(crate) mod conv2d;
 pub(crate) mod conv2d_1x1;
 mod depthwise_conv2d;
-mod fully_connected;
+pub(crate) mod fully_connected;
 mod gemm;
 mod output_stage;
 

@@ -5,10 +5,11 @@ use edgebone_kernels::reference::{
     add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
     global_avg_pool, lut, max_pool, pad,
 };
+use edgebone_kernels::select::{self, conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
-    Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams,
-    KernelError, PadParams, Padding, PoolParams, Requant, Shape4,
+    Conv2dParams, ConvKernel, DepthwiseConv2dParams, Filter, FullyConnectedParams,
+    GlobalAvgPoolParams, KernelError, PadParams, Padding, PoolParams, Requant, Shape4,
 };
 
 fn bad(what: &'static str) -> Result<(), KernelError> {
@@ -145,11 +146,85 @@ fn optimized_conv_refuses_what_it_does_not_handle() {
     let unsupported = Err(KernelError::Unsupported {
         what: "conv2d_1x1 needs a 1x1 kernel, one group and no padding",
     });
-    assert_eq!(conv2d_1x1(&p, &[0; 18], &FILTER, &mut [0; 2]), unsupported);
+    let scratch = &mut [0; 64];
     assert_eq!(
-        conv2d_1x1(&p, &[0; 17], &FILTER, &mut [0; 2]),
+        conv2d_1x1(&p, &[0; 18], &FILTER, &mut [0; 2], scratch),
+        unsupported
+    );
+    assert_eq!(
+        conv2d_1x1(&p, &[0; 17], &FILTER, &mut [0; 2], scratch),
         mismatch("input", 18, 17)
     );
+}
+
+#[test]
+fn optimized_kernels_refuse_short_scratch_and_the_registry_falls_back() {
+    // A 1x1 convolution of 2 input channels into 2 output channels over 3x3 pixels.
+    let p = Conv2dParams {
+        kernel: [1, 1],
+        padding: Padding::ZERO,
+        out_channels: 2,
+        ..conv_params()
+    };
+    let filter = Filter {
+        weights: &[1, -2, 3, 4],
+        ..FILTER
+    };
+    let input: [i8; 18] = core::array::from_fn(|i| i as i8 * 5 - 40);
+    let needed = conv2d_scratch_bytes(&p);
+    assert!(
+        needed > 0,
+        "the pointwise kernel keeps its buffers in scratch"
+    );
+    let mut out = [0x11; 18];
+    assert_eq!(
+        conv2d_1x1(&p, &input, &filter, &mut out, &mut vec![0; needed - 1]),
+        Err(KernelError::ScratchTooSmall {
+            needed,
+            got: needed - 1
+        })
+    );
+    assert_eq!(out, [0x11; 18], "nothing is written on an error");
+
+    let mut want = [0; 18];
+    conv2d(&p, &input, &filter, &mut want).unwrap();
+    // With less scratch the registry takes the next variant that fits: the general kernel
+    // needs as much as the pointwise one, so the reference, which needs none.
+    assert_eq!(ConvKernel::General.scratch_bytes(&p), needed);
+    let expected = [
+        (0, ConvKernel::Reference),
+        (needed - 1, ConvKernel::Reference),
+        (needed, ConvKernel::Pointwise),
+    ];
+    for (scratch, expected) in expected {
+        let kernel = ConvKernel::for_params(&p, scratch);
+        assert_eq!(kernel, expected, "with {scratch} scratch bytes");
+        let mut got = [0; 18];
+        kernel
+            .run(&p, &input, &filter, &mut got, &mut vec![0; scratch])
+            .unwrap();
+        assert_eq!(got, want, "{kernel:?} with {scratch} scratch bytes");
+    }
+
+    let fc = FullyConnectedParams {
+        batches: 9,
+        in_features: 2,
+        out_features: 2,
+        input_zero_point: 0,
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    let needed = fully_connected_scratch_bytes(&fc);
+    let mut want = [0; 18];
+    fully_connected(&fc, &input, &filter, &mut want).unwrap();
+    for scratch in [0, needed] {
+        let mut got = [0; 18];
+        select::fully_connected(&fc, &input, &filter, &mut got, &mut vec![0; scratch]).unwrap();
+        assert_eq!(got, want, "fully connected with {scratch} scratch bytes");
+        let short = scratch < needed;
+        let name = select::fully_connected_name(&fc, scratch);
+        assert_eq!(name == "reference::fully_connected", short, "{name}");
+    }
 }
 
 #[test]

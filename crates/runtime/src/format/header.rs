@@ -1,6 +1,6 @@
 //! The fixed 72-byte header.
 
-use super::{read_u32, CRC_START, FORMAT_VERSION, HEADER_LEN, MAGIC};
+use super::{read_u32, CRC_START, FORMAT_VERSION, HEADER_LEN, MAGIC, MIN_FORMAT_VERSION};
 use crate::Error;
 
 /// The header fields after the magic bytes. `decode` checks the magic, the version, the
@@ -104,7 +104,7 @@ impl Header {
         }
         let word = |i: usize| read_u32(bytes, 4 + 4 * i).unwrap_or(0);
         let version = word(0);
-        if !(1..=FORMAT_VERSION).contains(&version) {
+        if !(MIN_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,

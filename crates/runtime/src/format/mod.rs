@@ -34,11 +34,15 @@ pub(crate) use bytes::{read_u32, Words};
 
 /// The first four bytes of every `.ebm` blob.
 pub const MAGIC: [u8; 4] = *b"EBMF";
-/// The newest format version: this runtime reads versions 1 to this one, and the compiler
-/// writes the oldest version that has every op of the model (an op's version is in the op
-/// table). Every change of the layout bumps it; readers reject every other version.
-/// Version 2 added Softmax.
-pub const FORMAT_VERSION: u32 = 2;
+/// The newest format version: this runtime reads versions [`MIN_FORMAT_VERSION`] to this
+/// one, and the compiler writes the oldest of those that has every op of the model (an op's
+/// version is in the op table). Every change of the layout bumps it; readers reject every
+/// other version. Version 2 added Softmax; version 3 added scratch tensors (and the
+/// `scratch` field of convolutions and fully connected layers).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this runtime reads (older blobs have another layout of the
+/// convolution records: recompile them).
+pub const MIN_FORMAT_VERSION: u32 = 3;
 /// Bytes in the header.
 pub const HEADER_LEN: usize = 72;
 /// Bytes in one tensor record.
@@ -61,6 +65,8 @@ pub const MAX_CONCAT_INPUTS: usize = 32;
 pub const MAX_DIM: u32 = 1 << 24;
 /// The producer field of tensors no op produces (the graph input, constants).
 pub const NO_PRODUCER: u32 = u32::MAX;
+/// The `scratch` field of an op record without a scratch tensor.
+pub const NO_SCRATCH: u32 = u32::MAX;
 
 /// The CRC-32 of the format (ISO-HDLC: polynomial 0x04C11DB7 reflected, the zlib/PNG CRC).
 pub fn crc32(bytes: &[u8]) -> u32 {

@@ -18,21 +18,23 @@ pub use super::fields::{
 
 op_table! {
     <'a>
-    /// General or grouped 2-D convolution (OHWI weights).
+    /// General or grouped 2-D convolution (OHWI weights), with a scratch tensor (or
+    /// `NO_SCRATCH`) for the optimised kernels.
     Conv2d = 1, since 1 {
         input: u32, output: u32, filter: S::Filter, window: WindowRecord, groups: u32,
-        clamp: Clamp,
-    } reads [input] writes output in_place [] macs(output, filter);
+        clamp: Clamp, scratch: u32,
+    } reads [input] writes output in_place [] scratch scratch macs(output, filter);
 
     /// Depthwise 2-D convolution with channel multiplier 1 (HWC weights).
     DepthwiseConv2d = 2, since 1 {
         input: u32, output: u32, filter: S::Filter, window: WindowRecord, clamp: Clamp,
     } reads [input] writes output in_place [] macs(output, filter);
 
-    /// Fully connected layer (`[out, in]` weights).
+    /// Fully connected layer (`[out, in]` weights), with a scratch tensor (or
+    /// `NO_SCRATCH`) for the optimised kernel.
     FullyConnected = 3, since 1 {
-        input: u32, output: u32, filter: S::Filter, clamp: Clamp,
-    } reads [input] writes output in_place [] macs(output, filter);
+        input: u32, output: u32, filter: S::Filter, clamp: Clamp, scratch: u32,
+    } reads [input] writes output in_place [] scratch scratch macs(output, filter);
 
     /// Element-wise addition, optionally with channel broadcast: `broadcast` is 0 (same
     /// shapes) or 1 (`b` is `[batch, 1, 1, channels]`).

@@ -7,7 +7,8 @@
 //! Name = code, since version {
 //!     field: Type, ...          // stored in this order, each through its `Field` impl
 //! } reads [inputs...] writes output
-//!   in_place [input (if condition)?, ...] (alias input)? (macs(output, filter))?;
+//!   in_place [input (if condition)?, ...] (alias input)? (scratch field)?
+//!   (macs(output, filter))?;
 //! ```
 //!
 //! The fields `filter: S::Filter`, `table: S::Table` and `inputs: S::List<'a>` are held as
@@ -18,13 +19,15 @@
 //! `reads` lists the fields holding activation inputs (a tensor id or an id list),
 //! `in_place` the inputs whose bytes the output may take over when nobody reads them later
 //! (conditions may use any field), `alias` an input whose bytes the output always is
-//! (Reshape), and `macs` the output and filter of a layer whose multiply-accumulates are
-//! counted as output elements times weights per output channel.
+//! (Reshape), `scratch` the field holding the op's scratch tensor (or [`NO_SCRATCH`]), and
+//! `macs` the output and filter of a layer whose multiply-accumulates are counted as output
+//! elements times weights per output channel.
 //!
 //! [`OpCode`]: super::OpCode
 //! [`OpRecord`]: super::OpRecord
 //! [`Storage`]: super::Storage
 //! [`Stored`]: super::Stored
+//! [`NO_SCRATCH`]: super::NO_SCRATCH
 
 /// Generates the op types from the table rows (see the module documentation).
 macro_rules! op_table {
@@ -44,6 +47,7 @@ macro_rules! op_table {
             reads [ $($input:ident),* ] writes $output:ident
             in_place [ $( $ip:ident $(if $ipc:expr)? ),* ]
             $(alias $alias:ident)?
+            $(scratch $scratch:ident)?
             $(macs($mo:ident, $mf:ident))? ;
         )*
     ) => {
@@ -140,6 +144,18 @@ macro_rules! op_table {
                         let alias: Option<u32> = None;
                         $( let alias = Some(*$alias); )?
                         alias
+                    } )*
+                }
+            }
+
+            /// The op's scratch tensor, if it has one: kernel working memory in the arena
+            /// that lives for this op only.
+            pub fn scratch(&self) -> Option<u32> {
+                match self {
+                    $( Self::$name { $($field),* } => {
+                        let scratch: Option<u32> = None;
+                        $( let scratch = Some(*$scratch).filter(|&id| id != super::NO_SCRATCH); )?
+                        scratch
                     } )*
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! | offset | type | field |
 //! |---|---|---|
-//! | 0 | u8 | kind: 0 activation (in the arena), 1 constant (in the blob), 2 unused |
+//! | 0 | u8 | kind: 0 activation (in the arena), 1 constant (in the blob), 2 unused, 3 scratch (in the arena) |
 //! | 1 | u8 | element type: 0 `i8`, 1 `i32` |
 //! | 2 | u8 | rank, 1..=4 (0 for an unused tensor) |
 //! | 3 | u8 | reserved, 0 |
@@ -26,6 +26,9 @@ pub enum TensorKind {
     /// A placeholder for a graph tensor no op uses; it has no storage and no op may refer
     /// to it.
     Unused = 2,
+    /// Working memory of one op's kernel in the arena (`i8`, rank 1, its length in bytes):
+    /// its producer is that op, and its bytes mean nothing before or after it.
+    Scratch = 3,
 }
 
 /// A tensor's element type.
@@ -106,6 +109,7 @@ impl TensorRecord {
             0 => TensorKind::Activation,
             1 => TensorKind::Constant,
             2 => TensorKind::Unused,
+            3 => TensorKind::Scratch,
             _ => return Err(bad("unknown kind")),
         };
         let dtype = match record[1] {

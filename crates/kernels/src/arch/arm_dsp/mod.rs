@@ -20,34 +20,37 @@ use insn::{smlabb, smlad, smlatt, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 use crate::optimized::{self, ChannelMac, Mac, Patches, CHUNK, PIXELS};
 use crate::{Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, KernelError};
 
-/// [`optimized::conv2d_1x1`] with `Dsp`: same cases, same results.
+/// [`optimized::conv2d_1x1`] with `Dsp`: same cases, same results, same scratch.
 pub fn conv2d_1x1(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::conv2d_1x1_with::<Dsp>(params, input, filter, output)
+    optimized::conv2d_1x1_with::<Dsp>(params, input, filter, output, scratch)
 }
 
-/// [`optimized::conv2d`] with `Dsp`: same cases, same results.
+/// [`optimized::conv2d`] with `Dsp`: same cases, same results, same scratch.
 pub fn conv2d(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::conv2d_with::<Dsp>(params, input, filter, output)
+    optimized::conv2d_with::<Dsp>(params, input, filter, output, scratch)
 }
 
-/// [`optimized::fully_connected`] with `Dsp`: every case, same results.
+/// [`optimized::fully_connected`] with `Dsp`: every case, same results, same scratch.
 pub fn fully_connected(
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
+    scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::fully_connected_with::<Dsp>(params, input, filter, output)
+    optimized::fully_connected_with::<Dsp>(params, input, filter, output, scratch)
 }
 
 /// [`optimized::depthwise_conv2d`] with `Dsp`: every case, same results, blocks of 8 and
@@ -67,8 +70,6 @@ pub(crate) struct Dsp;
 
 impl Mac for Dsp {
     type Lane = u32;
-    type Buffer = [u32; CHUNK / 2];
-    const EMPTY: Self::Buffer = [0; CHUNK / 2];
 
     #[inline(always)]
     fn lanes(len: usize) -> usize {

@@ -50,7 +50,10 @@ pub fn read_tflite(
             bytes.len()
         )));
     }
-    let model = tflite::root_as_model(bytes).map_err(|e| TfliteError::Corrupt(e.to_string()))?;
+    let model = tflite::root_as_model(bytes).map_err(|e| {
+        let trace = e.to_string();
+        TfliteError::Corrupt(trace.split_whitespace().collect::<Vec<_>>().join(" "))
+    })?;
     let codes = opcode::op_codes(&model);
     let subgraph = match model.subgraphs() {
         Some(s) if s.len() == 1 => s.get(0),

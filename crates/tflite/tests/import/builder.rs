@@ -80,6 +80,10 @@ pub enum Opts {
     FullyConnected,
     Add(ActivationFunctionType),
     Reducer,
+    /// A 2x2 window, stride 2, SAME padding.
+    Pool2x2,
+    Concat(i32),
+    Softmax(f32),
 }
 
 /// One operator.
@@ -174,6 +178,33 @@ fn options<'a>(
         Opts::Reducer => {
             let t = ReducerOptions::create(fbb, &ReducerOptionsArgs { keep_dims: false });
             (BuiltinOptions::ReducerOptions, Some(t.as_union_value()))
+        }
+        Opts::Pool2x2 => {
+            let args = Pool2DOptionsArgs {
+                padding: Padding::SAME,
+                stride_w: 2,
+                stride_h: 2,
+                filter_width: 2,
+                filter_height: 2,
+                fused_activation_function: ActivationFunctionType::NONE,
+            };
+            let t = Pool2DOptions::create(fbb, &args);
+            (BuiltinOptions::Pool2DOptions, Some(t.as_union_value()))
+        }
+        Opts::Concat(axis) => {
+            let args = ConcatenationOptionsArgs {
+                axis,
+                fused_activation_function: ActivationFunctionType::NONE,
+            };
+            let t = ConcatenationOptions::create(fbb, &args);
+            (
+                BuiltinOptions::ConcatenationOptions,
+                Some(t.as_union_value()),
+            )
+        }
+        Opts::Softmax(beta) => {
+            let t = SoftmaxOptions::create(fbb, &SoftmaxOptionsArgs { beta });
+            (BuiltinOptions::SoftmaxOptions, Some(t.as_union_value()))
         }
     }
 }

@@ -5,3 +5,4 @@
 mod bad_input;
 mod builder;
 mod ops;
+mod ops_more;

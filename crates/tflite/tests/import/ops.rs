@@ -8,7 +8,7 @@ use edgebone_runtime::OwnedModel;
 use edgebone_tflite::read_tflite;
 use edgebone_tflite::tflite::{ActivationFunctionType, BuiltinOperator, Padding};
 
-fn spec_for([h, _]: [usize; 2]) -> InputSpec {
+pub fn spec_for([h, _]: [usize; 2]) -> InputSpec {
     InputSpec {
         resize: h,
         crop: h,
@@ -17,12 +17,12 @@ fn spec_for([h, _]: [usize; 2]) -> InputSpec {
     }
 }
 
-fn import(spec: &Spec) -> QGraph {
+pub fn import(spec: &Spec) -> QGraph {
     read_tflite(&builder::build(spec), "test", spec_for).unwrap()
 }
 
 /// Runs the compiled graph on `input`.
-fn run(graph: &QGraph, input: &[i8]) -> Vec<i8> {
+pub fn run(graph: &QGraph, input: &[i8]) -> Vec<i8> {
     let compiled = compile(graph, &CompileOptions::default()).unwrap();
     OwnedModel::from_bytes(&compiled.bytes)
         .unwrap()
@@ -31,7 +31,7 @@ fn run(graph: &QGraph, input: &[i8]) -> Vec<i8> {
 }
 
 /// A deterministic int8 input of `n` values.
-fn input(n: usize) -> Vec<i8> {
+pub fn input(n: usize) -> Vec<i8> {
     (0..n)
         .map(|i| ((i * 37 + 11) % 256) as i32 - 128)
         .map(|v| v as i8)
@@ -207,7 +207,7 @@ fn mean_fully_connected_and_add_import_as_graph_ops() {
 }
 
 /// Equal within one unit (the runtime's single rounding against double precision).
-fn assert_close(got: &[i8], want: &[i8]) {
+pub fn assert_close(got: &[i8], want: &[i8]) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(

@@ -107,10 +107,13 @@ fn concatenation_requantises_inputs_with_other_parameters() {
     assert_close(&got, &want);
 }
 
+/// A real function.
+type Real = fn(f64) -> f64;
+
 #[test]
 fn activation_operators_are_tables_of_their_functions() {
     let x: Vec<i8> = (-128..=127).collect();
-    let cases: [(B, fn(f64) -> f64); 4] = [
+    let cases: [(B, Real); 4] = [
         (B::RELU, |v| v.max(0.0)),
         (B::RELU6, |v| v.clamp(0.0, 6.0)),
         (B::LOGISTIC, |v| 1.0 / (1.0 + (-v).exp())),

@@ -250,5 +250,19 @@ fn static_shape(t: &Tensor<'_>, index: usize, name: &str) -> Result<Vec<usize>, 
     if shape.iter().any(|&d| d <= 0) {
         return Err(dynamic(shape));
     }
+    let elements = shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+        .filter(|&n| n <= MAX_ELEMENTS);
+    if elements.is_none() {
+        return Err(TfliteError::Tensor {
+            index,
+            name: name.to_string(),
+            why: format!("shape {shape:?} has more than {MAX_ELEMENTS} elements"),
+        });
+    }
     Ok(shape.iter().map(|&d| d as usize).collect())
 }
+
+/// The most elements a tensor may have (2^31 − 1, TFLite's own limit for a flatbuffer).
+const MAX_ELEMENTS: u64 = i32::MAX as u64;

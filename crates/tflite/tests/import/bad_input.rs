@@ -82,6 +82,17 @@ fn a_dynamic_shape_is_named() {
 }
 
 #[test]
+fn a_shape_too_large_to_hold_is_named() {
+    let mut spec = builder::pad_conv();
+    spec.tensors[2].shape = vec![i32::MAX, i32::MAX, 3, 2];
+    let e = error_of(&spec);
+    assert!(
+        matches!(&e, TfliteError::Tensor { index: 2, why, .. } if why.contains("more than")),
+        "{e}"
+    );
+}
+
+#[test]
 fn weights_shorter_than_their_shape_are_named() {
     let mut spec = builder::pad_conv();
     spec.tensors[2].data.as_mut().unwrap().truncate(30);

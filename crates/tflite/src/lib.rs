@@ -4,7 +4,7 @@
 //! post-training quantisation: per-channel int8 weights, int32 biases, int8 activations)
 //! read into the compiler's [`QGraph`], which `edgebone_compiler::compile` turns into a
 //! `.ebm`. The flatbuffer is read through the generated schema that `tract-tflite` carries
-//! ([`tflite`]), verified before anything is read, so a truncated or corrupt file is a
+//! ([`tflite`](mod@tflite)), verified before anything is read, so a truncated or corrupt file is a
 //! [`TfliteError::Corrupt`], never a panic.
 //!
 //! Operators: `CONV_2D` (grouped too), `DEPTHWISE_CONV_2D` (any depth multiplier),

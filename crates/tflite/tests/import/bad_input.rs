@@ -56,6 +56,19 @@ fn an_operator_the_graph_lacks_is_unsupported_by_name() {
 }
 
 #[test]
+fn a_custom_operator_is_unsupported_by_its_name() {
+    let mut spec = builder::pad_conv();
+    spec.ops[1].code = BuiltinOperator::CUSTOM;
+    spec.ops[1].custom = Some("TFLite_Detection_PostProcess");
+    spec.ops[1].opts = Opts::None;
+    let e = error_of(&spec);
+    assert!(
+        matches!(&e, TfliteError::Unsupported { index: 1, op, .. } if op == "CUSTOM `TFLite_Detection_PostProcess` v1"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_newer_operator_version_is_unsupported_with_the_versions_read() {
     let mut spec = builder::pad_conv();
     spec.ops[1].version = 99;

@@ -90,6 +90,8 @@ pub enum Opts {
 #[derive(Clone, Debug)]
 pub struct Op {
     pub code: BuiltinOperator,
+    /// The name of a `CUSTOM` operator.
+    pub custom: Option<&'static str>,
     pub version: i32,
     pub inputs: Vec<i32>,
     pub outputs: Vec<i32>,
@@ -100,6 +102,7 @@ pub struct Op {
 pub fn op(code: BuiltinOperator, inputs: &[i32], outputs: &[i32], opts: Opts) -> Op {
     Op {
         code,
+        custom: None,
         version: 1,
         inputs: inputs.to_vec(),
         outputs: outputs.to_vec(),
@@ -251,10 +254,10 @@ pub fn build(spec: &Spec) -> Vec<u8> {
         };
         tensors.push(Tensor::create(&mut fbb, &args));
     }
-    let mut codes: Vec<(BuiltinOperator, i32)> = Vec::new();
+    let mut codes: Vec<(BuiltinOperator, i32, Option<&str>)> = Vec::new();
     let mut ops = Vec::new();
     for o in &spec.ops {
-        let key = (o.code, o.version);
+        let key = (o.code, o.version, o.custom);
         let index = codes.iter().position(|&c| c == key).unwrap_or_else(|| {
             codes.push(key);
             codes.len() - 1
@@ -274,10 +277,11 @@ pub fn build(spec: &Spec) -> Vec<u8> {
     }
     let codes: Vec<_> = codes
         .iter()
-        .map(|&(code, version)| {
+        .map(|&(code, version, custom)| {
+            let custom_code = custom.map(|c| fbb.create_string(c));
             let args = OperatorCodeArgs {
                 deprecated_builtin_code: code.0.min(127) as i8,
-                custom_code: None,
+                custom_code,
                 version,
                 builtin_code: code,
             };

@@ -127,15 +127,17 @@ impl<'a> TensorInfo<'a> {
             .quant
             .as_ref()
             .ok_or_else(|| self.error("an INT8 activation without quantisation parameters"))?;
-        match (&q.scales[..], &q.zero_points[..]) {
-            ([s], [z]) | ([s], [z, ..]) if s.is_finite() && *s > 0.0 => {
-                let zp = i32::try_from(*z)
+        match q.scales[..] {
+            [s] if s.is_finite() && s > 0.0 => {
+                // A missing zero point is 0, as TFLite reads it.
+                let z = q.zero_points.first().copied().unwrap_or(0);
+                let zp = i32::try_from(z)
                     .ok()
                     .filter(|z| (-128..=127).contains(z))
                     .ok_or_else(|| self.error(format!("zero point {z} is outside int8")))?;
-                Ok((*s, zp))
+                Ok((s, zp))
             }
-            ([s], _) => Err(self.error(format!("scale {s} is not a positive number"))),
+            [s] => Err(self.error(format!("scale {s} is not a positive number"))),
             _ => Err(self.error(format!(
                 "an activation with {} scales; only per-tensor activations are supported",
                 q.scales.len()

@@ -106,6 +106,24 @@ fn a_shape_too_large_to_hold_is_named() {
 }
 
 #[test]
+fn activation_parameters_outside_int8_or_not_positive_are_named() {
+    let mut spec = builder::pad_conv();
+    spec.tensors[1].zero_points = vec![200];
+    let e = error_of(&spec);
+    assert!(
+        matches!(&e, TfliteError::Tensor { index: 1, why, .. } if why.contains("zero point 200")),
+        "{e}"
+    );
+    let mut spec = builder::pad_conv();
+    spec.tensors[1].scales = vec![0.0];
+    let e = error_of(&spec);
+    assert!(
+        matches!(&e, TfliteError::Tensor { index: 1, why, .. } if why.contains("scale 0")),
+        "{e}"
+    );
+}
+
+#[test]
 fn weights_shorter_than_their_shape_are_named() {
     let mut spec = builder::pad_conv();
     spec.tensors[2].data.as_mut().unwrap().truncate(30);

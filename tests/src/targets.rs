@@ -25,6 +25,7 @@ pub const NEED_SHARED: &[&str] = &[
     "tests/tests/runtime_vs_qdq.rs",
     "tests/tests/shared_copies.rs",
     "tests/tests/state_dict_real.rs",
+    "tests/tests/tflite_fixtures.rs",
 ];
 
 /// One integration test target: a `tests/NAME.rs` file or a `tests/NAME/main.rs` folder.

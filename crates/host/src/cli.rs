@@ -89,7 +89,8 @@ pub enum Command {
     /// and report.{md,json,svg} (fp32 vs int8 on a disjoint --eval set, per-layer SQNR).
     Quantize(Box<crate::quantize_cmd::QuantizeArgs>),
     /// Compile a QDQ ONNX model (`quantize`'s model.qdq.onnx, or onnxruntime's
-    /// quantize_static output) to a `.ebm` blob for the int8 runtime, without calibrating.
+    /// quantize_static output) or an int8 `.tflite` model to a `.ebm` blob for the int8
+    /// runtime, without calibrating.
     Compile(crate::compile_cmd::CompileArgs),
     /// The prepared plan of a compiled model: per op the kernel variant the runtime chose on
     /// this machine, its MACs and its tensors' arena bytes; then arena, plan and weight bytes.

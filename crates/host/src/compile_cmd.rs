@@ -1,14 +1,16 @@
 //! `edgebone compile`: a QDQ ONNX model — `model.qdq.onnx` from `edgebone quantize`, or
-//! onnxruntime's `quantize_static` output — to a `.ebm` blob for the int8 runtime, without
-//! calibrating again (`edgebone_quant::qdq::from_qdq` reads it back into the int8 graph).
+//! onnxruntime's `quantize_static` output — or an int8 `.tflite` model to a `.ebm` blob for
+//! the int8 runtime, without calibrating again (`edgebone_quant::qdq::from_qdq` and
+//! `edgebone_tflite::read_tflite` read them into the int8 graph).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
+use edgebone_compiler::qgraph::{InputSpec, QGraph};
 use edgebone_compiler::{compile, CompileOptions, Compiled};
 use edgebone_quant::qdq::{from_qdq, metadata};
-use edgebone_zoo::preprocess::Normalisation;
+use edgebone_zoo::preprocess::{Normalisation, Preprocess};
 use prost::Message;
 use tract_onnx::pb::ModelProto;
 
@@ -19,14 +21,15 @@ use crate::zoo_table::thousands;
 /// The options of `edgebone compile`.
 #[derive(Args, Clone, Debug)]
 pub struct CompileArgs {
-    /// The QDQ ONNX model.
+    /// The QDQ ONNX model, or an int8 `.tflite` model.
     #[arg(long, short = 'm')]
     pub model: PathBuf,
     /// The `.ebm` file to write.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Input normalisation, replacing the file's `edgebone.preprocess` metadata (needed for
-    /// files without it); the resize is the standard `resolution / 0.875`.
+    /// files without it, `.tflite` files always); the resize is the standard
+    /// `resolution / 0.875`.
     #[arg(long, value_enum)]
     pub norm: Option<Norm>,
 }
@@ -35,9 +38,13 @@ pub struct CompileArgs {
 pub fn run(args: &CompileArgs) -> Result<Compiled> {
     let path = &args.model;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let proto = ModelProto::decode(bytes.as_slice())
-        .map_err(|e| anyhow!("{} is not a valid ONNX model: {e}", path.display()))?;
-    let model = compile_proto(&proto, path, args.norm)?;
+    let model = if path.extension().is_some_and(|e| e == "tflite") {
+        compile_tflite(&bytes, path, args.norm)?
+    } else {
+        let proto = ModelProto::decode(bytes.as_slice())
+            .map_err(|e| anyhow!("{} is not a valid ONNX model: {e}", path.display()))?;
+        compile_proto(&proto, path, args.norm)?
+    };
     std::fs::write(&args.output, &model.compiled.bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let (plan, compiled) = (&model.compiled.plan, &model.compiled);
@@ -54,7 +61,7 @@ pub fn run(args: &CompileArgs) -> Result<Compiled> {
     Ok(model.compiled)
 }
 
-/// A compiled QDQ model.
+/// A compiled QDQ or `.tflite` model.
 pub struct CompiledQdq {
     /// The model name (the file's metadata, else the file name).
     pub name: String,
@@ -84,10 +91,53 @@ pub fn compile_proto(proto: &ModelProto, source: &Path, norm: Option<Norm>) -> R
             graph.name = stem.strip_suffix(".qdq").unwrap_or(&stem).to_string();
         }
     }
-    let classes = graph.tensors[graph.output].len();
-    if meta.labels.is_none() && classes == 1000 {
-        graph.labels = (0..classes).map(imagenet_label).collect();
+    if meta.labels.is_none() {
+        graph.labels = imagenet_labels_for(graph);
     }
+    compile_graph(graph, source)
+}
+
+/// Imports and compiles the int8 `.tflite` model `bytes` read from `source` (whose stem
+/// names the model); the preprocessing is the zoo's standard pipeline with `norm` at the
+/// input resolution (a `.tflite` file has none). Labels: ImageNet's for 1000 classes.
+pub fn compile_tflite(bytes: &[u8], source: &Path, norm: Option<Norm>) -> Result<CompiledQdq> {
+    let Some(norm) = norm else {
+        bail!(
+            "{} carries no input preprocessing (a .tflite file has none): pass --norm imagenet \
+             or --norm tf",
+            source.display()
+        );
+    };
+    let name = source
+        .file_stem()
+        .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned());
+    let spec = |[h, _]: [usize; 2]| {
+        let p = Preprocess::for_resolution(h, Normalisation::from(norm));
+        InputSpec {
+            resize: p.resize,
+            crop: p.crop,
+            mean: p.mean,
+            std: p.std,
+        }
+    };
+    let mut graph = edgebone_tflite::read_tflite(bytes, &name, spec)
+        .with_context(|| format!("cannot import {}", source.display()))?;
+    graph.labels = imagenet_labels_for(&graph);
+    compile_graph(&graph, source)
+}
+
+/// ImageNet's class names for a graph with 1000 outputs, else none.
+fn imagenet_labels_for(graph: &QGraph) -> Vec<String> {
+    let classes = graph.tensors[graph.output].len();
+    if classes == 1000 {
+        (0..classes).map(imagenet_label).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Compiles the imported `graph` of `source`.
+fn compile_graph(graph: &QGraph, source: &Path) -> Result<CompiledQdq> {
     let compiled = compile(graph, &CompileOptions::default())
         .with_context(|| format!("cannot compile {}", source.display()))?;
     Ok(CompiledQdq {

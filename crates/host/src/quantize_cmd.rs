@@ -415,8 +415,13 @@ fn print_summary(r: &Report, e: Option<&Evaluation>, out: &Path) {
             e.images
         );
     }
+    let rounding = if r.timings.rounding > 0.0 {
+        format!(", learned rounding in {:.1} s", r.timings.rounding)
+    } else {
+        String::new()
+    };
     println!(
-        "calibrated on {} images in {:.1} s; wrote {}/{{model.qdq.onnx{}, report.md, report.json, report.svg}}",
+        "calibrated on {} images in {:.1} s{rounding}; wrote {}/{{model.qdq.onnx{}, report.md, report.json, report.svg}}",
         r.calibration.files.len(),
         r.timings.calibration,
         out.display(),

@@ -51,7 +51,7 @@ pub fn granularity_variants(main: &Options) -> Vec<(String, Options)> {
     };
     vec![
         (
-            "--granularity per-tensor --no-act-equalize".to_string(),
+            "--granularity per-tensor --no-act-equalize --no-bias-correct".to_string(),
             per_tensor(false),
         ),
         (

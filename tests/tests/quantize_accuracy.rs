@@ -153,8 +153,9 @@ fn per_tensor_collapses_and_equalization_recovers(r: &Value, per_channel_sqnr: f
             .find(|v| v["flags"] == flags)
             .unwrap_or_else(|| panic!("no variant `{flags}` in {variants:?}"))
     };
-    let plain = find("--granularity per-tensor --no-act-equalize --no-bias-correct");
-    let equalized = find("--granularity per-tensor --equalize --bias-correct");
+    let plain =
+        find("--granularity per-tensor --no-act-equalize --no-bias-correct --rounding nearest");
+    let equalized = find("--granularity per-tensor --equalize --bias-correct --rounding nearest");
     for v in [plain, equalized] {
         println!(
             "{}: int8 top-1 {:.1}, agreement {:.1} %, output SQNR {:.1} dB",

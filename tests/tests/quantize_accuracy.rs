@@ -2,8 +2,7 @@
 //! a user runs it: calibrate on the first 100 dev images by file name, evaluate fp32 against
 //! int8 on the other 400, int8 executed in integer arithmetic on the runtime (`model.ebm`).
 //! Options: per-channel weights (the default), percentile ranges (the default), ReLU6
-//! activation equalisation (the default), bias correction and learned rounding (the
-//! defaults; `--bias-correct` is named anyway).
+//! activation equalisation (the default) and `--bias-correct`.
 //!
 //! MobileNetV2's report also carries the per-tensor variants (`--compare-granularity`): without
 //! equalisation they must collapse, with `--equalize --bias-correct` recover.
@@ -153,9 +152,8 @@ fn per_tensor_collapses_and_equalization_recovers(r: &Value, per_channel_sqnr: f
             .find(|v| v["flags"] == flags)
             .unwrap_or_else(|| panic!("no variant `{flags}` in {variants:?}"))
     };
-    let plain =
-        find("--granularity per-tensor --no-act-equalize --no-bias-correct --rounding nearest");
-    let equalized = find("--granularity per-tensor --equalize --bias-correct --rounding nearest");
+    let plain = find("--granularity per-tensor --no-act-equalize");
+    let equalized = find("--granularity per-tensor --equalize --bias-correct");
     for v in [plain, equalized] {
         println!(
             "{}: int8 top-1 {:.1}, agreement {:.1} %, output SQNR {:.1} dB",

@@ -107,15 +107,11 @@ pub struct QuantizeArgs {
     /// up within [0, 6], compensated in the next convolution).
     #[arg(long)]
     pub no_act_equalize: bool,
-    /// Empirical bias correction of every convolution and fully connected layer (the
-    /// default; the flag is kept for scripts that name it).
-    #[arg(long, overrides_with = "no_bias_correct")]
-    pub bias_correct: bool,
-    /// No bias correction.
+    /// Empirical bias correction of every convolution and fully connected layer.
     #[arg(long)]
-    pub no_bias_correct: bool,
+    pub bias_correct: bool,
     /// How weights are rounded to int8.
-    #[arg(long, value_enum, default_value = "learned")]
+    #[arg(long, value_enum, default_value = "nearest")]
     pub rounding: RoundingArg,
     /// Re-estimate BatchNorm statistics on the calibration images first (for seeded weights).
     #[arg(long)]
@@ -331,7 +327,7 @@ fn options(args: &QuantizeArgs, threads: usize) -> Options {
                 GranularityArg::PerChannel => Granularity::PerChannel,
                 GranularityArg::PerTensor => Granularity::PerTensor,
             },
-            bias_correct: !args.no_bias_correct,
+            bias_correct: args.bias_correct,
             rounding: match args.rounding {
                 RoundingArg::Nearest => Rounding::Nearest,
                 RoundingArg::Learned => Rounding::Learned,

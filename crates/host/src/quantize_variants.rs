@@ -55,12 +55,11 @@ pub fn granularity_variants(main: &Options) -> Vec<(String, Options)> {
     };
     vec![
         (
-            "--granularity per-tensor --no-act-equalize --no-bias-correct --rounding nearest"
-                .to_string(),
+            "--granularity per-tensor --no-act-equalize".to_string(),
             per_tensor(false),
         ),
         (
-            "--granularity per-tensor --equalize --bias-correct --rounding nearest".to_string(),
+            "--granularity per-tensor --equalize --bias-correct".to_string(),
             per_tensor(true),
         ),
     ]

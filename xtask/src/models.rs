@@ -1,6 +1,7 @@
 //! The compiled models the boards are tested with, made by the project's own pipeline
 //! (`edgebone quantize`: zoo model → calibration on the shared ImageNet images → int8 →
-//! `.ebm`) and cached under `$CARGO_TARGET_DIR/boards/models/`.
+//! `.ebm`, or `edgebone compile` of an int8 `.tflite` file made by LiteRT) and cached under
+//! `$CARGO_TARGET_DIR/boards/models/`.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,10 @@ pub enum Source {
         /// BatchNorm statistics re-estimated on the calibration images).
         weights: Option<&'static str>,
     },
+    /// `edgebone compile` of an int8 `.tflite` file under the shared folder, with ImageNet
+    /// preprocessing (TFLite Micro's arithmetic: the host runtime equals TFLite Micro on it,
+    /// `tests/tests/tflite_fixtures.rs`, so a board equal to the host equals TFLite Micro).
+    Tflite(&'static str),
 }
 
 impl ModelSpec {
@@ -92,6 +97,11 @@ pub fn board_test_set() -> Vec<ModelSpec> {
             // model goes to its 8 MiB QSPI flash).
             boards: Some(vec!["qemu-m4", "qemu-m33", "qemu-m55", "qemu-rv32", "rpi"]),
         },
+        ModelSpec {
+            name: "tflite_mobilenet_v2_035_96".into(),
+            source: Source::Tflite("models/tflite/mobilenet_v2_035_96_seed0_int8.tflite"),
+            boards: Some(vec!["qemu-m4", "qemu-m33", "qemu-m55", "qemu-rv32"]),
+        },
     ]
 }
 
@@ -116,6 +126,7 @@ pub fn ensure(spec: &ModelSpec) -> Result<PathBuf> {
 pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> {
     let (model, width, resolution, weights) = match &spec.source {
         Source::File(path) => return Ok(path.clone()),
+        Source::Tflite(file) => return compile_tflite(spec, file),
         Source::Zoo {
             model,
             width,
@@ -123,13 +134,7 @@ pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> 
             weights,
         } => (*model, *width, *resolution, *weights),
     };
-    let dir = crate::fw_build::target_dir()
-        .join("models")
-        .join(&spec.name);
-    let ebm = dir.join("model.ebm");
-    if ebm.is_file() {
-        std::fs::remove_file(&ebm).with_context(|| format!("cannot remove {}", ebm.display()))?;
-    }
+    let (dir, ebm) = fresh_output(spec)?;
     let shared = shared_dir();
     let calib = shared.join("data/imagenet-dev");
     if !calib.is_dir() {
@@ -161,7 +166,49 @@ pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> 
         None => args.push("--reestimate-bn".into()),
     }
     println!("quantising {} (edgebone {})", spec.name, args.join(" "));
-    let status = crate::edgebone(&args);
+    run_edgebone(&args, ebm)
+}
+
+/// Compiles the `.tflite` file `file` (under the shared folder) for `spec`.
+fn compile_tflite(spec: &ModelSpec, file: &str) -> Result<PathBuf> {
+    let model = shared_dir().join(file);
+    if !model.is_file() {
+        bail!(
+            "{} is missing: set EDGEBONE_SHARED to the shared data folder to compile {}",
+            model.display(),
+            spec.name
+        );
+    }
+    let (_, ebm) = fresh_output(spec)?;
+    let args: Vec<String> = vec![
+        "compile".into(),
+        "--model".into(),
+        model.display().to_string(),
+        "--norm".into(),
+        "imagenet".into(),
+        "-o".into(),
+        ebm.display().to_string(),
+    ];
+    println!("compiling {} (edgebone {})", spec.name, args.join(" "));
+    run_edgebone(&args, ebm)
+}
+
+/// The output folder of `spec` and its `model.ebm`, with any earlier `model.ebm` removed.
+fn fresh_output(spec: &ModelSpec) -> Result<(PathBuf, PathBuf)> {
+    let dir = crate::fw_build::target_dir()
+        .join("models")
+        .join(&spec.name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let ebm = dir.join("model.ebm");
+    if ebm.is_file() {
+        std::fs::remove_file(&ebm).with_context(|| format!("cannot remove {}", ebm.display()))?;
+    }
+    Ok((dir, ebm))
+}
+
+/// Runs `edgebone args`, which must write `ebm`; returns it.
+fn run_edgebone(args: &[String], ebm: PathBuf) -> Result<PathBuf> {
+    let status = crate::edgebone(args);
     if status.is_err() || !ebm.is_file() {
         bail!(
             "`edgebone {}` did not produce {}",

@@ -1,12 +1,13 @@
 //! The output stage of the optimised accumulating kernels: the requantisation prepared once
 //! per output channel, then the output zero point and the activation clamp of the layer.
 
+use crate::requant::{multiply_by_quantized_multiplier_double, Rounding};
 use crate::{Activation, Requant};
 
 /// The requantisation of one output channel with the shift arithmetic of
 /// [`crate::requant::multiply_by_quantized_multiplier`] done once: [`scale`](Self::scale)
 /// followed by [`OutputRange::write`] computes exactly what the reference kernels' final
-/// step computes.
+/// step computes, in either [`Rounding`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct OutputStage {
     /// The rounding term, half of the right shift's unit.
@@ -14,6 +15,10 @@ pub(super) struct OutputStage {
     multiplier: i32,
     /// The right shift of the 64-bit product, 1..=62.
     shift: u8,
+    /// The stored exponent, for the double-rounding form.
+    exponent: i32,
+    /// Whether the model rounds twice (TFLite Micro's form).
+    double: bool,
 }
 
 /// The layer-wide part of the output stage: zero point and activation range.
@@ -64,12 +69,18 @@ impl OutputStage {
             round: 1i64 << (shift - 1),
             multiplier: requant.multiplier,
             shift: shift.unsigned_abs() as u8,
+            exponent: requant.shift,
+            double: requant.rounding == Rounding::Double,
         }
     }
 
     /// The requantised accumulator `acc` (bias included), before the output zero point.
     #[inline(always)]
     pub(super) fn scale(&self, acc: i32) -> i32 {
+        if self.double {
+            // A whole layer takes the same branch, so it is always predicted.
+            return multiply_by_quantized_multiplier_double(acc, self.multiplier, self.exponent);
+        }
         // |acc · multiplier| ≤ 2^62 and the rounding term is at most 2^61, so neither the
         // product nor the sum wraps, and the shift is below 64: the wrapping forms only spare
         // the overflow checks.

@@ -17,27 +17,29 @@ pub(super) struct OutputStage {
     shift: u8,
     /// The stored exponent, for the double-rounding form.
     exponent: i32,
-    /// Whether the model rounds twice (TFLite Micro's form).
-    double: bool,
 }
 
-/// The layer-wide part of the output stage: zero point and activation range.
+/// The layer-wide part of the output stage: zero point, activation range and rounding.
 ///
-/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers.
+/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers
+/// (the rounding as a loop-invariant flag, so the single-rounding loops are unchanged).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OutputRange {
     zero_point: i32,
     min: i32,
     max: i32,
+    /// Whether the model rounds twice (TFLite Micro's form).
+    pub(super) double: bool,
 }
 
 impl OutputRange {
-    /// The output's zero point and fused activation.
-    pub(super) fn new(zero_point: i8, activation: Activation) -> Self {
+    /// The output's zero point and fused activation, and the model's rounding.
+    pub(super) fn new(zero_point: i8, activation: Activation, rounding: Rounding) -> Self {
         Self {
             zero_point: i32::from(zero_point),
             min: i32::from(activation.min),
             max: i32::from(activation.max),
+            double: rounding == Rounding::Double,
         }
     }
 
@@ -70,14 +72,14 @@ impl OutputStage {
             multiplier: requant.multiplier,
             shift: shift.unsigned_abs() as u8,
             exponent: requant.shift,
-            double: requant.rounding == Rounding::Double,
         }
     }
 
-    /// The requantised accumulator `acc` (bias included), before the output zero point.
+    /// The requantised accumulator `acc` (bias included), before the output zero point;
+    /// `double` is [`OutputRange::double`].
     #[inline(always)]
-    pub(super) fn scale(&self, acc: i32) -> i32 {
-        if self.double {
+    pub(super) fn scale(&self, acc: i32, double: bool) -> i32 {
+        if double {
             // A whole layer takes the same branch, so it is always predicted.
             return multiply_by_quantized_multiplier_double(acc, self.multiplier, self.exponent);
         }

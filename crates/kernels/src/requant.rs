@@ -6,6 +6,7 @@
 //! A real multiplier `M` is stored as a Q31 `multiplier` in `[2^30, 2^31)` (or its negative)
 //! and a power-of-two `shift`, `M ≈ multiplier · 2^(shift − 31)`.
 
+use crate::fixed_point::{doubling_high_mul, rounding_divide_by_pot};
 use crate::KernelError;
 
 /// How a fixed-point multiply rounds: a property of the whole model.
@@ -141,8 +142,8 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 
 /// TFLite's `MultiplyByQuantizedMultiplier` in its double-rounding form (the default of
 /// TFLite Micro and CMSIS-NN): a left shift by `max(shift, 0)` (wrapping like TFLite's
-/// `int32`), gemmlowp's [`saturating_rounding_doubling_high_mul`] with `multiplier`, then
-/// [`rounding_divide_by_pot`] by `max(−shift, 0)`.
+/// `int32`), gemmlowp's `SaturatingRoundingDoublingHighMul` with `multiplier`, then its
+/// `RoundingDivideByPOT` by `max(−shift, 0)` (the fixed-point functions Softmax uses too).
 ///
 /// `shift` is clamped to `−31..=30` as in the single-rounding form, so both forms accept the
 /// same stored multipliers.
@@ -152,39 +153,7 @@ pub fn multiply_by_quantized_multiplier_double(x: i32, multiplier: i32, shift: i
     let left = shift.max(0).unsigned_abs();
     let right = (-shift).max(0).unsigned_abs();
     let shifted = x.wrapping_mul(1i32.wrapping_shl(left));
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(shifted, multiplier),
-        right,
-    )
-}
-
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2 · a · b`, rounded
-/// to nearest with ties away from zero; the one overflowing case, `a = b = i32::MIN`,
-/// saturates to `i32::MAX`.
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let product = i64::from(a) * i64::from(b);
-    let nudge = if product >= 0 {
-        1i64 << 30
-    } else {
-        1 - (1i64 << 30)
-    };
-    // Division truncates toward zero like C's; the quotient fits an i32 because the
-    // overflowing case returned above.
-    ((product + nudge) / (1i64 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest with ties away from
-/// zero, for `exponent` in `0..=31`.
-pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
-    let mask = (1i64 << exponent.min(31)) - 1;
-    let remainder = i64::from(x) & mask;
-    let threshold = (mask >> 1) + i64::from(x < 0);
-    let quotient = i64::from(x) >> exponent.min(31);
-    // The quotient and the increment stay within i32.
-    (quotient + i64::from(remainder > threshold)) as i32
+    rounding_divide_by_pot(doubling_high_mul(shifted, multiplier), right)
 }
 
 /// The final step of every accumulating kernel: requantise `acc`, add the output zero point

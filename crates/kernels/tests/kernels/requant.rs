@@ -4,7 +4,6 @@
 use edgebone_kernel_cases::Rng;
 use edgebone_kernels::requant::{
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_double, quantize_multiplier,
-    saturating_rounding_doubling_high_mul,
 };
 use edgebone_kernels::{KernelError, Requant, Rounding};
 
@@ -200,7 +199,7 @@ fn double_rounding_matches_tflm_by_hand() {
     assert_eq!(multiply_by_quantized_multiplier(-3, m, shift), -1);
     // The one saturating case of the high multiply, and a left shift.
     assert_eq!(
-        saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+        multiply_by_quantized_multiplier_double(i32::MIN, i32::MIN, 0),
         i32::MAX
     );
     assert_eq!(multiply_by_quantized_multiplier_double(5, 1 << 30, 2), 10);

@@ -9,7 +9,9 @@ use crate::{GlobalAvgPoolParams, KernelError, Requant};
 /// `[batch, 1, 1, channels]`.
 ///
 /// With [`Rounding::Double`] the division is TFLite Micro's instead (`QuantizedMeanOrSum`):
-/// `clamp(zp_out + R'(acc))` with `R'` the multiplier of [`mean_requant`].
+/// `clamp(zp_out + R'(acc))`, where `R'` is `requant / (height · width)` as TFLite Micro
+/// forms it: the multiplier shifted left by `s = ⌊log2(height · width)⌋` (at most 32) and
+/// divided by `height · width` in integers, the exponent lowered by `s`.
 pub fn global_avg_pool(
     params: &GlobalAvgPoolParams,
     input: &[i8],

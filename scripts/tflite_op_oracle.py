@@ -12,7 +12,8 @@ Usage (needs `pip install ai-edge-litert numpy flatbuffers`; not a test dependen
     python3 scripts/tflite_op_oracle.py crates/tflite/tests/litert
 
 writes `NAME.tflite`, `NAME.in.bin` (the int8 input, C order) and `NAME.tflm.bin` (LiteRT's
-int8 output) for every case below.
+int8 output) for every case below: Softmax, Logistic, HardSwish, ReLU, ReLU6 and
+AveragePool (SAME and VALID).
 """
 
 import os
@@ -35,7 +36,7 @@ def tensor(name, shape, quant, buffer):
     return t
 
 
-def single(code, x, y, shape, options=None):
+def single(code, x, y, shape, options=None, out_shape=None):
     """A model with one operator `code` from int8 `x` to int8 `y` ((scale, zero point))."""
     opcode = s.OperatorCodeT()
     opcode.builtinCode, opcode.deprecatedBuiltinCode, opcode.version = code, min(code, 127), 1
@@ -44,7 +45,7 @@ def single(code, x, y, shape, options=None):
     if options is not None:
         op.builtinOptionsType, op.builtinOptions = options
     graph = s.SubGraphT()
-    graph.tensors = [tensor("x", shape, x, 1), tensor("y", shape, y, 2)]
+    graph.tensors = [tensor("x", shape, x, 1), tensor("y", out_shape or shape, y, 2)]
     graph.inputs, graph.outputs, graph.operators = [0], [1], [op]
     model = s.ModelT()
     model.version, model.operatorCodes, model.subgraphs = 3, [opcode], [graph]
@@ -79,6 +80,18 @@ def cases():
         ("relu6_a", B.RELU6, (0.0813, -3), (0.0237, -128)),
     ]:
         yield name, single(code, x, y, every.shape), every
+    image = np.random.default_rng(1).integers(-128, 128, size=(1, 9, 9, 3), dtype=np.int8)
+    for name, padding, size, stride, out in [
+        ("average_pool_same", s.Padding.SAME, 3, 2, 5),
+        ("average_pool_valid", s.Padding.VALID, 2, 2, 4),
+    ]:
+        pool = s.Pool2DOptionsT()
+        pool.padding, pool.filterHeight, pool.filterWidth = padding, size, size
+        pool.strideH, pool.strideW = stride, stride
+        options = (s.BuiltinOptions.Pool2DOptions, pool)
+        model = single(B.AVERAGE_POOL_2D, (0.07, -4), (0.07, -4), image.shape, options,
+                       [1, out, out, 3])
+        yield name, model, image
 
 
 def main():

@@ -6,8 +6,9 @@ use super::ops::{run, spec_for};
 use edgebone_tflite::read_tflite;
 
 /// The cases the script writes: Softmax at three input scales, Logistic and HardSwish on
-/// every int8 input at two parameter sets, ReLU and ReLU6 with a rescale.
-const CASES: [&str; 9] = [
+/// every int8 input at two parameter sets, ReLU and ReLU6 with a rescale, AveragePool with
+/// SAME and VALID padding.
+const CASES: [&str; 11] = [
     "softmax_a",
     "softmax_b",
     "softmax_c",
@@ -17,6 +18,8 @@ const CASES: [&str; 9] = [
     "hard_swish_b",
     "relu_a",
     "relu6_a",
+    "average_pool_same",
+    "average_pool_valid",
 ];
 
 fn read(name: &str) -> Vec<u8> {

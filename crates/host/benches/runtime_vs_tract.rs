@@ -28,6 +28,7 @@ use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{quantize, Options, Silent};
 use edgebone_quant::ranges::RangeMethod;
+use edgebone_quant::rounding::Rounding;
 use edgebone_quant::scheme::Granularity;
 use edgebone_runtime::{Interpreter, OwnedModel};
 use edgebone_zoo::{lookup, Preprocess, Weights};
@@ -87,6 +88,7 @@ fn setup(shared: &Path) -> Setup {
             },
             granularity: Granularity::PerChannel,
             bias_correct: false,
+            rounding: Rounding::Nearest,
         },
         equalize: false,
         equalize_activations: true,

@@ -15,6 +15,7 @@ use edgebone_quant::probe::Probe;
 use edgebone_quant::qdq::to_qdq;
 use edgebone_quant::ranges::RangeMethod;
 use edgebone_quant::report::{layer_rows, ImageSet, Report, Sizes, Skipped, TopK};
+use edgebone_quant::rounding::Rounding;
 use edgebone_quant::scheme::{Granularity, QParams};
 use edgebone_quant::sqnr::LayerComparison;
 use edgebone_runtime::OwnedModel;
@@ -48,6 +49,16 @@ pub enum Method {
 pub enum GranularityArg {
     PerChannel,
     PerTensor,
+}
+
+/// How weights are rounded to int8.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoundingArg {
+    /// Round to nearest.
+    Nearest,
+    /// Down or up per weight, whichever minimises each layer's output error on the
+    /// calibration images (AdaRound-style; measures the layers' int8 inputs first).
+    Learned,
 }
 
 /// Which int8 implementation the evaluation runs.
@@ -99,6 +110,9 @@ pub struct QuantizeArgs {
     /// Empirical bias correction of every convolution and fully connected layer.
     #[arg(long)]
     pub bias_correct: bool,
+    /// How weights are rounded to int8.
+    #[arg(long, value_enum, default_value = "nearest")]
+    pub rounding: RoundingArg,
     /// Re-estimate BatchNorm statistics on the calibration images first (for seeded weights).
     #[arg(long)]
     pub reestimate_bn: bool,
@@ -314,6 +328,10 @@ fn options(args: &QuantizeArgs, threads: usize) -> Options {
                 GranularityArg::PerTensor => Granularity::PerTensor,
             },
             bias_correct: args.bias_correct,
+            rounding: match args.rounding {
+                RoundingArg::Nearest => Rounding::Nearest,
+                RoundingArg::Learned => Rounding::Learned,
+            },
         },
         equalize: args.equalize,
         equalize_activations: !args.no_act_equalize,
@@ -397,8 +415,13 @@ fn print_summary(r: &Report, e: Option<&Evaluation>, out: &Path) {
             e.images
         );
     }
+    let rounding = if r.timings.rounding > 0.0 {
+        format!(", learned rounding in {:.1} s", r.timings.rounding)
+    } else {
+        String::new()
+    };
     println!(
-        "calibrated on {} images in {:.1} s; wrote {}/{{model.qdq.onnx{}, report.md, report.json, report.svg}}",
+        "calibrated on {} images in {:.1} s{rounding}; wrote {}/{{model.qdq.onnx{}, report.md, report.json, report.svg}}",
         r.calibration.files.len(),
         r.timings.calibration,
         out.display(),

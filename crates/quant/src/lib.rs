@@ -36,6 +36,7 @@ pub mod qdq;
 pub mod quant_plan;
 pub mod ranges;
 pub mod report;
+pub mod rounding;
 pub mod scheme;
 pub mod sqnr;
 pub mod unary;

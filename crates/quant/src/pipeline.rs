@@ -15,6 +15,7 @@ use crate::float_net::FloatNet;
 use crate::fold::fold_batch_norms;
 use crate::lower::{resolve_params, to_qgraph, QuantizeConfig, Quantized};
 use crate::quant_plan::QuantPlan;
+use crate::rounding::{measure, Learned, Rounding};
 use crate::scheme::QParams;
 use edgebone_compiler::qgraph::InputSpec;
 use edgebone_zoo::graph::ValueId;
@@ -58,6 +59,8 @@ pub struct Timings {
     pub bn_reestimation: f64,
     pub calibration: f64,
     pub lowering: f64,
+    /// Learned rounding: measuring the layers' int8 inputs and rounding (0 with nearest).
+    pub rounding: f64,
 }
 
 /// What the pipeline produced.
@@ -152,15 +155,43 @@ pub fn quantize(
     }
     timings.calibration = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let quantized = to_qgraph(
+    let mut quantized = to_qgraph(
         &plan,
         &prepared,
         &calibration,
         &options.config,
+        None,
         preprocess,
-        labels,
+        labels.clone(),
     )?;
     timings.lowering = start.elapsed().as_secs_f64();
+    if options.config.rounding == Rounding::Learned {
+        let start = Instant::now();
+        progress.phase("measuring layer inputs", inputs.len());
+        let grams = measure(&plan, &quantized.graph, inputs, options.threads, &|| {
+            progress.step()
+        });
+        progress.done();
+        let grams = grams?;
+        progress.phase("learning rounding", grams.len());
+        let learned = Learned {
+            grams: &grams,
+            threads: options.threads,
+            progress: &|| progress.step(),
+        };
+        let relowered = to_qgraph(
+            &plan,
+            &prepared,
+            &calibration,
+            &options.config,
+            Some(&learned),
+            preprocess,
+            labels,
+        );
+        progress.done();
+        quantized = relowered?;
+        timings.rounding = start.elapsed().as_secs_f64();
+    }
     Ok(Outcome {
         reference,
         prepared,
@@ -216,7 +247,7 @@ fn equalize_relu6(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::probe::Probe;
     use crate::qdq::to_qdq;
@@ -230,7 +261,7 @@ mod tests {
 
     /// A small mobile network: conv-BN-ReLU6, depthwise-BN-hard-swish, SE, a linear 1x1 with a
     /// residual, global pooling and a classifier.
-    fn small_net() -> FloatNet {
+    pub(crate) fn small_net() -> FloatNet {
         let (mut b, x) = Builder::new("small", [3, 16, 16]);
         let y = conv_bn_act(
             &mut b,
@@ -267,7 +298,7 @@ mod tests {
     }
 
     /// Smooth pseudo-images in roughly [-2, 2].
-    fn inputs(n: usize) -> Vec<Vec<f32>> {
+    pub(crate) fn inputs(n: usize) -> Vec<Vec<f32>> {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             state = state
@@ -297,6 +328,7 @@ mod tests {
                 method,
                 granularity: Granularity::PerChannel,
                 bias_correct: true,
+                rounding: Rounding::Nearest,
             },
             equalize: false,
             equalize_activations: true,

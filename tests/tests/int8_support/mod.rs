@@ -12,6 +12,7 @@ use edgebone_quant::float_net::FloatNet;
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Silent};
 use edgebone_quant::ranges::RangeMethod;
+use edgebone_quant::rounding::Rounding;
 use edgebone_quant::scheme::Granularity;
 use edgebone_runtime::{Interpreter, OwnedModel};
 use edgebone_tests::shared;
@@ -92,6 +93,7 @@ pub fn options(model: &ZooModel) -> Options {
             },
             granularity: Granularity::PerChannel,
             bias_correct: model.weights.is_some(),
+            rounding: Rounding::Nearest,
         },
         equalize: false,
         equalize_activations: true,

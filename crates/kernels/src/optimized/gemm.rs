@@ -78,11 +78,11 @@ pub(crate) trait Patches {
 /// Every implementation computes the same wrapping `i32` sums `Σ w · (x − zp)`; only the
 /// form of the buffered values (its [`Lane`](Self::Lane)s) and the instructions differ.
 pub(crate) trait Mac {
-    /// One element of a patch buffer (one value, or several packed); at most a word, so
-    /// that the scratch words hold a whole number of lanes.
-    type Lane: Pod;
-    /// The lanes that hold `len` values (at most [`CHUNK`]): for a whole [`CHUNK`], at
-    /// most `BUFFER_WORDS` words.
+    /// One element of a patch buffer (one value, or several packed).
+    type Lane: Copy;
+    /// The buffer of one pixel: room for [`CHUNK`] values in `BUFFER_WORDS` words.
+    type Buffer: Pod + AsRef<[Self::Lane]> + AsMut<[Self::Lane]>;
+    /// The lanes that hold `len` values (at most [`CHUNK`]).
     fn lanes(len: usize) -> usize;
     /// Writes values `range` of the patch of pixel `col` of `row` to `out` (as long as
     /// [`lanes`](Self::lanes) of `range`'s length), each as `x − zp`.
@@ -106,6 +106,7 @@ pub(crate) struct Portable;
 
 impl Mac for Portable {
     type Lane = i16;
+    type Buffer = [i16; CHUNK];
 
     #[inline(always)]
     fn lanes(len: usize) -> usize {
@@ -164,17 +165,23 @@ pub(crate) fn scratch_bytes(channels: usize) -> usize {
 }
 
 /// The scratch of [`convolve`], carved from the caller's bytes.
-struct Scratch<'s, L> {
+struct Scratch<'s, M: Mac> {
     /// One accumulator per pixel of a block, for each channel of a channel block.
     acc: &'s mut [[i32; PIXELS]],
-    /// The [`PIXELS`] patch buffers, [`Mac::lanes`]`(`[`CHUNK`]`)` lanes each.
-    buffers: &'s mut [L],
+    /// The patch buffers of a block's pixels.
+    buffers: &'s mut [M::Buffer; PIXELS],
 }
 
-impl<'s, L: Pod> Scratch<'s, L> {
+impl<'s, M: Mac> Scratch<'s, M> {
     /// Carves the scratch for `channels` output channels from `bytes`, which must hold
     /// [`scratch_bytes`] of them (anywhere: the words are aligned inside).
     fn carve(bytes: &'s mut [i8], channels: usize) -> Result<Self, KernelError> {
+        const {
+            assert!(
+                size_of::<M::Buffer>() == BUFFER_WORDS * 4,
+                "a patch buffer is BUFFER_WORDS words"
+            )
+        };
         let needed = scratch_bytes(channels);
         if bytes.len() < needed {
             return Err(KernelError::ScratchTooSmall {
@@ -186,9 +193,11 @@ impl<'s, L: Pod> Scratch<'s, L> {
         let accumulators = PIXELS * channels.min(CHANNELS);
         let (acc, rest) = words.split_at_mut_checked(accumulators).ok_or(TOO_SMALL)?;
         let buffers = rest.get_mut(..PIXELS * BUFFER_WORDS).ok_or(TOO_SMALL)?;
+        let buffers: &mut [M::Buffer] =
+            bytemuck::try_cast_slice_mut(buffers).map_err(|_| TOO_SMALL)?;
         Ok(Self {
             acc: bytemuck::try_cast_slice_mut(acc).map_err(|_| TOO_SMALL)?,
-            buffers: bytemuck::try_cast_slice_mut(buffers).map_err(|_| TOO_SMALL)?,
+            buffers: buffers.try_into().map_err(|_| TOO_SMALL)?,
         })
     }
 }
@@ -213,14 +222,12 @@ pub(super) fn convolve<M: Mac>(
     let Scratch {
         acc: accumulators,
         buffers,
-    } = Scratch::<M::Lane>::carve(scratch, channels)?;
+    } = Scratch::<M>::carve(scratch, channels)?;
     if output.is_empty() {
         // Then width · channels may not even be representable.
         return Ok(());
     }
     // Rows of one pixel have one buffer (or more, when a buffer's rounding leaves room).
-    // A constant: see `scratch_bytes`.
-    let stride = M::lanes(CHUNK);
     let output_range = OutputRange::new(layer.zero_point, layer.activation, layer.filter.rounding);
     let double = output_range.double;
     for first in (0..channels).step_by(CHANNELS) {
@@ -247,15 +254,12 @@ pub(super) fn convolve<M: Mac>(
                 for from in (0..depth).step_by(chunk) {
                     let range = from..depth.min(from + chunk);
                     let lanes = M::lanes(range.len());
-                    for (i, buffer) in buffers.chunks_exact_mut(stride).enumerate().take(pixels) {
-                        let out = &mut buffer[..lanes];
+                    for (i, buffer) in buffers.iter_mut().enumerate().take(pixels) {
+                        let out = &mut buffer.as_mut()[..lanes];
                         M::fill(patches, row, start + i, range.clone(), out);
                     }
-                    // Blocks past `pixels` read stale lanes whose sums are never written.
-                    let xs: [&[M::Lane]; PIXELS] = core::array::from_fn(|i| {
-                        let at = i * stride;
-                        &buffers[at..at + lanes]
-                    });
+                    // Lanes past `pixels` hold stale values; their sums are never written.
+                    let xs = buffers.each_ref().map(|b| &b.as_ref()[..lanes]);
                     // `depth` is positive here (this loop runs only then).
                     for (acc, w) in acc.iter_mut().zip(weights.chunks_exact(depth)) {
                         let w = &w[range.clone()];

@@ -13,10 +13,9 @@ pub(super) struct OutputStage {
     /// The rounding term, half of the right shift's unit.
     round: i64,
     multiplier: i32,
-    /// The right shift of the 64-bit product, 1..=62.
+    /// The right shift of the 64-bit product, 1..=62: 31 minus the stored exponent
+    /// (clamped to `−31..=30` in both rounding forms).
     shift: u8,
-    /// The stored exponent, for the double-rounding form.
-    exponent: i32,
 }
 
 /// The layer-wide part of the output stage: zero point, activation range and rounding.
@@ -71,7 +70,6 @@ impl OutputStage {
             round: 1i64 << (shift - 1),
             multiplier: requant.multiplier,
             shift: shift.unsigned_abs() as u8,
-            exponent: requant.shift,
         }
     }
 
@@ -81,7 +79,10 @@ impl OutputStage {
     pub(super) fn scale(&self, acc: i32, double: bool) -> i32 {
         if double {
             // A whole layer takes the same branch, so it is always predicted.
-            return multiply_by_quantized_multiplier_double(acc, self.multiplier, self.exponent);
+            // The clamped exponent, back from the right shift (the stage stays 16 bytes, and
+            // 32 of them on the stack).
+            let exponent = 31 - i32::from(self.shift);
+            return multiply_by_quantized_multiplier_double(acc, self.multiplier, exponent);
         }
         // |acc · multiplier| ≤ 2^62 and the rounding term is at most 2^61, so neither the
         // product nor the sum wraps, and the shift is below 64: the wrapping forms only spare

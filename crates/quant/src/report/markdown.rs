@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::{ImageSet, Report};
 use crate::ranges::RangeMethod;
+use crate::rounding::Rounding;
 use crate::scheme::Granularity;
 
 fn pct(v: Option<f64>) -> String {
@@ -131,11 +132,15 @@ fn scheme(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "- cross-layer equalisation: {} ({} convolution pairs; ReLU6 becomes ReLU between them); bias correction: {}; BatchNorm re-estimation: {}",
+        "- cross-layer equalisation: {} ({} convolution pairs; ReLU6 becomes ReLU between them); bias correction: {}; BatchNorm re-estimation: {}; weight rounding: {}",
         yes(o.equalize),
         r.equalized_pairs,
         yes(o.config.bias_correct),
-        yes(o.reestimate_bn)
+        yes(o.reestimate_bn),
+        match o.config.rounding {
+            Rounding::Nearest => "nearest",
+            Rounding::Learned => "learned",
+        }
     );
 }
 
@@ -206,8 +211,8 @@ fn size(s: &mut String, r: &Report) {
     let t = &r.timings;
     let _ = writeln!(
         s,
-        "\nTime: BatchNorm re-estimation {:.1} s, calibration {:.1} s, lowering {:.1} s.",
-        t.bn_reestimation, t.calibration, t.lowering
+        "\nTime: BatchNorm re-estimation {:.1} s, calibration {:.1} s, lowering {:.1} s, learned rounding {:.1} s.",
+        t.bn_reestimation, t.calibration, t.lowering, t.rounding
     );
 }
 

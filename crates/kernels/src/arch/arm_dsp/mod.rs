@@ -70,6 +70,7 @@ pub(crate) struct Dsp;
 
 impl Mac for Dsp {
     type Lane = u32;
+    type Buffer = [u32; CHUNK / 2];
 
     #[inline(always)]
     fn lanes(len: usize) -> usize {

@@ -14,7 +14,8 @@
 
 use edgebone_kernels::prepare;
 use edgebone_kernels::{
-    select, Broadcast, Conv2dParams, FullyConnectedParams, Padding, PoolParams, Requant, Shape4,
+    select, Broadcast, Conv2dParams, FullyConnectedParams, Padding, PoolParams, Requant, Rounding,
+    Shape4,
 };
 use edgebone_runtime::format::{MAX_CONCAT_INPUTS, NO_SCRATCH};
 
@@ -61,6 +62,7 @@ pub fn lower(graph: &QGraph) -> Result<Program, CompileError> {
             steps: Vec::new(),
             input: graph.input,
             output: graph.output,
+            rounding: graph.rounding,
         },
     };
     for id in [graph.input, graph.output] {
@@ -635,7 +637,11 @@ impl Lowering {
         self.push(Step::Softmax {
             input: id(input)?,
             output: id(output)?,
-            rescale: rescale(&Requant { multiplier, shift }),
+            rescale: rescale(&Requant {
+                multiplier,
+                shift,
+                rounding: Rounding::Single,
+            }),
             diff_min,
         });
         Ok(())

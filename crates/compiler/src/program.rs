@@ -4,7 +4,7 @@
 //! bits). The compiler serialises it, the planner places its tensors, and the reference
 //! executor runs it with the reference kernels.
 
-use edgebone_kernels::{Requant, Shape4};
+use edgebone_kernels::{Requant, Rounding, Shape4};
 use edgebone_runtime::format::{Clamp, OpRecord, Storage, Tensors};
 
 /// An activation tensor of the program: the graph's tensors first (same ids), then the
@@ -144,6 +144,8 @@ pub struct Program {
     pub input: usize,
     /// The model output.
     pub output: usize,
+    /// How every requantisation of the program rounds (the graph's mode).
+    pub rounding: Rounding,
 }
 
 /// The NHWC shape of graph dimensions, right-aligned (`[1, N]` is `[1, 1, 1, N]`).

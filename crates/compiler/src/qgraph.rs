@@ -9,6 +9,8 @@
 //! not stored here: the compiler derives them from the scales with `edgebone_kernels::prepare`,
 //! so there is one definition of the integer arithmetic.
 
+pub use edgebone_kernels::Rounding;
+
 /// Index of a tensor in [`QGraph::tensors`].
 pub type TensorId = usize;
 
@@ -201,4 +203,7 @@ pub struct QGraph {
     pub preprocess: InputSpec,
     /// Class names, index order (empty when unknown).
     pub labels: Vec<String>,
+    /// How the model's requantisations round: [`Rounding::Single`] for the quantiser's
+    /// models, [`Rounding::Double`] (TFLite Micro's arithmetic) for imported `.tflite` files.
+    pub rounding: Rounding,
 }

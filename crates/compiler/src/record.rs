@@ -4,7 +4,7 @@
 //!
 //! [`Step`]: crate::program::Step
 
-use edgebone_kernels::{Activation, Broadcast, Padding, Requant};
+use edgebone_kernels::{Activation, Broadcast, Padding, Requant, Rounding};
 use edgebone_runtime::format::{Clamp, Rescale, WindowRecord};
 
 use crate::qgraph::{self, Window};
@@ -76,11 +76,12 @@ pub(crate) fn broadcast_of(word: u32) -> Broadcast {
     }
 }
 
-/// The record's rescale as the kernels' requantisation.
-pub(crate) fn requant(r: &Rescale) -> Requant {
+/// The record's rescale as the kernels' requantisation, rounding as `rounding` says.
+pub(crate) fn requant(r: &Rescale, rounding: Rounding) -> Requant {
     Requant {
         multiplier: r.multiplier,
         shift: r.shift,
+        rounding,
     }
 }
 

@@ -7,7 +7,7 @@ use edgebone_kernels::reference as k;
 use edgebone_kernels::{
     AddParams, ChannelShuffleParams, ConcatInput, ConcatParams, Conv2dParams,
     DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams, KernelError,
-    MulParams, PadParams, PoolParams, RequantizeParams, SoftmaxParams,
+    MulParams, PadParams, PoolParams, RequantizeParams, Rounding, SoftmaxParams,
 };
 
 use crate::lower::lower;
@@ -48,7 +48,7 @@ pub fn execute_program(program: &Program, input: &[i8]) -> Result<Vec<Vec<i8>>, 
 }
 
 /// The kernels' view of a filter's constants.
-fn with_filter<R>(f: &FilterData, run: impl FnOnce(&Filter<'_>) -> R) -> R {
+fn with_filter<R>(f: &FilterData, rounding: Rounding, run: impl FnOnce(&Filter<'_>) -> R) -> R {
     let multipliers: Vec<i32> = f.requant.iter().map(|r| r.multiplier).collect();
     let shifts: Vec<i32> = f.requant.iter().map(|r| r.shift).collect();
     run(&Filter {
@@ -56,6 +56,7 @@ fn with_filter<R>(f: &FilterData, run: impl FnOnce(&Filter<'_>) -> R) -> R {
         bias: &f.bias,
         multipliers: &multipliers,
         shifts: &shifts,
+        rounding,
     })
 }
 
@@ -122,7 +123,9 @@ fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| k::conv2d(&params, p.v(*input), f, out))
+            with_filter(filter, p.program.rounding, |f| {
+                k::conv2d(&params, p.v(*input), f, out)
+            })
         }
         Step::DepthwiseConv2d {
             input,
@@ -141,7 +144,7 @@ fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| {
+            with_filter(filter, p.program.rounding, |f| {
                 k::depthwise_conv2d(&params, p.v(*input), f, out)
             })
         }
@@ -160,7 +163,9 @@ fn filter_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
-            with_filter(filter, |f| k::fully_connected(&params, p.v(*input), f, out))
+            with_filter(filter, p.program.rounding, |f| {
+                k::fully_connected(&params, p.v(*input), f, out)
+            })
         }
         _ => unreachable!("filter_step runs convolutions and fully connected layers"),
     }
@@ -183,10 +188,10 @@ fn binary_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
                 shape: p.t(*output).shape,
                 broadcast: broadcast_of(*broadcast),
                 input1_zero_point: p.t(*a).zero_point,
-                input1: requant(input1),
+                input1: requant(input1, p.program.rounding),
                 input2_zero_point: p.t(*b).zero_point,
-                input2: requant(input2),
-                output: requant(rescale),
+                input2: requant(input2, p.program.rounding),
+                output: requant(rescale, p.program.rounding),
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
@@ -205,7 +210,7 @@ fn binary_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
                 broadcast: broadcast_of(*broadcast),
                 input1_zero_point: p.t(*a).zero_point,
                 input2_zero_point: p.t(*b).zero_point,
-                output: requant(rescale),
+                output: requant(rescale, p.program.rounding),
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
@@ -252,7 +257,7 @@ fn pool_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
             let params = GlobalAvgPoolParams {
                 input: p.t(*input).shape,
                 input_zero_point: p.t(*input).zero_point,
-                requant: requant(rescale),
+                requant: requant(rescale, p.program.rounding),
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };
@@ -310,7 +315,7 @@ fn data_step(p: &Values<'_>, step: &Step, out: &mut [i8]) -> KernelResult {
         } => {
             let params = RequantizeParams {
                 input_zero_point: p.t(*input).zero_point,
-                requant: requant(rescale),
+                requant: requant(rescale, p.program.rounding),
                 output_zero_point: p.t(*output).zero_point,
                 activation: activation(clamp),
             };

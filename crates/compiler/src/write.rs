@@ -9,6 +9,7 @@ use edgebone_runtime::format::{
 use crate::plan::MemoryPlan;
 use crate::program::{FilterData, Operands, Owned, Program, TensorList};
 use crate::qgraph::InputSpec;
+use crate::qgraph::Rounding;
 use crate::record::{id, u32_of};
 use crate::CompileError;
 
@@ -200,6 +201,10 @@ pub(crate) fn write(
         const_len: u32_of("constants", tables.constants.len())?,
         input: id(program.input)?,
         output: id(program.output)?,
+        flags: match program.rounding {
+            Rounding::Single => 0,
+            Rounding::Double => format::FLAG_TFLM_ROUNDING,
+        },
     };
     let mut blob = Vec::with_capacity(const_offset + tables.constants.len());
     blob.extend_from_slice(&header.encode());

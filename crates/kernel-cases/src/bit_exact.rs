@@ -12,7 +12,7 @@ use core::fmt::Debug;
 
 use edgebone_kernels::{
     Activation, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, KernelError,
-    Padding, Shape4,
+    Padding, Rounding, Shape4,
 };
 
 use crate::{Budget, Digest, Failure, Passed, Rng};
@@ -175,6 +175,7 @@ impl<P: FilterParams + 'static> Case for FilterCase<P> {
             bias: &self.channel.bias,
             multipliers: &self.channel.multipliers,
             shifts: &self.channel.shifts,
+            rounding: self.channel.rounding,
         };
         kernel(&self.params, &self.input, &filter, output)
     }
@@ -186,12 +187,14 @@ impl<P: FilterParams + 'static> Case for FilterCase<P> {
 
 /// The per-channel operands of a random layer: biases (some large enough to make the
 /// accumulator wrap), multipliers (some negative) and shifts from −31 to 8, mostly in the
-/// range that keeps outputs away from the clamp.
+/// range that keeps outputs away from the clamp; half of the layers round twice (TFLite
+/// Micro's form), half once.
 #[derive(Debug)]
 struct ChannelOperands {
     bias: Vec<i32>,
     multipliers: Vec<i32>,
     shifts: Vec<i32>,
+    rounding: Rounding,
 }
 
 impl ChannelOperands {
@@ -220,10 +223,16 @@ impl ChannelOperands {
                 }
             })
             .collect();
+        let rounding = if rng.chance(50) {
+            Rounding::Double
+        } else {
+            Rounding::Single
+        };
         Self {
             bias,
             multipliers,
             shifts,
+            rounding,
         }
     }
 }

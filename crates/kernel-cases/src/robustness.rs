@@ -15,12 +15,15 @@ use edgebone_kernels::reference::{
     add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
     global_avg_pool, lut, lut_in_place, max_pool, mul, pad, requantize,
 };
-use edgebone_kernels::requant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use edgebone_kernels::requant::{
+    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_double, quantize_multiplier,
+};
 use edgebone_kernels::select::{conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
     Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams, GlobalAvgPoolParams,
-    KernelError, MulParams, PadParams, Padding, PoolParams, Requant, RequantizeParams, Shape4,
+    KernelError, MulParams, PadParams, Padding, PoolParams, Requant, RequantizeParams, Rounding,
+    Shape4,
 };
 
 /// Implied lengths above this are replaced by random ones (to bound the test's time).
@@ -135,6 +138,16 @@ fn requant(rng: &mut Rng) -> Requant {
         } else {
             rng.next_u64() as i32
         },
+        rounding: rounding(rng),
+    }
+}
+
+/// Either rounding, half of the time each.
+fn rounding(rng: &mut Rng) -> Rounding {
+    if rng.chance(50) {
+        Rounding::Double
+    } else {
+        Rounding::Single
     }
 }
 
@@ -158,6 +171,7 @@ struct Operands {
     bias: Vec<i32>,
     multipliers: Vec<i32>,
     shifts: Vec<i32>,
+    rounding: Rounding,
 }
 
 impl Operands {
@@ -172,6 +186,7 @@ impl Operands {
             bias: rng.i32s(bias, i64::from(i32::MIN), i64::from(i32::MAX)),
             multipliers: rng.i32s(multipliers, i64::from(i32::MIN), i64::from(i32::MAX)),
             shifts: rng.i32s(shifts, -40, 40),
+            rounding: rounding(rng),
         }
     }
 
@@ -181,6 +196,7 @@ impl Operands {
             bias: &self.bias,
             multipliers: &self.multipliers,
             shifts: &self.shifts,
+            rounding: self.rounding,
         }
     }
 }
@@ -373,6 +389,7 @@ pub fn elementwise(budget: &Budget) -> Result<Passed, Failure> {
             rng.next_u64() as i32,
         );
         let _ = multiply_by_quantized_multiplier(x, y, z);
+        let _ = multiply_by_quantized_multiplier_double(x, y, z);
         let _ = quantize_multiplier(f64::from_bits(rng.next_u64()));
         let scale = |rng: &mut Rng| f32::from_bits(rng.next_u64() as u32);
         let (s1, s2, s3) = (scale(&mut rng), scale(&mut rng), scale(&mut rng));

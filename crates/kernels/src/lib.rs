@@ -29,7 +29,11 @@
 //! # Arithmetic
 //!
 //! The arithmetic is TFLite's int8 reference arithmetic, bit for bit, as built with
-//! `TFLITE_SINGLE_ROUNDING` (the form CMSIS-NN also offers):
+//! `TFLITE_SINGLE_ROUNDING` (the form CMSIS-NN also offers), or, for a model whose
+//! [`Rounding`] is [`Rounding::Double`], as TFLite Micro builds it by default (every
+//! requantisation through [`requant::multiply_by_quantized_multiplier_double`], and Mean
+//! with TFLite Micro's folded multiplier); the mode travels in each [`Requant`] and
+//! [`Filter`]:
 //!
 //! - weights are symmetric per output channel (zero point 0), activations asymmetric per
 //!   tensor, `real = scale · (q − zero_point)`, bias int32 with scale `s_in · s_w[c]`;
@@ -71,5 +75,5 @@ pub use params::{
     PoolParams, RequantizeParams, ADD_LEFT_SHIFT,
 };
 pub use reference::SoftmaxParams;
-pub use requant::Requant;
+pub use requant::{Requant, Rounding};
 pub use select::ConvKernel;

@@ -1,12 +1,29 @@
 //! Fixed-point requantisation, bit-exact with TFLite (`QuantizeMultiplier`,
-//! `MultiplyByQuantizedMultiplier`) in its single-rounding form (`TFLITE_SINGLE_ROUNDING`).
+//! `MultiplyByQuantizedMultiplier`) in both of its forms: single rounding
+//! (`TFLITE_SINGLE_ROUNDING`, our quantiser's) and double rounding (TFLite Micro's and
+//! CMSIS-NN's default), chosen per model by [`Rounding`].
 //!
 //! A real multiplier `M` is stored as a Q31 `multiplier` in `[2^30, 2^31)` (or its negative)
 //! and a power-of-two `shift`, `M ≈ multiplier · 2^(shift − 31)`.
 
+use crate::fixed_point::{doubling_high_mul, rounding_divide_by_pot};
 use crate::KernelError;
 
-/// A real multiplier in TFLite's fixed-point form.
+/// How a fixed-point multiply rounds: a property of the whole model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Rounding {
+    /// One rounding of the exact 64-bit product (TFLite's `TFLITE_SINGLE_ROUNDING`), see
+    /// [`multiply_by_quantized_multiplier`]: what edgebone's quantiser assumes.
+    #[default]
+    Single,
+    /// TFLite Micro's default: gemmlowp's `SaturatingRoundingDoublingHighMul`, then
+    /// `RoundingDivideByPOT`, see [`multiply_by_quantized_multiplier_double`]. Models
+    /// imported from `.tflite` files use it, and Mean follows TFLite Micro's integer form.
+    Double,
+}
+
+/// A real multiplier in TFLite's fixed-point form, with the model's rounding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Requant {
@@ -14,18 +31,35 @@ pub struct Requant {
     pub multiplier: i32,
     /// The power-of-two exponent: positive shifts left, negative shifts right.
     pub shift: i32,
+    /// How [`apply`](Self::apply) rounds.
+    pub rounding: Rounding,
 }
 
 impl Requant {
     /// The fixed-point form of `real` (see [`quantize_multiplier`]).
     pub fn from_real(real: f64) -> Result<Self, KernelError> {
         let (multiplier, shift) = quantize_multiplier(real)?;
-        Ok(Self { multiplier, shift })
+        Ok(Self {
+            multiplier,
+            shift,
+            rounding: Rounding::Single,
+        })
     }
 
-    /// `x · M`, rounded as [`multiply_by_quantized_multiplier`] rounds.
+    /// The same multiplier rounded as `rounding` says.
+    pub fn with_rounding(self, rounding: Rounding) -> Self {
+        Self { rounding, ..self }
+    }
+
+    /// `x · M`, rounded as [`multiply_by_quantized_multiplier`] or
+    /// [`multiply_by_quantized_multiplier_double`] rounds, by [`rounding`](Self::rounding).
     pub fn apply(self, x: i32) -> i32 {
-        multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
+        match self.rounding {
+            Rounding::Single => multiply_by_quantized_multiplier(x, self.multiplier, self.shift),
+            Rounding::Double => {
+                multiply_by_quantized_multiplier_double(x, self.multiplier, self.shift)
+            }
+        }
     }
 }
 
@@ -104,6 +138,22 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     let product = i64::from(x) * i64::from(multiplier) + round;
     // The clamp makes the cast lossless.
     (product >> total).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+/// TFLite's `MultiplyByQuantizedMultiplier` in its double-rounding form (the default of
+/// TFLite Micro and CMSIS-NN): a left shift by `max(shift, 0)` (wrapping like TFLite's
+/// `int32`), gemmlowp's `SaturatingRoundingDoublingHighMul` with `multiplier`, then its
+/// `RoundingDivideByPOT` by `max(−shift, 0)` (the fixed-point functions Softmax uses too).
+///
+/// `shift` is clamped to `−31..=30` as in the single-rounding form, so both forms accept the
+/// same stored multipliers.
+pub fn multiply_by_quantized_multiplier_double(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let shift = shift.clamp(-31, 30);
+    // Both shift amounts are in 0..=31 after the clamp.
+    let left = shift.max(0).unsigned_abs();
+    let right = (-shift).max(0).unsigned_abs();
+    let shifted = x.wrapping_mul(1i32.wrapping_shl(left));
+    rounding_divide_by_pot(doubling_high_mul(shifted, multiplier), right)
 }
 
 /// The final step of every accumulating kernel: requantise `acc`, add the output zero point

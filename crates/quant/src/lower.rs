@@ -117,6 +117,7 @@ pub fn to_qgraph(
             output: plan.output,
             preprocess,
             labels,
+            rounding: edgebone_compiler::qgraph::Rounding::Single,
         },
         ops: infos,
     })

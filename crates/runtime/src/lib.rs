@@ -54,7 +54,7 @@ mod owned;
 #[cfg(feature = "std")]
 mod owned_run;
 
-pub use edgebone_kernels::{KernelError, Shape4};
+pub use edgebone_kernels::{KernelError, Rounding, Shape4};
 pub use error::Error;
 pub use format::{DType, Preprocess, TensorKind};
 pub use interpreter::Interpreter;

@@ -1,10 +1,11 @@
 //! [`Model`]: a validated `.ebm` blob, used in place (zero copy).
 
-use edgebone_kernels::Shape4;
+use edgebone_kernels::{Rounding, Shape4};
 
 use crate::format::{
     self, DType, Header, Metadata, OpRecord, Preprocess, TensorKind, TensorRecord, CONSTANT_ALIGN,
-    HEADER_LEN, MAX_DIM, MAX_OPS, MAX_TENSORS, NO_PRODUCER, NO_SCRATCH, TENSOR_RECORD_LEN,
+    FLAG_TFLM_ROUNDING, HEADER_LEN, MAX_DIM, MAX_OPS, MAX_TENSORS, NO_PRODUCER, NO_SCRATCH,
+    TENSOR_RECORD_LEN,
 };
 use crate::resolve::{self, Region, Slot};
 use crate::{Error, Quant};
@@ -111,6 +112,16 @@ impl<'a> Model<'a> {
     /// The parsed header.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// How the model's requantisations round: [`Rounding::Double`] when the header has
+    /// [`FLAG_TFLM_ROUNDING`] (models imported from `.tflite` files).
+    pub fn rounding(&self) -> Rounding {
+        if self.header.flags & FLAG_TFLM_ROUNDING != 0 {
+            Rounding::Double
+        } else {
+            Rounding::Single
+        }
     }
 
     /// Bytes of arena [`crate::Interpreter::new`] needs.

@@ -322,6 +322,15 @@ struct Resolver<'m, 'a> {
 }
 
 impl<'a> Resolver<'_, 'a> {
+    /// A stored multiplier as the kernels' type, with the model's rounding.
+    fn requant(&self, r: Rescale) -> Requant {
+        Requant {
+            multiplier: r.multiplier,
+            shift: r.shift,
+            rounding: self.model.rounding(),
+        }
+    }
+
     /// Activation tensor `id` as a slot.
     fn slot(&self, id: u32) -> Result<Slot, Error> {
         self.model.slot(self.op, id)
@@ -451,10 +460,10 @@ impl<'a> Resolver<'_, 'a> {
             shape: output.shape,
             broadcast,
             input1_zero_point: a.zero_point,
-            input1: requant(input1),
+            input1: self.requant(input1),
             input2_zero_point: b.zero_point,
-            input2: requant(input2),
-            output: requant(rescale),
+            input2: self.requant(input2),
+            output: self.requant(rescale),
             output_zero_point: output.zero_point,
             activation: activation(self.op, clamp)?,
         };
@@ -479,7 +488,7 @@ impl<'a> Resolver<'_, 'a> {
             broadcast,
             input1_zero_point: a.zero_point,
             input2_zero_point: b.zero_point,
-            output: requant(rescale),
+            output: self.requant(rescale),
             output_zero_point: output.zero_point,
             activation: activation(self.op, clamp)?,
         };
@@ -543,7 +552,7 @@ impl<'a> Resolver<'_, 'a> {
         let params = GlobalAvgPoolParams {
             input: s,
             input_zero_point: input.zero_point,
-            requant: requant(rescale),
+            requant: self.requant(rescale),
             output_zero_point: output.zero_point,
             activation: activation(op, clamp)?,
         };
@@ -656,7 +665,7 @@ impl<'a> Resolver<'_, 'a> {
         expect_shape(self.op, output, input.shape)?;
         let params = RequantizeParams {
             input_zero_point: input.zero_point,
-            requant: requant(rescale),
+            requant: self.requant(rescale),
             output_zero_point: output.zero_point,
             activation: activation(self.op, clamp)?,
         };
@@ -787,14 +796,6 @@ fn activation(op: u32, clamp: Clamp) -> Result<Activation, Error> {
     }
 }
 
-/// A stored multiplier as the kernels' type.
-fn requant(r: Rescale) -> Requant {
-    Requant {
-        multiplier: r.multiplier,
-        shift: r.shift,
-    }
-}
-
 /// `[top, left, bottom, right]` as kernel padding.
 fn padding(p: [u32; 4]) -> Padding {
     Padding {
@@ -868,5 +869,6 @@ fn filter_slices<'a>(
         bias: model.const_i32(op, ids.bias, channels)?,
         multipliers: model.const_i32(op, ids.multipliers, channels)?,
         shifts: model.const_i32(op, ids.shifts, channels)?,
+        rounding: model.rounding(),
     })
 }

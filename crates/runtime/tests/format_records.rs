@@ -172,6 +172,7 @@ fn header_and_tensor_records_roundtrip() {
         const_len: 0,
         input: 0,
         output: 2,
+        flags: edgebone_runtime::format::FLAG_TFLM_ROUNDING,
         ..Header::default()
     };
     let mut blob = header.encode().to_vec();

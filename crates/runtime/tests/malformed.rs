@@ -8,7 +8,7 @@
 use edgebone_runtime::format::{
     self, Header, OpRecord, TensorKind, TensorRecord, HEADER_LEN, TENSOR_RECORD_LEN,
 };
-use edgebone_runtime::{Error, Interpreter, Model, OwnedModel};
+use edgebone_runtime::{Error, Interpreter, Model, OwnedModel, Rounding};
 
 /// The valid blob every case starts from (convolutions, pools, LUTs, Mul, GAP, Pad …).
 fn valid() -> Vec<u8> {
@@ -198,13 +198,13 @@ fn malformed_blobs_get_their_named_errors() {
         }),
     );
     let mut flags = blob.clone();
-    flags[20] = 1;
+    flags[20] = 2;
     format::seal(&mut flags).unwrap();
     case(
-        "flags",
+        "unknown flag",
         flags,
         is(Error::BadHeader {
-            what: "flags are not zero",
+            what: "flags have unknown bits",
         }),
     );
     case(
@@ -501,6 +501,16 @@ fn malformed_blobs_get_their_named_errors() {
         "{} malformed blobs rejected with their named errors",
         cases.len()
     );
+}
+
+#[test]
+fn the_tflm_rounding_flag_selects_double_rounding() {
+    let blob = valid();
+    let single = OwnedModel::from_bytes(&blob).unwrap();
+    assert_eq!(single.model().rounding(), Rounding::Single);
+    let flagged = with_header(blob, |h| h.flags = format::FLAG_TFLM_ROUNDING);
+    let double = OwnedModel::from_bytes(&flagged).unwrap();
+    assert_eq!(double.model().rounding(), Rounding::Double);
 }
 
 #[test]

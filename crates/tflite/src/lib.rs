@@ -17,8 +17,12 @@
 //! become `[C, KH, KW, 1]`. Anything else — a float model, another operator or a newer
 //! version, a dynamic shape — is a named [`TfliteError`].
 //!
-//! The arithmetic is the compiler's (single-rounding requantisation), not yet TFLite Micro's
-//! double rounding, so outputs may differ from TFLM's by a few units in the last place.
+//! The graph asks for TFLite Micro's arithmetic ([`edgebone_compiler::qgraph::Rounding::Double`]:
+//! double-rounding requantisation and TFLM's integer Mean), so convolutions, fully connected
+//! layers, Add, Mul, Pad, Mean and Reshape compute TFLM's bits. `HARD_SWISH` becomes the
+//! table of TFLite's integer HardSwish (`ops/hard_swish.rs`); Softmax, Logistic, ReLU,
+//! ReLU6 and AveragePool equal LiteRT's reference kernels on the single-operator files of
+//! `tests/litert` (made by `scripts/tflite_op_oracle.py`).
 
 #![forbid(unsafe_code)]
 
@@ -145,6 +149,7 @@ fn finish(
         output,
         preprocess,
         labels: Vec::new(),
+        rounding: edgebone_compiler::qgraph::Rounding::Double,
     })
 }
 

@@ -89,6 +89,7 @@ impl Builder {
                     std: [0.229, 0.224, 0.225],
                 },
                 labels: Vec::new(),
+                rounding: edgebone_compiler::qgraph::Rounding::Single,
             },
             values: vec![values],
             luts: Vec::new(),

@@ -129,7 +129,11 @@ impl Layer<'_> {
         let channels = self.params.input.channels;
         let stage: [OutputStage; N] =
             core::array::from_fn(|i| OutputStage::new(self.filter.requant(start + i)));
-        let range = OutputRange::new(self.params.output_zero_point, self.params.activation);
+        let range = OutputRange::new(
+            self.params.output_zero_point,
+            self.params.activation,
+            self.filter.rounding,
+        );
         let bias: [i32; N] = core::array::from_fn(|i| self.filter.bias[start + i]);
         let rows = self.rows.taps(oy);
         for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
@@ -153,7 +157,7 @@ impl Layer<'_> {
                     }
                 }
             }
-            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale(acc[i]));
+            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale(acc[i], range.double));
             range.write(&scaled, &mut pixel[start..start + N]);
         }
     }

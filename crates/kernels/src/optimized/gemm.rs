@@ -228,7 +228,8 @@ pub(super) fn convolve<M: Mac>(
         return Ok(());
     }
     // Rows of one pixel have one buffer (or more, when a buffer's rounding leaves room).
-    let output_range = OutputRange::new(layer.zero_point, layer.activation);
+    let output_range = OutputRange::new(layer.zero_point, layer.activation, layer.filter.rounding);
+    let double = output_range.double;
     for first in (0..channels).step_by(CHANNELS) {
         let block = first..channels.min(first + CHANNELS);
         let mut stages = [OutputStage::default(); CHANNELS];
@@ -278,7 +279,7 @@ pub(super) fn convolve<M: Mac>(
                     for (((scaled, acc), &bias), stage) in
                         scaled.iter_mut().zip(acc.iter()).zip(bias).zip(&stages)
                     {
-                        *scaled = stage.scale(acc[i].wrapping_add(bias));
+                        *scaled = stage.scale(acc[i].wrapping_add(bias), double);
                     }
                     output_range.write(&scaled, &mut pixel[block.clone()]);
                 }

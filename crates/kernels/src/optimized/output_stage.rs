@@ -1,38 +1,44 @@
 //! The output stage of the optimised accumulating kernels: the requantisation prepared once
 //! per output channel, then the output zero point and the activation clamp of the layer.
 
+use crate::requant::{multiply_by_quantized_multiplier_double, Rounding};
 use crate::{Activation, Requant};
 
 /// The requantisation of one output channel with the shift arithmetic of
 /// [`crate::requant::multiply_by_quantized_multiplier`] done once: [`scale`](Self::scale)
 /// followed by [`OutputRange::write`] computes exactly what the reference kernels' final
-/// step computes.
+/// step computes, in either [`Rounding`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct OutputStage {
     /// The rounding term, half of the right shift's unit.
     round: i64,
     multiplier: i32,
-    /// The right shift of the 64-bit product, 1..=62.
+    /// The right shift of the 64-bit product, 1..=62: 31 minus the stored exponent
+    /// (clamped to `−31..=30` in both rounding forms).
     shift: u8,
 }
 
-/// The layer-wide part of the output stage: zero point and activation range.
+/// The layer-wide part of the output stage: zero point, activation range and rounding.
 ///
-/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers.
+/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers
+/// (the rounding as a loop-invariant flag, so the single-rounding loops are unchanged).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OutputRange {
     zero_point: i32,
     min: i32,
     max: i32,
+    /// Whether the model rounds twice (TFLite Micro's form).
+    pub(super) double: bool,
 }
 
 impl OutputRange {
-    /// The output's zero point and fused activation.
-    pub(super) fn new(zero_point: i8, activation: Activation) -> Self {
+    /// The output's zero point and fused activation, and the model's rounding.
+    pub(super) fn new(zero_point: i8, activation: Activation, rounding: Rounding) -> Self {
         Self {
             zero_point: i32::from(zero_point),
             min: i32::from(activation.min),
             max: i32::from(activation.max),
+            double: rounding == Rounding::Double,
         }
     }
 
@@ -67,9 +73,17 @@ impl OutputStage {
         }
     }
 
-    /// The requantised accumulator `acc` (bias included), before the output zero point.
+    /// The requantised accumulator `acc` (bias included), before the output zero point;
+    /// `double` is [`OutputRange::double`].
     #[inline(always)]
-    pub(super) fn scale(&self, acc: i32) -> i32 {
+    pub(super) fn scale(&self, acc: i32, double: bool) -> i32 {
+        if double {
+            // A whole layer takes the same branch, so it is always predicted.
+            // The clamped exponent, back from the right shift (the stage stays 16 bytes, and
+            // 32 of them on the stack).
+            let exponent = 31 - i32::from(self.shift);
+            return multiply_by_quantized_multiplier_double(acc, self.multiplier, exponent);
+        }
         // |acc · multiplier| ≤ 2^62 and the rounding term is at most 2^61, so neither the
         // product nor the sum wraps, and the shift is below 64: the wrapping forms only spare
         // the overflow checks.

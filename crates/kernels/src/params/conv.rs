@@ -1,6 +1,7 @@
 //! Parameters of the convolutions and of the fully connected layer.
 
 use crate::geometry::{check_len, product, Axis};
+use crate::requant::Rounding;
 use crate::{Activation, KernelError, Padding, Requant, Shape4};
 
 /// The constant operands of a convolution or fully connected layer: int8 symmetric weights
@@ -18,6 +19,8 @@ pub struct Filter<'a> {
     pub multipliers: &'a [i32],
     /// One shift per output channel.
     pub shifts: &'a [i32],
+    /// How the requantisation rounds (the model's mode).
+    pub rounding: Rounding,
 }
 
 impl Filter<'_> {
@@ -34,6 +37,7 @@ impl Filter<'_> {
         Requant {
             multiplier: self.multipliers[c],
             shift: self.shifts[c],
+            rounding: self.rounding,
         }
     }
 }

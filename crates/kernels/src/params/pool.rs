@@ -81,7 +81,9 @@ impl PoolParams {
 /// Global average pooling, TFLite's int8 `Mean` over height and width: per channel the sum
 /// of `q − zp_in` is rescaled by `requant` (`s_in / s_out`), divided by `height · width`
 /// with rounding half away from zero, offset by `zp_out` and clamped. The output is
-/// `[batch, 1, 1, channels]`.
+/// `[batch, 1, 1, channels]`. With [`crate::requant::Rounding::Double`] it is TFLite
+/// Micro's form instead: `1 / (height · width)` folded into the multiplier, one
+/// requantisation (see [`crate::reference::global_avg_pool`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GlobalAvgPoolParams {

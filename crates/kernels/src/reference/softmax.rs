@@ -55,6 +55,10 @@ impl SoftmaxParams {
 }
 
 /// `exp(beta · input_scale · diff)` in Q0.31 for a difference that contributes.
+///
+/// The input multiply has a left shift only, so it rounds once in either
+/// [`crate::Rounding`]: TFLite Micro's `MultiplyByQuantizedMultiplierGreaterThanOne` gives the
+/// same bits, and Softmax needs no mode.
 fn exp_of_diff(params: &SoftmaxParams, diff: i32) -> i32 {
     let scaled =
         multiply_by_quantized_multiplier(diff, params.input_multiplier, params.input_left_shift);

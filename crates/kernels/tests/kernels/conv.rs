@@ -44,6 +44,7 @@ fn check_against_float(name: &str, params: Conv2dParams) {
         bias: &bias,
         multipliers: &multipliers,
         shifts: &shifts,
+        rounding: Default::default(),
     };
     let mut output = vec![0; params.output_shape().unwrap().elements().unwrap()];
     conv2d(&params, &input, &filter, &mut output).expect("valid conv");
@@ -166,6 +167,7 @@ fn conv_tiny_case_by_hand() {
         bias: &[3],
         multipliers: &[requant.multiplier],
         shifts: &[requant.shift],
+        rounding: Default::default(),
     };
     let mut p = base(Shape4::new(1, 2, 2, 1), 1, 2);
     p.input_zero_point = 1;
@@ -201,6 +203,7 @@ fn conv_saturates_to_the_activation_range() {
         bias: &[0, 0],
         multipliers: &[requant.multiplier; 2],
         shifts: &[requant.shift; 2],
+        rounding: Default::default(),
     };
     let mut out = [0i8; 2];
     conv2d(&p, &[127], &filter, &mut out).unwrap();

@@ -60,6 +60,7 @@ fn depthwise_equals_grouped_conv_on_random_shapes() {
             bias: &bias,
             multipliers: &multipliers,
             shifts: &shifts,
+            rounding: Default::default(),
         };
         let ohwi = depthwise_to_ohwi(&weights, kernel, channels);
         let conv_filter = Filter {
@@ -98,6 +99,7 @@ fn depthwise_tiny_case_by_hand() {
         bias: &[1, 0],
         multipliers: &[1 << 30, 1 << 30],
         shifts: &[0, 2],
+        rounding: Default::default(),
     };
     let mut out = [0i8; 2];
     depthwise_conv2d(&p, &input, &filter, &mut out).unwrap();

@@ -45,6 +45,7 @@ const FILTER: Filter<'static> = Filter {
     bias: &[0, 0],
     multipliers: &[1 << 30, 1 << 30],
     shifts: &[0, 0],
+    rounding: edgebone_kernels::Rounding::Single,
 };
 
 #[test]

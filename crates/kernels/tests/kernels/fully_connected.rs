@@ -29,6 +29,7 @@ fn fully_connected_matches_float() {
         bias: &bias,
         multipliers: &multipliers,
         shifts: &shifts,
+        rounding: Default::default(),
     };
     let mut output = vec![0; p.batches * p.out_features];
     fully_connected(&p, &input, &filter, &mut output).unwrap();
@@ -64,6 +65,7 @@ fn fully_connected_tiny_case_by_hand() {
         bias: &[-2, 0],
         multipliers: &[1610612736, 1610612736],
         shifts: &[1, 0],
+        rounding: Default::default(),
     };
     let mut out = [0i8; 2];
     fully_connected(&p, &[3, -1], &filter, &mut out).unwrap();

@@ -5,7 +5,7 @@ use crate::expect::assert_requantized;
 use edgebone_kernel_cases::Rng;
 use edgebone_kernels::prepare::rescale_requant;
 use edgebone_kernels::reference::{avg_pool, global_avg_pool, max_pool};
-use edgebone_kernels::{Activation, GlobalAvgPoolParams, Padding, PoolParams, Shape4};
+use edgebone_kernels::{Activation, GlobalAvgPoolParams, Padding, PoolParams, Rounding, Shape4};
 
 /// A random valid pooling.
 fn random_pool(rng: &mut Rng) -> PoolParams {
@@ -204,4 +204,34 @@ fn channel_means(shape: Shape4, input: &[i8], zero_point: i8) -> Vec<f64> {
         }
     }
     means
+}
+
+#[test]
+fn global_avg_pool_in_tflm_form_by_hand() {
+    let params = |input: Shape4, rounding: Rounding| GlobalAvgPoolParams {
+        input,
+        input_zero_point: 0,
+        requant: rescale_requant(1.0, 1.0).unwrap().with_rounding(rounding),
+        output_zero_point: 0,
+        activation: Activation::NONE,
+    };
+    // Two pixels: TFLite Micro folds 1/2 into the multiplier (2^30 · 2^1 / 2, exponent 0), and
+    // the high multiply rounds −1.5 toward zero; the rescale-then-divide form gives −2.
+    let pair = Shape4::new(1, 1, 2, 2);
+    let input = [1, -1, 2, -2];
+    let mut out = [0i8; 2];
+    global_avg_pool(&params(pair, Rounding::Double), &input, &mut out).unwrap();
+    assert_eq!(out, [2, -1]);
+    global_avg_pool(&params(pair, Rounding::Single), &input, &mut out).unwrap();
+    assert_eq!(out, [2, -2]);
+    // Nine pixels summing to 4 (mean 0.444): the folded multiplier is
+    // ⌊2^30 · 2^3 / 9⌋ = 954437176 with exponent −2; the high multiply gives 2 (1.78), the
+    // shift rounds 0.5 away from zero to 1. Rounding once gives 0.
+    let nine = Shape4::new(1, 3, 3, 1);
+    let input = [4, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut out = [0i8; 1];
+    global_avg_pool(&params(nine, Rounding::Double), &input, &mut out).unwrap();
+    assert_eq!(out, [1]);
+    global_avg_pool(&params(nine, Rounding::Single), &input, &mut out).unwrap();
+    assert_eq!(out, [0]);
 }

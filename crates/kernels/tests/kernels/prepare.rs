@@ -1,10 +1,14 @@
 //! The multiplier derivations of `prepare`, against values computed by hand.
 
 use edgebone_kernels::prepare::{add_requant, conv_requant, mul_requant, rescale_requant};
-use edgebone_kernels::{KernelError, Requant};
+use edgebone_kernels::{KernelError, Requant, Rounding};
 
 fn r(multiplier: i32, shift: i32) -> Requant {
-    Requant { multiplier, shift }
+    Requant {
+        multiplier,
+        shift,
+        rounding: Rounding::Single,
+    }
 }
 
 #[test]

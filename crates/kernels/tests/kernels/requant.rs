@@ -2,8 +2,10 @@
 //! and against exact integer arithmetic.
 
 use edgebone_kernel_cases::Rng;
-use edgebone_kernels::requant::{multiply_by_quantized_multiplier, quantize_multiplier};
-use edgebone_kernels::{KernelError, Requant};
+use edgebone_kernels::requant::{
+    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_double, quantize_multiplier,
+};
+use edgebone_kernels::{KernelError, Requant, Rounding};
 
 fn q(real: f64) -> (i32, i32) {
     quantize_multiplier(real).expect("finite multiplier")
@@ -166,4 +168,91 @@ fn out_of_range_shifts_are_clamped_and_results_saturate() {
         multiply_by_quantized_multiplier(i32::MIN, i32::MAX, 30),
         i32::MIN
     );
+}
+
+/// [`Requant::from_real`]`(real)` rounding twice, applied to `x`.
+fn double(x: i32, real: f64) -> i32 {
+    Requant::from_real(real)
+        .unwrap()
+        .with_rounding(Rounding::Double)
+        .apply(x)
+}
+
+#[test]
+fn double_rounding_matches_tflm_by_hand() {
+    // 1 · 0.25: the high multiply gives 1 (0.5 rounded away from zero), the shift by one
+    // bit rounds 0.5 away from zero again; single rounding gives 0. For −1 the high
+    // multiply rounds −0.5 toward zero (gemmlowp's nudge 1 − 2^30), so 0.
+    assert_eq!(double(1, 0.25), 1);
+    assert_eq!(double(-1, 0.25), 0);
+    assert_eq!(double(6, 0.25), 2);
+    assert_eq!(double(-6, 0.25), -2);
+    // With no shift only the high multiply rounds: −1.5 toward zero, +1.5 away from it.
+    assert_eq!(double(-3, 0.5), -1);
+    assert_eq!(double(3, 0.5), 2);
+    // 3 · 2133000000 · 2^−32 = 1.4899: the high multiply rounds 2.9797 to 3, the shift
+    // rounds 1.5 to 2; the single rounding of 1.4899 is 1.
+    let (m, shift) = (2_133_000_000, -1);
+    assert_eq!(multiply_by_quantized_multiplier_double(3, m, shift), 2);
+    assert_eq!(multiply_by_quantized_multiplier(3, m, shift), 1);
+    assert_eq!(multiply_by_quantized_multiplier_double(-3, m, shift), -2);
+    assert_eq!(multiply_by_quantized_multiplier(-3, m, shift), -1);
+    // The one saturating case of the high multiply, and a left shift.
+    assert_eq!(
+        multiply_by_quantized_multiplier_double(i32::MIN, i32::MIN, 0),
+        i32::MAX
+    );
+    assert_eq!(multiply_by_quantized_multiplier_double(5, 1 << 30, 2), 10);
+    // TFLite's MultiplyByQuantizedMultiplierInt32 values hold in this form too.
+    assert_eq!(double(10000, 0.00097656), 10);
+    assert_eq!(double(-10000, 0.00097656), -10);
+    assert_eq!(double(i32::MIN, 0.00001), -21475);
+    assert_eq!(double(i32::MAX, 0.00001), 21475);
+}
+
+/// gemmlowp's two roundings written out in 128-bit arithmetic with floor division: the
+/// doubled high product rounded half up (half toward zero when negative), then the shift
+/// rounded half away from zero.
+fn double_by_definition(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let left = shift.max(0) as u32;
+    let right = (-shift).max(0) as u32;
+    let p = i128::from(x.wrapping_mul(1 << left)) * i128::from(multiplier);
+    let unit = 1i128 << 31;
+    let high = if p >= 0 {
+        (p + unit / 2).div_euclid(unit)
+    } else {
+        -((-p + unit / 2 - 1).div_euclid(unit))
+    };
+    let high = high.min(i128::from(i32::MAX));
+    let unit = 1i128 << right;
+    let half = unit / 2;
+    let rounded = if high >= 0 {
+        (high + half).div_euclid(unit)
+    } else {
+        -((-high + half).div_euclid(unit))
+    };
+    rounded as i32
+}
+
+#[test]
+fn double_rounding_is_gemmlowps_two_roundings() {
+    let mut rng = Rng::from_name("mbqm_double_rounding");
+    for _ in 0..50000 {
+        let multiplier = rng.next_u64() as i32;
+        let shift = if rng.chance(90) {
+            rng.range(-31, 0) as i32
+        } else {
+            rng.range(0, 30) as i32
+        };
+        let x = if rng.chance(50) {
+            rng.range(-100_000, 100_000) as i32
+        } else {
+            rng.next_u64() as i32
+        };
+        assert_eq!(
+            multiply_by_quantized_multiplier_double(x, multiplier, shift),
+            double_by_definition(x, multiplier, shift),
+            "x {x} multiplier {multiplier} shift {shift}"
+        );
+    }
 }

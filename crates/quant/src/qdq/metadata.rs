@@ -151,6 +151,7 @@ mod tests {
                 std: [0.229, 0.224, 1.0 / 3.0],
             },
             labels: vec!["a, \"b\"".into(), "line\nbreak".into()],
+            rounding: edgebone_compiler::qgraph::Rounding::Single,
         }
     }
 

@@ -3,6 +3,13 @@
 use super::{read_u32, CRC_START, FORMAT_VERSION, HEADER_LEN, MAGIC, MIN_FORMAT_VERSION};
 use crate::Error;
 
+/// Header flag: the model requantises with TFLite Micro's double rounding
+/// (`edgebone_kernels::Rounding::Double`) instead of the single rounding.
+pub const FLAG_TFLM_ROUNDING: u32 = 1;
+
+/// Every flag bit a reader of this version knows.
+pub const KNOWN_FLAGS: u32 = FLAG_TFLM_ROUNDING;
+
 /// The header fields after the magic bytes. `decode` checks the magic, the version, the
 /// declared length against the bytes available and the fixed fields; the section bounds are
 /// checked by [`crate::Model::from_bytes`].
@@ -14,7 +21,7 @@ use crate::Error;
 /// | 8 | `total_len` |
 /// | 12 | `crc32` of bytes `16 .. total_len` |
 /// | 16 | header length (72) |
-/// | 20 | flags (0) |
+/// | 20 | flags: bit 0 [`FLAG_TFLM_ROUNDING`], the others 0 |
 /// | 24 | `arena_size` |
 /// | 28, 32 | `tensor_count`, `tensors_offset` |
 /// | 36, 40, 44 | `op_count`, `ops_offset`, `ops_len` |
@@ -26,6 +33,8 @@ use crate::Error;
 pub struct Header {
     /// The format version.
     pub version: u32,
+    /// The model-wide flags ([`FLAG_TFLM_ROUNDING`]); unknown bits are rejected.
+    pub flags: u32,
     /// The blob's length in bytes.
     pub total_len: u32,
     /// The CRC-32 of bytes `CRC_START .. total_len`.
@@ -57,8 +66,8 @@ pub struct Header {
 }
 
 impl Header {
-    /// The header's bytes (with the magic, the current version, the header length and zero
-    /// flags; `total_len` and `crc32` as stored here, see [`super::seal`]).
+    /// The header's bytes (with the magic, the header length and the fields as stored here;
+    /// `total_len` and `crc32` are filled in by [`super::seal`]).
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..4].copy_from_slice(&MAGIC);
@@ -67,7 +76,7 @@ impl Header {
             self.total_len,
             self.crc32,
             HEADER_LEN as u32,
-            0,
+            self.flags,
             self.arena_size,
             self.tensor_count,
             self.tensors_offset,
@@ -139,13 +148,15 @@ impl Header {
                 what: "header length is not 72",
             });
         }
-        if word(4) != 0 {
+        let flags = word(4);
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(Error::BadHeader {
-                what: "flags are not zero",
+                what: "flags have unknown bits",
             });
         }
         Ok(Self {
             version,
+            flags,
             total_len,
             crc32: stored,
             arena_size: word(5),

@@ -22,7 +22,7 @@ mod op;
 mod op_table;
 mod tensor;
 
-pub use header::Header;
+pub use header::{Header, FLAG_TFLM_ROUNDING, KNOWN_FLAGS};
 pub use meta::{encode_metadata, Metadata, Preprocess};
 pub use op::{
     Clamp, Convert, FieldInfo, FilterIds, FilterMacs, IdList, OpCode, OpRecord, Rescale, Storage,

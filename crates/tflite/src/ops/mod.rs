@@ -4,6 +4,7 @@
 mod activation;
 mod conv;
 mod elementwise;
+mod hard_swish;
 mod pool;
 mod shape;
 mod unary;

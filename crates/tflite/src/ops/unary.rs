@@ -2,6 +2,7 @@
 //! `DEQUANTIZE` (int8 requantisation, or the float edges of the model).
 
 use super::activation::{table, ActivationFn};
+use super::hard_swish::hard_swish_table;
 use crate::error::TfliteError;
 use crate::importer::{Importer, OpCtx};
 use crate::tflite::{BuiltinOperator, TensorType};
@@ -33,7 +34,15 @@ impl Importer<'_> {
         };
         let (input, _) = self.activation(op, 0)?;
         let to = self.info(op.output_index()?)?.activation_params()?;
-        let table = table(f, self.params(input), to);
+        let from = self.params(input);
+        let table = if f == ActivationFn::HardSwish {
+            // TFLite's integer HardSwish, not a table of the float function.
+            hard_swish_table(from, to).ok_or_else(|| {
+                op.unsupported("HARD_SWISH with an input scale / 128 above the output scale")
+            })?
+        } else {
+            table(f, from, to)
+        };
         self.emit(op, |output| QOp::Lut {
             input,
             output,

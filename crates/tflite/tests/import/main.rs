@@ -4,5 +4,6 @@
 
 mod bad_input;
 mod builder;
+mod litert_ops;
 mod ops;
 mod ops_more;

@@ -219,3 +219,17 @@ fn means_over_other_axes_and_concatenations_of_other_axes_are_unsupported() {
         .unwrap_err();
     assert!(e.to_string().contains("axis 1"), "{e}");
 }
+
+#[test]
+fn hard_swish_with_an_output_scale_below_input_scale_over_128_is_unsupported() {
+    // TFLite's prepare rejects it: the output multiplier 1/128 / 0.001 needs a left shift.
+    let spec = single(
+        B::HARD_SWISH,
+        act("x", &[1, 2, 2, 1], 1.0, 0),
+        act("y", &[1, 2, 2, 1], 0.001, 0),
+        Opts::None,
+    );
+    let e = edgebone_tflite::read_tflite(&super::builder::build(&spec), "t", super::ops::spec_for)
+        .unwrap_err();
+    assert!(e.to_string().contains("HARD_SWISH"), "{e}");
+}

@@ -127,6 +127,7 @@ pub fn from_qdq(model: &ModelProto, norm: Option<Normalisation>) -> Result<Quant
             output,
             preprocess,
             labels: meta.labels.unwrap_or_default(),
+            rounding: edgebone_compiler::qgraph::Rounding::Single,
         },
         ops: imp.infos,
     })

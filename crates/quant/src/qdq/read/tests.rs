@@ -197,6 +197,7 @@ fn every_op() -> Quantized {
                 std: [0.229, 0.224, 0.225],
             },
             labels: (0..10).map(|i| format!("class {i}")).collect(),
+            rounding: edgebone_compiler::qgraph::Rounding::Single,
         },
         ops: b.infos,
     }

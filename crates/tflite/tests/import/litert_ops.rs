@@ -1,0 +1,50 @@
+//! Single-operator files made by LiteRT (`scripts/tflite_op_oracle.py`, in
+//! `crates/tflite/tests/litert`): imported, compiled and run, each must give LiteRT's
+//! reference-kernel output (TensorFlow Lite Micro's arithmetic) byte for byte.
+
+use super::ops::{run, spec_for};
+use edgebone_tflite::read_tflite;
+
+/// The cases the script writes: Softmax at three input scales, Logistic and HardSwish on
+/// every int8 input at two parameter sets, ReLU and ReLU6 with a rescale, AveragePool with
+/// SAME and VALID padding.
+const CASES: [&str; 11] = [
+    "softmax_a",
+    "softmax_b",
+    "softmax_c",
+    "logistic_a",
+    "logistic_b",
+    "hard_swish_a",
+    "hard_swish_b",
+    "relu_a",
+    "relu6_a",
+    "average_pool_same",
+    "average_pool_valid",
+];
+
+fn read(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/litert/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+#[test]
+fn single_operators_equal_litert_reference_kernels() {
+    let mut failures = Vec::new();
+    for name in CASES {
+        let graph = read_tflite(&read(&format!("{name}.tflite")), name, spec_for).unwrap();
+        let input: Vec<i8> = read(&format!("{name}.in.bin"))
+            .iter()
+            .map(|&b| b as i8)
+            .collect();
+        let want: Vec<i8> = read(&format!("{name}.tflm.bin"))
+            .iter()
+            .map(|&b| b as i8)
+            .collect();
+        let got = run(&graph, &input);
+        let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+        if got.len() != want.len() || differ > 0 {
+            failures.push(format!("{name}: {differ} of {} bytes differ", want.len()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

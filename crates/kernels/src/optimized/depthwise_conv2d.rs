@@ -5,7 +5,7 @@ use core::ops::Range;
 use super::gemm::Portable;
 use super::output_stage::{OutputRange, OutputStage};
 use crate::geometry::Axis;
-use crate::{DepthwiseConv2dParams, Filter, KernelError};
+use crate::{DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
 
 /// Channels accumulated together by the portable kernel: one short vector per tap.
 const LANES: usize = 16;
@@ -86,21 +86,12 @@ pub(crate) fn depthwise_conv2d_with<M: ChannelMac, const WIDE: usize, const HALF
         interior: plan.cols.interior(),
         zero_point: i16::from(params.input_zero_point),
     };
-    let channels = params.input.channels;
-    let out = plan.output;
-    let full = channels - channels % WIDE;
-    let half = full + (channels - full) / HALF * HALF;
-    for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
-        let (b, oy) = (row / out.height, row % out.height);
-        for start in (0..full).step_by(WIDE) {
-            layer.row::<M, WIDE>(b, oy, start, out_row);
-        }
-        for start in (full..half).step_by(HALF) {
-            layer.row::<M, HALF>(b, oy, start, out_row);
-        }
-        for start in half..channels {
-            layer.row::<Portable, 1>(b, oy, start, out_row);
-        }
+    // One copy of the loops per rounding form, so that the single-rounding one is the
+    // loops as they were before the double-rounding form existed.
+    if filter.rounding == Rounding::Double {
+        layer.rows::<M, WIDE, HALF, true>(plan.output, output);
+    } else {
+        layer.rows::<M, WIDE, HALF, false>(plan.output, output);
     }
     Ok(())
 }
@@ -118,8 +109,34 @@ struct Layer<'a> {
 }
 
 impl Layer<'_> {
-    /// Computes channels `start .. start + N` of output row `oy` of image `b`.
-    fn row<M: ChannelMac, const N: usize>(
+    /// Computes every output row (of shape `out`), in blocks of `WIDE` channels, then
+    /// `HALF`, then single channels.
+    #[inline(always)]
+    fn rows<M: ChannelMac, const WIDE: usize, const HALF: usize, const DOUBLE: bool>(
+        &self,
+        out: Shape4,
+        output: &mut [i8],
+    ) {
+        let channels = self.params.input.channels;
+        let full = channels - channels % WIDE;
+        let half = full + (channels - full) / HALF * HALF;
+        for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
+            let (b, oy) = (row / out.height, row % out.height);
+            for start in (0..full).step_by(WIDE) {
+                self.row::<M, WIDE, DOUBLE>(b, oy, start, out_row);
+            }
+            for start in (full..half).step_by(HALF) {
+                self.row::<M, HALF, DOUBLE>(b, oy, start, out_row);
+            }
+            for start in half..channels {
+                self.row::<Portable, 1, DOUBLE>(b, oy, start, out_row);
+            }
+        }
+    }
+
+    /// Computes channels `start .. start + N` of output row `oy` of image `b`, in the
+    /// double-rounding form when `DOUBLE`.
+    fn row<M: ChannelMac, const N: usize, const DOUBLE: bool>(
         &self,
         b: usize,
         oy: usize,
@@ -129,11 +146,7 @@ impl Layer<'_> {
         let channels = self.params.input.channels;
         let stage: [OutputStage; N] =
             core::array::from_fn(|i| OutputStage::new(self.filter.requant(start + i)));
-        let range = OutputRange::new(
-            self.params.output_zero_point,
-            self.params.activation,
-            self.filter.rounding,
-        );
+        let range = OutputRange::new(self.params.output_zero_point, self.params.activation);
         let bias: [i32; N] = core::array::from_fn(|i| self.filter.bias[start + i]);
         let rows = self.rows.taps(oy);
         for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
@@ -157,7 +170,7 @@ impl Layer<'_> {
                     }
                 }
             }
-            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale(acc[i], range.double));
+            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale::<DOUBLE>(acc[i]));
             range.write(&scaled, &mut pixel[start..start + N]);
         }
     }

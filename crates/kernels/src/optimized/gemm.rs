@@ -34,7 +34,7 @@ use core::ops::Range;
 use bytemuck::Pod;
 
 use super::output_stage::{OutputRange, OutputStage};
-use crate::{Activation, Filter, KernelError};
+use crate::{Activation, Filter, KernelError, Rounding};
 
 /// Output pixels computed together.
 pub(crate) const PIXELS: usize = 4;
@@ -217,19 +217,36 @@ pub(super) fn convolve<M: Mac>(
     output: &mut [i8],
     scratch: &mut [i8],
 ) -> Result<(), KernelError> {
+    let scratch = Scratch::<M>::carve(scratch, layer.channels)?;
+    if output.is_empty() {
+        // Then width · channels may not even be representable.
+        return Ok(());
+    }
+    // One copy of the loops per rounding form, so that the single-rounding one is the
+    // loops as they were before the double-rounding form existed.
+    if layer.filter.rounding == Rounding::Double {
+        convolve_as::<M, true>(patches, layer, output, scratch);
+    } else {
+        convolve_as::<M, false>(patches, layer, output, scratch);
+    }
+    Ok(())
+}
+
+/// [`convolve`] after its checks, in the double-rounding form when `DOUBLE`.
+#[inline(always)]
+fn convolve_as<M: Mac, const DOUBLE: bool>(
+    patches: &impl Patches,
+    layer: &Layer<'_>,
+    output: &mut [i8],
+    scratch: Scratch<'_, M>,
+) {
     let (depth, width, channels) = (patches.depth(), patches.width(), layer.channels);
     let chunk = patches.chunk().clamp(1, CHUNK);
     let Scratch {
         acc: accumulators,
         buffers,
-    } = Scratch::<M>::carve(scratch, channels)?;
-    if output.is_empty() {
-        // Then width · channels may not even be representable.
-        return Ok(());
-    }
-    // Rows of one pixel have one buffer (or more, when a buffer's rounding leaves room).
-    let output_range = OutputRange::new(layer.zero_point, layer.activation, layer.filter.rounding);
-    let double = output_range.double;
+    } = scratch;
+    let output_range = OutputRange::new(layer.zero_point, layer.activation);
     for first in (0..channels).step_by(CHANNELS) {
         let block = first..channels.min(first + CHANNELS);
         let mut stages = [OutputStage::default(); CHANNELS];
@@ -279,14 +296,13 @@ pub(super) fn convolve<M: Mac>(
                     for (((scaled, acc), &bias), stage) in
                         scaled.iter_mut().zip(acc.iter()).zip(bias).zip(&stages)
                     {
-                        *scaled = stage.scale(acc[i].wrapping_add(bias), double);
+                        *scaled = stage.scale::<DOUBLE>(acc[i].wrapping_add(bias));
                     }
                     output_range.write(&scaled, &mut pixel[block.clone()]);
                 }
             }
         }
     }
-    Ok(())
 }
 
 /// `out[p] = Σ_k xs[p][k] · w[k]` (wrapping) for the four rows `xs`, over the shortest

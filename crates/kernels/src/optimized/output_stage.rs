@@ -1,13 +1,13 @@
 //! The output stage of the optimised accumulating kernels: the requantisation prepared once
 //! per output channel, then the output zero point and the activation clamp of the layer.
 
-use crate::requant::{multiply_by_quantized_multiplier_double, Rounding};
+use crate::requant::multiply_by_quantized_multiplier_double;
 use crate::{Activation, Requant};
 
 /// The requantisation of one output channel with the shift arithmetic of
 /// [`crate::requant::multiply_by_quantized_multiplier`] done once: [`scale`](Self::scale)
 /// followed by [`OutputRange::write`] computes exactly what the reference kernels' final
-/// step computes, in either [`Rounding`].
+/// step computes, in either [`Rounding`](crate::Rounding).
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct OutputStage {
     /// The rounding term, half of the right shift's unit.
@@ -27,18 +27,15 @@ pub(super) struct OutputRange {
     zero_point: i32,
     min: i32,
     max: i32,
-    /// Whether the model rounds twice (TFLite Micro's form).
-    pub(super) double: bool,
 }
 
 impl OutputRange {
-    /// The output's zero point and fused activation, and the model's rounding.
-    pub(super) fn new(zero_point: i8, activation: Activation, rounding: Rounding) -> Self {
+    /// The output's zero point and fused activation.
+    pub(super) fn new(zero_point: i8, activation: Activation) -> Self {
         Self {
             zero_point: i32::from(zero_point),
             min: i32::from(activation.min),
             max: i32::from(activation.max),
-            double: rounding == Rounding::Double,
         }
     }
 
@@ -73,12 +70,12 @@ impl OutputStage {
         }
     }
 
-    /// The requantised accumulator `acc` (bias included), before the output zero point;
-    /// `double` is [`OutputRange::double`].
+    /// The requantised accumulator `acc` (bias included), before the output zero point, in
+    /// the double-rounding form when `DOUBLE` (the kernels keep one copy of their loops per
+    /// form, chosen once per call, so the single-rounding loops are as they were).
     #[inline(always)]
-    pub(super) fn scale(&self, acc: i32, double: bool) -> i32 {
-        if double {
-            // A whole layer takes the same branch, so it is always predicted.
+    pub(super) fn scale<const DOUBLE: bool>(&self, acc: i32) -> i32 {
+        if DOUBLE {
             // The clamped exponent, back from the right shift (the stage stays 16 bytes, and
             // 32 of them on the stack).
             let exponent = 31 - i32::from(self.shift);

@@ -18,10 +18,9 @@ pub(super) struct OutputStage {
     shift: u8,
 }
 
-/// The layer-wide part of the output stage: zero point, activation range and rounding.
+/// The layer-wide part of the output stage: zero point and activation range.
 ///
-/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers
-/// (the rounding as a loop-invariant flag, so the single-rounding loops are unchanged).
+/// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OutputRange {
     zero_point: i32,

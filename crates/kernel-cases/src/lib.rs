@@ -18,6 +18,7 @@ extern crate alloc;
 
 mod bit_exact;
 mod digest;
+mod elementwise;
 mod rng;
 mod robustness;
 mod scratch;
@@ -133,6 +134,11 @@ bit_exact_tests! {
         bit_exact::depthwise_case;
     fully_connected_is_bit_exact: reference::fully_connected, scratch::fully_connected,
         bit_exact::fully_connected_case;
+    add_is_bit_exact: reference::add, optimized::add, elementwise::add_case;
+    add_in_place_first_is_bit_exact: reference::add, elementwise::add_in_place_first,
+        elementwise::add_case;
+    add_in_place_second_is_bit_exact: reference::add, elementwise::add_in_place_second,
+        elementwise::add_case;
     // Arm's DSP extension: where `edgebone-kernels` compiled `arch::arm_dsp` (see build.rs).
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::dsp_pointwise,

@@ -330,7 +330,8 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
 pub fn elementwise(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_elementwise");
     let mut digest = Digest::new();
-    let (mut adds, mut muls, mut requants, mut luts) = <[Outcomes; 4]>::default().into();
+    let (mut adds, mut fast_adds, mut muls, mut requants, mut luts) =
+        <[Outcomes; 5]>::default().into();
     for _ in 0..budget.rounds {
         let s = shape(&mut rng);
         let broadcast = if rng.chance(50) {
@@ -360,6 +361,8 @@ pub fn elementwise(budget: &Budget) -> Result<Passed, Failure> {
             activation: activation(&mut rng),
         };
         adds.record(add(&add_p, &a, &b, &mut out), &out, &mut digest);
+        let fast = optimized::add(&add_p, &a, &b, &mut out);
+        fast_adds.record(fast, &out, &mut digest);
         let mul_p = MulParams {
             shape: s,
             broadcast,
@@ -399,6 +402,7 @@ pub fn elementwise(budget: &Budget) -> Result<Passed, Failure> {
     passed(
         &[
             ("add", &adds),
+            ("optimized::add", &fast_adds),
             ("mul", &muls),
             ("requantize", &requants),
             ("lut", &luts),

@@ -55,12 +55,35 @@ impl Requant {
     /// [`multiply_by_quantized_multiplier_double`] rounds, by [`rounding`](Self::rounding).
     pub fn apply(self, x: i32) -> i32 {
         match self.rounding {
-            Rounding::Single => multiply_by_quantized_multiplier(x, self.multiplier, self.shift),
-            Rounding::Double => {
-                multiply_by_quantized_multiplier_double(x, self.multiplier, self.shift)
-            }
+            Rounding::Single => self.apply_as::<false>(x),
+            Rounding::Double => self.apply_as::<true>(x),
         }
     }
+
+    /// [`apply`](Self::apply) in the double-rounding form when `DOUBLE`, else in the
+    /// single-rounding one, whatever [`rounding`](Self::rounding) says: for the kernels that
+    /// keep one copy of their element loop per form, chosen once per call with
+    /// [`common_rounding`].
+    #[inline(always)]
+    pub(crate) fn apply_as<const DOUBLE: bool>(self, x: i32) -> i32 {
+        if DOUBLE {
+            multiply_by_quantized_multiplier_double(x, self.multiplier, self.shift)
+        } else {
+            multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
+        }
+    }
+}
+
+/// The rounding of every multiplier of one op. Rounding is a property of the whole model,
+/// so an op whose multipliers disagree is a [`KernelError::BadParam`].
+pub(crate) fn common_rounding(requants: &[Requant]) -> Result<Rounding, KernelError> {
+    let rounding = requants.first().map_or(Rounding::Single, |r| r.rounding);
+    if requants.iter().any(|r| r.rounding != rounding) {
+        return Err(KernelError::BadParam {
+            what: "the op's multipliers round in different modes",
+        });
+    }
+    Ok(rounding)
 }
 
 /// TFLite's `QuantizeMultiplier`: splits `real` into `(multiplier, shift)` with
@@ -167,6 +190,21 @@ pub(crate) fn requantize_output(
     activation.clamp(
         requant
             .apply(acc)
+            .wrapping_add(i32::from(output_zero_point)),
+    )
+}
+
+/// [`requantize_output`] in the rounding form `DOUBLE` says (see [`Requant::apply_as`]).
+#[inline(always)]
+pub(crate) fn requantize_output_as<const DOUBLE: bool>(
+    acc: i32,
+    requant: Requant,
+    output_zero_point: i8,
+    activation: crate::Activation,
+) -> i8 {
+    activation.clamp(
+        requant
+            .apply_as::<DOUBLE>(acc)
             .wrapping_add(i32::from(output_zero_point)),
     )
 }

@@ -3,9 +3,11 @@
 //! element-wise ops the planner placed in place stream their aliased operand through a
 //! small stack buffer into the same kernels. A convolution runs the variant chosen when the
 //! plan was prepared (`edgebone_kernels::select`, with the op's scratch), depthwise and
-//! fully connected layers through the one kernel `select` has for this target, the other
-//! ops through the reference kernels.
+//! fully connected layers through the one kernel `select` has for this target, Add through
+//! the optimised kernel (which covers every case), the other ops through the reference
+//! kernels.
 
+use edgebone_kernels::optimized;
 use edgebone_kernels::reference as k;
 use edgebone_kernels::{
     select, AddParams, Broadcast, KernelError, MulParams, RequantizeParams, Shape4,
@@ -151,7 +153,7 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
             split.output,
             split.scratch,
         )?,
-        Op::Add { params, a, b } => binary(index, split, &output, [a, b], &params)?,
+        Op::Add { params, a, b } => add(index, split, &output, [a, b], &params)?,
         Op::Mul { params, a, b } => binary(index, split, &output, [a, b], &params)?,
         Op::MaxPool { params, input } => {
             k::max_pool(&params, split.input(index, &input)?, split.output)?
@@ -204,7 +206,7 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
     Ok(())
 }
 
-/// The parameters of a binary element-wise kernel (`reference::add` or `reference::mul`),
+/// The parameters of a binary element-wise kernel (`optimized::add` or `reference::mul`),
 /// which carry the shape and broadcast the kernel runs on.
 trait Binary: Copy {
     /// The output's shape and how the second input is broadcast.
@@ -247,7 +249,7 @@ macro_rules! binary_params {
     )*};
 }
 
-binary_params!(AddParams => k::add, MulParams => k::mul);
+binary_params!(AddParams => optimized::add, MulParams => k::mul);
 
 /// A reshape into other arena bytes: a plain copy.
 fn copy(input: &[i8], output: &mut [i8]) -> Result<(), KernelError> {
@@ -406,6 +408,29 @@ fn binary(
             tensor: b.tensor,
         }),
     }
+}
+
+/// Add: where the output is the bytes of one input and the optimised in-place kernel
+/// covers the op, straight into them; otherwise as any binary op. Never inlined into
+/// [`run`], whose frame is on the stack under every kernel.
+#[inline(never)]
+fn add(
+    op: u32,
+    split: Split<'_>,
+    output: &Region,
+    [a, b]: [Region; 2],
+    params: &AddParams,
+) -> Result<(), Error> {
+    let (first, other) = match (a.same(output), b.same(output)) {
+        (true, false) => (true, b),
+        (false, true) => (false, a),
+        _ => return binary(op, split, output, [a, b], params),
+    };
+    if !optimized::add_in_place_covers(params) {
+        return binary(op, split, output, [a, b], params);
+    }
+    let other = split.input(op, &other)?;
+    Ok(optimized::add_in_place(params, first, split.output, other)?)
 }
 
 /// `s[start .. start + n]` of an operand that is not aliased (`None` stays `None`).

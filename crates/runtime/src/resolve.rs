@@ -172,7 +172,7 @@ impl Op<'_> {
             Op::FullyConnected {
                 params, scratch, ..
             } => select::fully_connected_name(params, scratch.len),
-            Op::Add { .. } => "reference::add",
+            Op::Add { .. } => "add",
             Op::Mul { .. } => "reference::mul",
             Op::MaxPool { .. } => "reference::max_pool",
             Op::AvgPool { .. } => "reference::avg_pool",

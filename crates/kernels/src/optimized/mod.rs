@@ -10,6 +10,8 @@
 //! | [`conv2d`] | one group, 1 to 128 input channels, any kernel, stride, dilation, padding |
 //! | [`depthwise_conv2d`] | every case |
 //! | [`fully_connected`] | every case |
+//! | [`add`] | every case (its own loop for single rounding without broadcast and right shifts of 32 or more, else the reference's) |
+//! | [`add_in_place`] | [`add`]'s own loop, with the output in one input's bytes |
 //!
 //! They are plain portable Rust (no `unsafe`, no intrinsics): what makes them fast is the
 //! order of the loops, which lets the compiler keep accumulators in registers, drop bounds
@@ -28,6 +30,7 @@
 //! patch values are buffered and multiplied) or `depthwise_conv2d::ChannelMac` (how a block
 //! of channels accumulates a tap), so everything else is shared.
 
+mod add;
 pub(crate) mod conv2d;
 pub(crate) mod conv2d_1x1;
 mod depthwise_conv2d;
@@ -35,6 +38,7 @@ pub(crate) mod fully_connected;
 mod gemm;
 mod output_stage;
 
+pub use add::{add, add_in_place, add_in_place_covers};
 pub use conv2d::conv2d;
 pub use conv2d_1x1::conv2d_1x1;
 pub use depthwise_conv2d::depthwise_conv2d;

@@ -1,6 +1,6 @@
 //! Every kernel reports wrong lengths and bad parameters as named errors.
 
-use edgebone_kernels::optimized::conv2d_1x1;
+use edgebone_kernels::optimized::{self, conv2d_1x1};
 use edgebone_kernels::reference::{
     add, avg_pool, channel_shuffle, concat, conv2d, depthwise_conv2d, fully_connected,
     global_avg_pool, lut, max_pool, pad,
@@ -9,7 +9,7 @@ use edgebone_kernels::select::{self, conv2d_scratch_bytes, fully_connected_scrat
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
     Conv2dParams, ConvKernel, DepthwiseConv2dParams, Filter, FullyConnectedParams,
-    GlobalAvgPoolParams, KernelError, PadParams, Padding, PoolParams, Requant, Shape4,
+    GlobalAvgPoolParams, KernelError, PadParams, Padding, PoolParams, Requant, Rounding, Shape4,
 };
 
 fn bad(what: &'static str) -> Result<(), KernelError> {
@@ -283,6 +283,7 @@ fn other_kernels_report_lengths_and_params() {
         add(&add_p, &[0; 12], &[0; 12], &mut [0; 12]),
         mismatch("input2", 3, 12)
     );
+    add_errors_are_named(add_p);
 
     let pool = PoolParams {
         input: Shape4::new(1, 4, 4, 1),
@@ -360,6 +361,54 @@ fn other_kernels_report_lengths_and_params() {
         lut(&[0; 3], &[0; 256], &mut [0; 2]),
         mismatch("output", 3, 2)
     );
+}
+
+/// The Add kernels' own refusals: multipliers rounding in different modes (both kernels),
+/// and what the in-place kernel does not cover or whose lengths are wrong (nothing written).
+fn add_errors_are_named(broadcast: AddParams) {
+    let half = Requant::from_real(0.5).unwrap();
+    let plain = AddParams {
+        broadcast: Broadcast::None,
+        input1: half,
+        input2: half,
+        output: Requant::from_real(1.0 / 4096.0).unwrap(),
+        ..broadcast
+    };
+    let mixed = AddParams {
+        output: plain.output.with_rounding(Rounding::Double),
+        ..plain
+    };
+    let modes = bad("the op's multipliers round in different modes");
+    assert_eq!(add(&mixed, &[0; 12], &[0; 12], &mut [0; 12]), modes);
+    assert_eq!(
+        optimized::add(&mixed, &[0; 12], &[0; 12], &mut [0; 12]),
+        modes
+    );
+
+    assert!(optimized::add_in_place_covers(&plain));
+    let mut inout = [7i8; 12];
+    assert_eq!(
+        optimized::add_in_place(&plain, true, &mut inout, &[1; 12]),
+        Ok(())
+    );
+    assert_ne!(inout, [7; 12]);
+    for (refused, other_len) in [(broadcast, 3), (mixed, 12)] {
+        assert!(!optimized::add_in_place_covers(&refused));
+        let mut inout = [7i8; 12];
+        let other = [1i8; 12];
+        let result = optimized::add_in_place(&refused, false, &mut inout, &other[..other_len]);
+        assert!(
+            matches!(result, Err(KernelError::Unsupported { .. })),
+            "{result:?}"
+        );
+        assert_eq!(inout, [7; 12]);
+    }
+    let mut inout = [7i8; 12];
+    assert_eq!(
+        optimized::add_in_place(&plain, true, &mut inout, &[1; 11]),
+        mismatch("input2", 12, 11)
+    );
+    assert_eq!(inout, [7; 12]);
 }
 
 #[test]

@@ -353,3 +353,75 @@ fn compare_with_committed(rows: &[BenchRow]) {
         println!("  {line}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fw_log::{OpCount, OpRest};
+
+    fn run_of_fixture(count_of: impl Fn(usize) -> u64) -> Row {
+        let path = boards::repo_root().join("crates/runtime/tests/fixtures/se_block.ebm");
+        let ops = HostModel::load(&path).unwrap().model().op_count();
+        Row {
+            board: "qemu-m4".into(),
+            model: "se_block".into(),
+            model_path: path,
+            camera: false,
+            count: (0..ops).map(&count_of).sum::<u64>() / 2 + 7,
+            unit: "instructions".into(),
+            macs: 1,
+            arena: 0,
+            plan: 0,
+            stack: None,
+            flash: 0,
+            ops: (0..ops)
+                .map(|index| OpCount {
+                    index,
+                    frames: 2,
+                    count: count_of(index),
+                })
+                .collect(),
+            op_rest: None,
+            exact: true,
+        }
+    }
+
+    #[test]
+    fn op_counts_are_summed_by_kind_per_inference() {
+        let run = run_of_fixture(|index| 100 * (index as u64 + 1));
+        let row = bench_row(&run, None).unwrap();
+        let facts = op_kinds::describe(&HostModel::load(&run.model_path).unwrap().model()).unwrap();
+        let kinds = op_kinds::classify(&facts);
+        for (name, kind_row) in &row.by_kind {
+            let expected: u64 = kinds
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.name() == name)
+                .map(|(index, _)| 100 * (index as u64 + 1))
+                .sum();
+            assert_eq!(kind_row.instructions, expected / 2, "{name}");
+        }
+        assert_eq!(row.outside_ops, 7);
+        assert_eq!(row.frames, 2);
+    }
+
+    #[test]
+    fn a_run_that_does_not_cover_every_op_is_refused() {
+        let mut run = run_of_fixture(|_| 10);
+        run.ops.pop();
+        let err = bench_row(&run, None).unwrap_err();
+        assert!(
+            err.to_string().contains("op records for a model of"),
+            "{err}"
+        );
+        let mut run = run_of_fixture(|_| 10);
+        run.op_rest = Some(OpRest {
+            first: 256,
+            ops: 3,
+            frames: 2,
+            count: 5,
+        });
+        let err = bench_row(&run, None).unwrap_err();
+        assert!(err.to_string().contains("259 ops"), "{err}");
+    }
+}

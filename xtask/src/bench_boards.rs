@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Parser;
 
 use crate::bench_file::{self, BenchRow, KindRow};
@@ -103,11 +103,6 @@ pub fn bench_boards_cmd(args: &[String]) -> Result<()> {
         bench_file::write(path, &rows)?;
         println!("bench-boards: wrote {}", path.display());
     }
-    if let Some(path) = &args.svg {
-        std::fs::write(path, bench_svg::plot(&rows))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("bench-boards: wrote {}", path.display());
-    }
     if args.bless {
         let path = bench_file::path();
         let old = if path.is_file() {
@@ -121,6 +116,10 @@ pub fn bench_boards_cmd(args: &[String]) -> Result<()> {
             rows.len(),
             path.display()
         );
+    }
+    if let Some(path) = &args.svg {
+        bench_svg::write(path, &rows)?;
+        println!("bench-boards: wrote {}", path.display());
     }
     for problem in &problems {
         println!("bench-boards: FAILED {problem}");

@@ -90,7 +90,7 @@ pub fn read(path: &Path) -> Result<Vec<BenchRow>> {
 
 /// Writes `rows` to `path` (pretty JSON, one field a line).
 pub fn write(path: &Path, rows: &[BenchRow]) -> Result<()> {
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut text = serde_json::to_string_pretty(rows)?;

@@ -3,6 +3,9 @@
 //! the anchors have it.
 
 use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::bench_file::BenchRow;
 use crate::op_kinds::OpKind;
@@ -15,6 +18,14 @@ const TOP: f64 = 30.0;
 const COLOURS: [&str; 6] = [
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1",
 ];
+
+/// Writes the plot of `rows` to `path` (creating its folder).
+pub fn write(path: &Path, rows: &[BenchRow]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, plot(rows)).with_context(|| format!("cannot write {}", path.display()))
+}
 
 /// The plot of `rows` as an SVG document.
 pub fn plot(rows: &[BenchRow]) -> String {
@@ -160,5 +171,14 @@ mod tests {
         assert!(svg.contains("qemu-m4 depthwise: 12.35"));
         assert!(svg.contains("CMSIS-NN 8.62"));
         assert!(!svg.contains("180"), "add is per element, not plotted");
+    }
+
+    #[test]
+    fn the_file_is_written_into_a_new_folder() {
+        let dir = std::env::temp_dir().join(format!("bench-svg-{}", std::process::id()));
+        let path = dir.join("new/boards.svg");
+        write(&path, &[]).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -140,6 +140,30 @@ pub struct CameraFrame {
     pub input_crc: u32,
 }
 
+/// The work of one op, summed over the inferences (`op` record).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpCount {
+    /// The op's index in the model.
+    pub index: usize,
+    /// Inferences the sum is over.
+    pub frames: u64,
+    /// Instructions (QEMU) or cycles (hardware), summed over the inferences.
+    pub count: u64,
+}
+
+/// The work of the ops beyond the firmware's per-op table, summed (`op_rest` record).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpRest {
+    /// The first op index in the bucket.
+    pub first: usize,
+    /// Ops in the bucket.
+    pub ops: usize,
+    /// Inferences the sum is over.
+    pub frames: u64,
+    /// Their work, summed over the ops and the inferences.
+    pub count: u64,
+}
+
 /// The run's summary record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
@@ -164,6 +188,10 @@ pub struct Report {
     pub inferences: Vec<Inference>,
     /// The camera frames, in order (firmware with the `camera` feature).
     pub cameras: Vec<CameraFrame>,
+    /// The work of every op, in op order (firmware that runs a model).
+    pub ops: Vec<OpCount>,
+    /// The ops beyond the firmware's per-op table, when the model has more.
+    pub op_rest: Option<OpRest>,
     /// The summary (absent when the run failed before it).
     pub summary: Option<Summary>,
     /// The SysTick calibration `(instructions, ticks)`, when the board has one.
@@ -197,6 +225,19 @@ impl Report {
                     input_crc: u32::try_from(record.number("input_crc")?)
                         .context("`camera` record: input_crc exceeds 32 bits")?,
                 }),
+                "op" => report.ops.push(OpCount {
+                    index: record.number("index")? as usize,
+                    frames: record.number("frames")?,
+                    count: record.number("count")?,
+                }),
+                "op_rest" => {
+                    report.op_rest = Some(OpRest {
+                        first: record.number("first")? as usize,
+                        ops: record.number("ops")? as usize,
+                        frames: record.number("frames")?,
+                        count: record.number("count")?,
+                    })
+                }
                 "calibration" => {
                     report.calibration =
                         Some((record.number("instructions")?, record.number("ticks")?))
@@ -242,6 +283,8 @@ mod tests {
             line("top5 frame=0 classes=[2, 1, 0] scores=[127, 5, -128]"),
             line("output frame=1 count=125 data=[]"),
             line("camera frame=0 count=4000 input_crc=3421780262"),
+            line("op index=0 frames=2 count=200"),
+            line("op index=1 frames=2 count=40"),
             line("summary unit=instructions count=124 arena_bytes=4112 plan_bytes=96 peak_stack=600 weights_bytes=1152"),
             line("fault HardFault cfsr=0x00000001 hfsr=0x40000000 mmfar=0x0 bfar=0x0"),
             line("not a record line"),
@@ -256,6 +299,22 @@ mod tests {
         assert_eq!((summary.count, summary.peak_stack), (124, Some(600)));
         assert_eq!(report.problems.len(), 1);
         assert_eq!(
+            report.ops,
+            vec![
+                OpCount {
+                    index: 0,
+                    frames: 2,
+                    count: 200
+                },
+                OpCount {
+                    index: 1,
+                    frames: 2,
+                    count: 40
+                }
+            ]
+        );
+        assert_eq!(report.op_rest, None);
+        assert_eq!(
             report.cameras,
             vec![CameraFrame {
                 frame: 0,
@@ -263,6 +322,27 @@ mod tests {
                 input_crc: 0xcbf4_3926
             }]
         );
+    }
+
+    #[test]
+    fn ops_beyond_the_table_are_one_bucket() {
+        let report = Report::from_lines(&[
+            line("op index=0 frames=3 count=9"),
+            line("op_rest first=256 ops=4 frames=3 count=1200"),
+        ])
+        .unwrap();
+        assert_eq!(report.ops.len(), 1);
+        assert_eq!(
+            report.op_rest,
+            Some(OpRest {
+                first: 256,
+                ops: 4,
+                frames: 3,
+                count: 1200
+            })
+        );
+        let err = Report::from_lines(&[line("op index=0 count=9")]).unwrap_err();
+        assert!(err.to_string().contains("without `frames`"), "{err}");
     }
 
     #[test]

@@ -13,9 +13,13 @@ use anyhow::{bail, Context, Result};
 use crate::cargo::cargo;
 pub use crate::cargo::edgebone;
 
+mod bench_boards;
+mod bench_file;
+mod bench_svg;
 mod boards;
 mod camera;
 mod cargo;
+mod cmsis_anchors;
 mod demo;
 mod elf_size;
 mod flash;
@@ -28,6 +32,7 @@ mod linker_map;
 mod lint;
 mod memory_fit;
 mod models;
+mod op_kinds;
 mod prereqs;
 mod qemu;
 mod run;
@@ -79,6 +84,7 @@ fn run(args: &[String]) -> Result<()> {
         "runner" => run::runner_cmd(args),
         "flash" => flash::flash_cmd(args),
         "test-boards" => test_boards::test_boards_cmd(args),
+        "bench-boards" => bench_boards::bench_boards_cmd(args),
         "test-kernels" => test_kernels::test_kernels_cmd(args),
         "demo" => demo::demo_cmd(args),
         "help" | "--help" | "-h" => {
@@ -125,6 +131,9 @@ fn print_help() {
     );
     println!("  flash --board B --model M   deploy to a real board (--dry-run, --host user@pi)");
     println!("  test-boards                 every board bit-exact with the host runtime");
+    println!(
+        "  bench-boards [--board B] [--model M] [--json F] [--svg F] [--bless]  instructions per op kind"
+    );
     println!(
         "  test-kernels [--board B]    the shared kernel test cases on the QEMU boards (all four)"
     );

@@ -4,20 +4,23 @@
 //! RGB565 sensor frames and preprocessed on the board) must give the host's input tensor and
 //! outputs bit for bit; every QEMU board must fault on a stack overflow and count
 //! instructions at its documented rate; the real boards must build, fit their memory, and
-//! (pico2) convert to a valid UF2.
+//! (pico2) convert to a valid UF2. With the standard models, every QEMU board's instruction
+//! count per inference must stay within 1 % of its figure in `benches/boards.json` (the
+//! ratchet, [`bench_file`]).
 //!
 //! Prints one line per case, a results table, and `N passed, M failed`; exits non-zero on
-//! any failure.
+//! any failure. `bench-boards` runs the same bit-exactness matrix ([`bit_exact_matrix`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use clap::Parser;
 
+use crate::bench_file::{self, Measured};
 use crate::boards::{self, Board, Kind};
 use crate::camera;
-use crate::fw_log::Summary;
+use crate::fw_log::{OpCount, OpRest, Summary};
 use crate::fw_run::Outcome;
 use crate::host_ref::HostModel;
 use crate::inputs;
@@ -43,38 +46,70 @@ pub struct TestBoardsArgs {
     pub timeout: u64,
 }
 
-/// One row of the results table.
-struct Row {
-    board: String,
-    model: String,
-    count: u64,
-    unit: String,
-    macs: u64,
-    arena: u64,
-    plan: u64,
-    stack: Option<u64>,
-    flash: u64,
-    exact: bool,
+/// One row of the results table: one run of a model on a board.
+pub struct Row {
+    /// The board.
+    pub board: String,
+    /// The model's name (and ` (camera)` for the camera case).
+    pub model: String,
+    /// The compiled model that ran.
+    pub model_path: PathBuf,
+    /// True for the camera case.
+    pub camera: bool,
+    /// Per inference, averaged over the frames.
+    pub count: u64,
+    /// What `count` counts.
+    pub unit: String,
+    /// The model's multiply-accumulates per inference.
+    pub macs: u64,
+    /// Arena bytes.
+    pub arena: u64,
+    /// Bytes of the prepared plan's storage.
+    pub plan: u64,
+    /// Peak stack bytes.
+    pub stack: Option<u64>,
+    /// Bytes of the image in flash.
+    pub flash: u64,
+    /// The work of every op, summed over the frames.
+    pub ops: Vec<OpCount>,
+    /// The ops beyond the firmware's per-op table.
+    pub op_rest: Option<OpRest>,
+    /// True when the outputs were bit-exact.
+    pub exact: bool,
 }
 
 /// Tallies the cases.
-#[derive(Default)]
-struct Tally {
-    passed: usize,
-    failed: usize,
-    rows: Vec<Row>,
+pub struct Tally {
+    verb: &'static str,
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// The runs' rows.
+    pub rows: Vec<Row>,
 }
 
 impl Tally {
-    fn record(&mut self, name: &str, result: Result<String>) {
+    /// An empty tally whose lines start with `verb`.
+    pub fn new(verb: &'static str) -> Tally {
+        Tally {
+            verb,
+            passed: 0,
+            failed: 0,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Counts and prints the case `name`.
+    pub fn record(&mut self, name: &str, result: Result<String>) {
         match result {
             Ok(detail) => {
                 self.passed += 1;
-                println!("test-boards: ok     {name}: {detail}");
+                println!("{}: ok     {name}: {detail}", self.verb);
             }
             Err(e) => {
                 self.failed += 1;
-                println!("test-boards: FAILED {name}: {e:#}");
+                println!("{}: FAILED {name}: {e:#}", self.verb);
             }
         }
     }
@@ -100,22 +135,14 @@ pub fn test_boards_cmd(args: &[String]) -> Result<()> {
     } else {
         args.models.iter().map(|p| ModelSpec::file(p)).collect()
     };
-    let mut tally = Tally::default();
-    let mut made = Vec::new();
-    for spec in &specs {
-        match models::ensure(spec) {
-            Ok(path) => made.push((spec, path)),
-            Err(e) => tally.record(&format!("model {}", spec.name), Err(e)),
-        }
-    }
-    for (spec, model) in &made {
-        for board in &selected {
-            if matches!(board.kind, Kind::Qemu | Kind::Linux) && spec.runs_on(&board.name) {
-                let name = format!("{} x {}", board.name, spec.name);
-                let result = bit_exact(board, &spec.name, model, timeout, &mut tally.rows);
-                tally.record(&name, result);
-            }
-        }
+    let mut tally = Tally::new("test-boards");
+    let made = bit_exact_matrix(&selected, &specs, timeout, &mut tally);
+    if args.models.is_empty() {
+        let result = ratchet(&tally.rows);
+        tally.record(
+            &format!("instructions per inference against {}", bench_file::FILE),
+            result,
+        );
     }
     let camera_case = selected
         .iter()
@@ -157,6 +184,68 @@ pub fn test_boards_cmd(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Makes every model of `specs` and runs it on every board of `boards` that runs it (QEMU
+/// and Linux boards), bit-exact against the host: one case and one row each. Returns the
+/// models made, with their `.ebm` files.
+pub fn bit_exact_matrix<'s>(
+    boards: &[Board],
+    specs: &'s [ModelSpec],
+    timeout: Duration,
+    tally: &mut Tally,
+) -> Vec<(&'s ModelSpec, PathBuf)> {
+    let mut made = Vec::new();
+    for spec in specs {
+        match models::ensure(spec) {
+            Ok(path) => made.push((spec, path)),
+            Err(e) => tally.record(&format!("model {}", spec.name), Err(e)),
+        }
+    }
+    for (spec, model) in &made {
+        for board in boards {
+            if matches!(board.kind, Kind::Qemu | Kind::Linux) && spec.runs_on(&board.name) {
+                let name = format!("{} x {}", board.name, spec.name);
+                let result = bit_exact(board, &spec.name, model, timeout, &mut tally.rows);
+                tally.record(&name, result);
+            }
+        }
+    }
+    made
+}
+
+/// The ratchet: every instruction count of a bit-exactness run (QEMU boards; not the camera
+/// case) within 1 % of `benches/boards.json`, and every board × model in it.
+fn ratchet(rows: &[Row]) -> Result<String> {
+    let measured: Vec<Measured> = rows
+        .iter()
+        .filter(|r| !r.camera && r.unit == "instructions")
+        .map(|r| Measured {
+            board: r.board.clone(),
+            model: r.model.clone(),
+            instructions: r.count,
+        })
+        .collect();
+    let path = bench_file::path();
+    if !path.is_file() {
+        bail!(
+            "{} is missing; write it with `{}`",
+            path.display(),
+            bench_file::BLESS
+        );
+    }
+    let verdict = bench_file::ratchet(&bench_file::read(&path)?, &measured);
+    for note in &verdict.notes {
+        println!("  {note}");
+    }
+    if !verdict.failures.is_empty() {
+        bail!("{}", verdict.failures.join("; "));
+    }
+    Ok(format!(
+        "{} counts within {} %",
+        verdict.notes.len(),
+        bench_file::TOLERANCE_PERCENT
+    ))
+}
+
 /// Sample images the bit-exactness runs classify (besides a seeded random frame).
 const SAMPLE_IMAGES: usize = 2;
 
@@ -183,7 +272,7 @@ const CAMERA_MODEL: &str = "mobilenet_v2_035_96";
 fn camera_run(
     board: &Board,
     name: &str,
-    model: &std::path::Path,
+    model: &Path,
     timeout: Duration,
     rows: &mut Vec<Row>,
 ) -> Result<String> {
@@ -195,6 +284,9 @@ fn camera_run(
     let prepared = run::prepare_camera(board, model, &stream, None, &[])?;
     let (outcome, expected, _) =
         run_checked(board, &prepared, format!("{name} (camera)"), timeout, rows)?;
+    if let Some(row) = rows.last_mut() {
+        row.camera = true;
+    }
     let top1 = prepared
         .host
         .top5(&expected[0])
@@ -213,7 +305,7 @@ fn camera_run(
 fn bit_exact(
     board: &Board,
     name: &str,
-    model: &std::path::Path,
+    model: &Path,
     timeout: Duration,
     rows: &mut Vec<Row>,
 ) -> Result<String> {
@@ -254,6 +346,8 @@ fn run_checked(
     rows.push(Row {
         board: board.name.clone(),
         model: label,
+        model_path: prepared.host.path.clone(),
+        camera: false,
         count: summary.count,
         unit: summary.unit.clone(),
         macs: prepared.host.macs()?,
@@ -261,6 +355,8 @@ fn run_checked(
         plan: summary.plan_bytes,
         stack: summary.peak_stack,
         flash: prepared.size.flash,
+        ops: outcome.report.ops.clone(),
+        op_rest: outcome.report.op_rest.clone(),
         exact: verdict.is_ok(),
     });
     verdict.map_err(|e| anyhow::anyhow!("{e}; {}", failure_text(&outcome)))?;
@@ -288,7 +384,7 @@ fn check_calibration(board: &Board, outcome: &Outcome) -> Result<()> {
 }
 
 /// A build with the `overflow` feature must end in a fault, not run on.
-fn overflow_faults(board: &Board, model: &std::path::Path, timeout: Duration) -> Result<String> {
+fn overflow_faults(board: &Board, model: &Path, timeout: Duration) -> Result<String> {
     let host = HostModel::load(model)?;
     let frames = inputs::synthetic(host.input_len(), 1, run::DEFAULT_SEED);
     drop(host);
@@ -311,7 +407,7 @@ fn overflow_faults(board: &Board, model: &std::path::Path, timeout: Duration) ->
 
 /// A real board's firmware must build for `target`, fit its memory map, and (pico2) become a
 /// UF2 whose first block is the start of flash with the right family.
-fn hardware_build(board: &Board, target: &str, model: &std::path::Path) -> Result<String> {
+fn hardware_build(board: &Board, target: &str, model: &Path) -> Result<String> {
     let host = HostModel::load(model)?;
     let frames = inputs::synthetic(host.input_len(), 1, run::DEFAULT_SEED);
     drop(host);

@@ -9,7 +9,7 @@
 //!    arena in the NOLOAD `.arena` section; the frames are int8 tensors embedded in
 //!    `.frames`, or with the feature `camera` sensor frames read from a frame stream file
 //!    through semihosting and preprocessed on the board into the input tensor,
-//! 4. logs every output tensor, its top-5 and a summary over defmt, and
+//! 4. logs every output tensor, its top-5, the work of every op and a summary over defmt, and
 //! 5. exits with status 0, or non-zero on any error or fault (through semihosting under QEMU).
 //!
 //! With the feature `kernel-tests` step 3 runs the shared kernel test cases instead
@@ -28,6 +28,8 @@ mod camera;
 mod frames;
 #[cfg(feature = "kernel-tests")]
 mod kernel_tests;
+#[cfg(not(feature = "kernel-tests"))]
+mod op_counts;
 // The kernel test firmware reports no model, inference or summary.
 #[cfg_attr(feature = "kernel-tests", allow(dead_code))]
 mod report;

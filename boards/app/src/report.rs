@@ -11,6 +11,11 @@
 //!   preprocessing one frame, and the CRC-32 of the int8 input tensor it wrote)
 //! - `output frame=… count=… data=[…]` (the int8 output)
 //! - `top5 frame=… classes=[…] scores=[…]` (and a `note` line per class with its label)
+//! - `op index=… frames=… count=…` (one per op of the model, in op order: its work summed
+//!   over the `frames` inferences, in the summary's unit; the interpreter's own work between
+//!   two ops goes to the later op)
+//! - `op_rest first=… ops=… frames=… count=…` (only for a model with more ops than the
+//!   firmware's per-op table: the work of the `ops` ops from index `first` on, summed)
 //! - `summary unit=… count=… arena_bytes=… plan_bytes=… peak_stack=… weights_bytes=…`
 //! - `kernel_tests board=… tests=… cases=… rounds=… heap_bytes=…` (feature `kernel-tests`:
 //!   the shared kernel test list and its budget)
@@ -83,6 +88,28 @@ pub fn output(frame: usize, count: u64, output: &[i8]) {
         frame,
         count,
         output
+    );
+}
+
+/// The work of op `index`, summed over `frames` inferences.
+pub fn op(index: usize, frames: usize, count: u64) {
+    defmt::info!(
+        "op index={=usize} frames={=usize} count={=u64}",
+        index,
+        frames,
+        count
+    );
+}
+
+/// The work of the `ops` ops from index `first` on (beyond the per-op table), summed over
+/// `frames` inferences.
+pub fn op_rest(first: usize, ops: usize, frames: usize, count: u64) {
+    defmt::info!(
+        "op_rest first={=usize} ops={=usize} frames={=usize} count={=u64}",
+        first,
+        ops,
+        frames,
+        count
     );
 }
 

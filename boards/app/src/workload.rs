@@ -9,6 +9,7 @@ use edgebone_runtime::{top_k, Interpreter, Model};
 use crate::camera::Camera as Input;
 #[cfg(not(feature = "camera"))]
 use crate::frames::Embedded as Input;
+use crate::op_counts::OpCounts;
 use crate::{blobs, report, stack, Board, Counter};
 
 /// Why the run stopped early.
@@ -46,7 +47,7 @@ pub enum Error {
     /// The frame stream's header announces no frames.
     #[cfg(feature = "camera")]
     NoFrames,
-    /// The arena or the plan storage was already taken.
+    /// The arena, the plan storage or the per-op table was already taken.
     ArenaTaken,
 }
 
@@ -66,12 +67,14 @@ pub fn run(board: &Board, counter: &Counter) -> Result<(), Error> {
     report::board(board.name, model.bytes().len(), count, arena.len());
     report::calibration(counter.calibration());
 
+    let mut ops = OpCounts::take(model.op_count()).ok_or(Error::ArenaTaken)?;
     let mut interpreter = Interpreter::new(&model, arena, plan)?;
     let mut total = 0;
     for index in 0..count {
         input.fill(index, interpreter.input_mut(), counter)?;
         let start = counter.now();
-        let output = interpreter.run()?;
+        ops.start(start);
+        let output = interpreter.run_observed(|op, _, _| ops.op_done(op, counter))?;
         let work = counter.since(start);
         total += work;
         report::output(index, work, output);
@@ -91,6 +94,7 @@ pub fn run(board: &Board, counter: &Counter) -> Result<(), Error> {
         }
         report::top5(index, &classes[..best.len()], &scores[..best.len()]);
     }
+    ops.report(count, counter);
     report::summary(
         Counter::UNIT,
         total / count as u64,

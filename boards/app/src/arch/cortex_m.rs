@@ -134,8 +134,18 @@ impl Counter {
 
     /// Instructions executed since the reading `start`.
     pub fn since(&self, start: u64) -> u64 {
-        let ticks = u128::from(Self::ticks() - start);
-        let scaled = ticks * u128::from(self.calibration_instructions)
+        self.to_count(self.elapsed(start, self.now()))
+    }
+
+    /// Ticks between the readings `start` and `end` (not yet instructions: sums of them
+    /// are converted once, by [`to_count`](Self::to_count)).
+    pub fn elapsed(&self, start: u64, end: u64) -> u64 {
+        end.saturating_sub(start)
+    }
+
+    /// `ticks` (differences of readings, or sums of them) as instructions.
+    pub fn to_count(&self, ticks: u64) -> u64 {
+        let scaled = u128::from(ticks) * u128::from(self.calibration_instructions)
             + u128::from(self.calibration_ticks / 2);
         (scaled / u128::from(self.calibration_ticks)) as u64
     }
@@ -189,7 +199,17 @@ impl Counter {
 
     /// Cycles since the reading `start`.
     pub fn since(&self, start: u64) -> u64 {
-        u64::from(DWT::cycle_count().wrapping_sub(start as u32))
+        self.elapsed(start, self.now())
+    }
+
+    /// Cycles between the readings `start` and `end` (the 32-bit counter may wrap once).
+    pub fn elapsed(&self, start: u64, end: u64) -> u64 {
+        u64::from((end as u32).wrapping_sub(start as u32))
+    }
+
+    /// Cycles are counted directly: `cycles` as they are.
+    pub fn to_count(&self, cycles: u64) -> u64 {
+        cycles
     }
 
     /// No calibration: cycles are counted directly.

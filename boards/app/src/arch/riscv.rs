@@ -102,7 +102,17 @@ impl Counter {
 
     /// Counts since the reading `start`.
     pub fn since(&self, start: u64) -> u64 {
-        Self::read().wrapping_sub(start)
+        self.elapsed(start, self.now())
+    }
+
+    /// Counts between the readings `start` and `end`.
+    pub fn elapsed(&self, start: u64, end: u64) -> u64 {
+        end.wrapping_sub(start)
+    }
+
+    /// The CSR counts directly: `count` as it is.
+    pub fn to_count(&self, count: u64) -> u64 {
+        count
     }
 
     /// No calibration: the CSR counts directly.

@@ -35,7 +35,8 @@ impl Case for AddCase {
 }
 
 /// A random Add: mostly the multipliers a quantiser makes (inputs scaled by at most one
-/// half, a small output multiplier), sometimes any multiplier and shift; either rounding,
+/// half, a small output multiplier) or small input multipliers with a short output shift,
+/// sometimes any multiplier and shift; either rounding,
 /// sometimes a channel broadcast, extreme zero points and clamps.
 pub fn add_case(rng: &mut Rng) -> AddCase {
     let shape = Shape4::new(
@@ -62,11 +63,24 @@ pub fn add_case(rng: &mut Rng) -> AddCase {
                 rounding,
             };
         }
+        // Exactly one half (TFLite's scale of the larger input) makes rounding ties common.
+        let multiplier = if rng.chance(25) {
+            1 << 30
+        } else {
+            rng.range(1 << 30, i64::from(i32::MAX)) as i32
+        };
         Requant {
-            multiplier: rng.range(1 << 30, i64::from(i32::MAX)) as i32,
+            multiplier,
             shift: rng.range(log2_lo, log2_hi) as i32,
             rounding,
         }
+    };
+    // A quantiser's shifts, or small input scales and a short output shift, where the
+    // inputs' rounding shows in the outputs (a quantiser's output shift hides it).
+    let (inputs, output) = if rng.chance(60) {
+        ((-8, 3), (-24, -12))
+    } else {
+        ((-26, -18), (-6, -1))
     };
     let second = match broadcast {
         Broadcast::None => shape.elements().unwrap_or(0),
@@ -76,10 +90,10 @@ pub fn add_case(rng: &mut Rng) -> AddCase {
         shape,
         broadcast,
         input1_zero_point: rng.i8(),
-        input1: requant(rng, -8, 3),
+        input1: requant(rng, inputs.0, inputs.1),
         input2_zero_point: rng.i8(),
-        input2: requant(rng, -8, 3),
-        output: requant(rng, -24, -12),
+        input2: requant(rng, inputs.0, inputs.1),
+        output: requant(rng, output.0, output.1),
         output_zero_point: rng.i8(),
         activation: if rng.chance(50) {
             Activation::NONE

@@ -119,3 +119,89 @@ fn mobilenet_v2_tflite_is_bit_exact_with_tflm() {
 fn mobilenet_v1_tflite_is_bit_exact_with_tflm() {
     check(&compare("mobilenet_v1_025_96_seed0_int8"));
 }
+
+/// Runs `edgebone <args>` through the CLI's parser and dispatcher.
+fn edgebone(args: &[&str]) -> anyhow::Result<()> {
+    use clap::Parser;
+    edgebone_host::cli::run(edgebone_host::cli::Cli::parse_from(
+        std::iter::once("edgebone").chain(args.iter().copied()),
+    ))
+}
+
+/// `edgebone infer` on a fixture's 8 int8 input images writes `[8, 1000]` int8 outputs equal
+/// to TFLM's byte for byte, from the `.tflite` file directly and from the `.ebm` that
+/// `edgebone compile` writes of it.
+#[test]
+fn infer_on_int8_npy_writes_tflm_outputs() {
+    let stem = "mobilenet_v1_025_96_seed0_int8";
+    let dir = tempfile::tempdir().unwrap();
+    let tflite = shared(&format!("models/tflite/{stem}.tflite"));
+    let inputs = shared(&format!("models/tflite/{stem}.inputs.npy"));
+    let ebm = dir.path().join("m.ebm");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    edgebone(&[
+        "compile",
+        "--model",
+        &s(&tflite),
+        "--norm",
+        "tf",
+        "-o",
+        &s(&ebm),
+    ])
+    .unwrap();
+    let expected = read_i8(&format!("models/tflite/{stem}.tflm.npy"));
+    for model in [&tflite, &ebm] {
+        let out = dir.path().join("out.npy");
+        edgebone(&[
+            "infer",
+            "--model",
+            &s(model),
+            "--input",
+            &s(&inputs),
+            "--output",
+            &s(&out),
+        ])
+        .unwrap();
+        let got = match npy::read(&out).unwrap() {
+            NpyData::I8 { shape, data } => (shape, data),
+            NpyData::F32(_) => panic!("infer wrote float values"),
+        };
+        assert_eq!(got.0, expected.0, "{}: output shape", model.display());
+        assert!(
+            got.1 == expected.1,
+            "{}: output bytes differ from TFLM's",
+            model.display()
+        );
+    }
+}
+
+/// An int8 input whose shape is not the model's NHWC input is refused with its shapes named,
+/// and no output file is written.
+#[test]
+fn infer_names_a_wrong_int8_shape() {
+    let stem = "mobilenet_v1_025_96_seed0_int8";
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let tflite = shared(&format!("models/tflite/{stem}.tflite"));
+    // TFLM's outputs, [8, 1000] int8, are not an input of this model.
+    let wrong = shared(&format!("models/tflite/{stem}.tflm.npy"));
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let err = edgebone(&[
+        "infer",
+        "--model",
+        &s(&tflite),
+        "--input",
+        &s(&wrong),
+        "--output",
+        &s(&out),
+    ])
+    .unwrap_err();
+    match err.downcast_ref::<edgebone_host::infer_cmd::InferError>() {
+        Some(edgebone_host::infer_cmd::InferError::Int8Shape { got, expected, .. }) => {
+            assert_eq!(got, &[8, 1000]);
+            assert_eq!(expected, &[1, 96, 96, 3]);
+        }
+        _ => panic!("expected InferError::Int8Shape, got {err:#}"),
+    }
+    assert!(!out.exists(), "an output was written for a refused input");
+}

@@ -10,6 +10,7 @@ pub mod compile_cmd;
 pub mod dataset;
 pub mod eval;
 pub mod images;
+pub mod infer_cmd;
 pub mod inspect;
 pub mod labels;
 pub mod model_args;

@@ -205,3 +205,61 @@ fn infer_names_a_wrong_int8_shape() {
     }
     assert!(!out.exists(), "an output was written for a refused input");
 }
+
+/// `edgebone compile --report`'s figures are the compiled model's own (arena, lower bound,
+/// weights, blob bytes, MACs, one row per plan entry with the kernel the runtime chose), and
+/// TFLite Micro's arena is the anchors' row for the same model: found by its MACs, and for
+/// MobileNetV2 by its explicit `PAD` operators (the torchvision-padding row).
+#[test]
+fn compile_report_numbers_are_the_compiled_models() {
+    use edgebone_host::compile_cmd::{run, CompileArgs};
+    use edgebone_host::compile_report::report;
+    let dir = tempfile::tempdir().unwrap();
+    for (stem, tflm_arena, pads) in [
+        ("mobilenet_v1_025_96_seed0_int8", 111_512, false),
+        ("mobilenet_v2_035_96_seed0_int8", 311_120, true),
+    ] {
+        let path = shared(&format!("models/tflite/{stem}.tflite"));
+        let output = dir.path().join(format!("{stem}.ebm"));
+        let args = CompileArgs {
+            model: path.clone(),
+            output: output.clone(),
+            norm: Some(Norm::Imagenet),
+            report: true,
+        };
+        let compiled = run(&args).unwrap();
+        let r = report(&compiled, stem, &path, &shared("")).unwrap();
+        let blob = std::fs::read(&output).unwrap();
+        let owned = OwnedModel::from_bytes(&blob).unwrap();
+        let model = owned.model();
+        assert_eq!(r.arena, model.arena_bytes(), "{stem}: arena");
+        assert_eq!(
+            r.lower_bound, compiled.plan.lower_bound,
+            "{stem}: lower bound"
+        );
+        assert!(
+            r.lower_bound <= r.arena,
+            "{stem}: the bound exceeds the arena"
+        );
+        assert_eq!(r.weights, model.weights_bytes(), "{stem}: weights");
+        assert_eq!(r.flash, blob.len(), "{stem}: flash");
+        assert_eq!(r.macs, model.macs().unwrap(), "{stem}: MACs");
+        assert_eq!(r.ops, model.op_count(), "{stem}: ops");
+        let (rows, _) = edgebone_host::inspect::plan_rows(&model).unwrap();
+        assert_eq!(r.rows.len(), rows.len(), "{stem}: plan entries");
+        for (a, b) in r.rows.iter().zip(&rows) {
+            assert_eq!(
+                (a.op, a.name, a.kernel, a.macs),
+                (b.op, b.name, b.kernel, b.macs)
+            );
+        }
+        assert_eq!(r.rows.iter().map(|row| row.macs).sum::<u64>(), r.macs);
+        assert_eq!(
+            r.tflm.as_ref().map(|a| a.arena),
+            Some(tflm_arena),
+            "{stem}: TFLM arena"
+        );
+        let ops = r.tflite_ops.as_ref().unwrap();
+        assert_eq!(ops.iter().any(|op| op == "PAD"), pads, "{stem}: PAD ops");
+    }
+}

@@ -632,8 +632,9 @@ impl Lowering {
                 ),
             ));
         }
-        let (multiplier, shift, diff_min) = prepare::softmax_params(1.0, x.scale)
-            .map_err(|error| CompileError::Kernel { op: i, error })?;
+        let (multiplier, shift, diff_min) =
+            prepare::softmax_params_for(1.0, x.scale, self.program.rounding)
+                .map_err(|error| CompileError::Kernel { op: i, error })?;
         self.push(Step::Softmax {
             input: id(input)?,
             output: id(output)?,

@@ -12,8 +12,14 @@ Usage (needs `pip install ai-edge-litert numpy flatbuffers`; not a test dependen
     python3 scripts/tflite_op_oracle.py crates/tflite/tests/litert
 
 writes `NAME.tflite`, `NAME.in.bin` (the int8 input, C order) and `NAME.tflm.bin` (LiteRT's
-int8 output) for every case below: Softmax, Logistic, HardSwish, ReLU, ReLU6 and
-AveragePool (SAME and VALID).
+int8 output) for every case below: Softmax (one case past TFLite's multiplier cap), Logistic, HardSwish, ReLU, ReLU6 and
+AveragePool (SAME and VALID) alone; then small graphs (`Net`) with weights and more than one
+operator: CONV_2D (SAME and VALID, strides 1 and 2, per-channel weights, fused ReLU6),
+DEPTHWISE_CONV_2D (depth multiplier 1 and 2), FULLY_CONNECTED with and without bias,
+MAX_POOL_2D (SAME and VALID), PAD before a VALID convolution, RESHAPE, MUL of a tensor and
+its requantised copy (QUANTIZE int8 to int8), CONCATENATION of two such copies, and
+QUANTIZE / DEQUANTIZE at the float edges of a model (its float input and output hold exactly
+the int8 values' reals, so `NAME.in.bin` and `NAME.tflm.bin` are int8 there too).
 """
 
 import os
@@ -69,7 +75,10 @@ def cases():
     softmax = s.SoftmaxOptionsT()
     softmax.beta = 1.0
     options = (s.BuiltinOptions.SoftmaxOptions, softmax)
-    for name, scale in [("softmax_a", 0.0625), ("softmax_b", 0.1732), ("softmax_c", 0.02)]:
+    # softmax_d: beta · scale ≥ 16, where the double-rounding build caps the multiplier at
+    # 2^31 − 1 (PreprocessSoftmaxScaling).
+    for name, scale in [("softmax_a", 0.0625), ("softmax_b", 0.1732), ("softmax_c", 0.02),
+                        ("softmax_d", 20.0)]:
         yield name, single(B.SOFTMAX, (scale, 3), (1 / 256, -128), rows.shape, options), rows
     for name, code, x, y in [
         ("logistic_a", B.LOGISTIC, (0.05, 10), (1 / 256, -128)),
@@ -94,14 +103,224 @@ def cases():
         yield name, model, image
 
 
+class Net:
+    """A model built tensor by tensor: int8 activations, constant weights and biases."""
+
+    def __init__(self):
+        self.tensors, self.buffers, self.codes, self.ops = [], [s.BufferT()], [], []
+
+    def add(self, name, shape, dtype=s.TensorType.INT8, quant=None, data=None, dim=0):
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, list(shape), dtype, len(self.buffers)
+        b = s.BufferT()
+        if data is not None:
+            b.data = np.ascontiguousarray(data).view(np.uint8).ravel().tolist()
+        self.buffers.append(b)
+        if quant is not None:
+            scales, zps = quant
+            q = s.QuantizationParametersT()
+            q.scale = list(np.atleast_1d(scales).astype(float))
+            q.zeroPoint = list(np.atleast_1d(zps).astype(int))
+            q.quantizedDimension = dim
+            t.quantization = q
+        self.tensors.append(t)
+        return len(self.tensors) - 1
+
+    def op(self, code, version, inputs, outputs, options=None):
+        key = (code, version)
+        if key not in self.codes:
+            self.codes.append(key)
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = self.codes.index(key), inputs, outputs
+        if options is not None:
+            o.builtinOptionsType, o.builtinOptions = options
+        self.ops.append(o)
+
+    def build(self, inputs, outputs):
+        codes = []
+        for code, version in self.codes:
+            c = s.OperatorCodeT()
+            c.builtinCode, c.deprecatedBuiltinCode, c.version = code, min(code, 127), version
+            codes.append(c)
+        graph = s.SubGraphT()
+        graph.tensors, graph.operators = self.tensors, self.ops
+        graph.inputs, graph.outputs = inputs, outputs
+        model = s.ModelT()
+        model.version, model.operatorCodes, model.subgraphs = 3, codes, [graph]
+        model.buffers = self.buffers
+        builder = flatbuffers.Builder(4096)
+        builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+        return bytes(builder.Output())
+
+
+def conv_options(kind, padding, stride, act=s.ActivationFunctionType.NONE, multiplier=1):
+    if kind == "conv":
+        o = s.Conv2DOptionsT()
+        t = s.BuiltinOptions.Conv2DOptions
+    else:
+        o = s.DepthwiseConv2DOptionsT()
+        o.depthMultiplier = multiplier
+        t = s.BuiltinOptions.DepthwiseConv2DOptions
+    o.padding, o.strideH, o.strideW, o.fusedActivationFunction = padding, stride, stride, act
+    o.dilationHFactor, o.dilationWFactor = 1, 1
+    return (t, o)
+
+
+def weights(rng, shape, channels, dim):
+    """int8 weights (symmetric, per channel along `dim`) and their scales."""
+    w = rng.integers(-127, 128, size=shape, dtype=np.int8)
+    scales = rng.uniform(0.002, 0.02, size=channels)
+    return w, scales, dim
+
+
+def conv_net(rng, kind, padding, stride, image, out_hw, cout, act, multiplier=1, pad=None):
+    """A convolution (or depthwise) with per-channel weights and a bias; `pad` puts a PAD
+    operator before it."""
+    net = Net()
+    _, h, w, cin = image.shape
+    xq = (0.05, -3)
+    x = net.add("x", image.shape, quant=xq)
+    src = x
+    if pad is not None:
+        padded = [1, h + pad[0] + pad[1], w + pad[2] + pad[3], cin]
+        p = net.add("paddings", [4, 2], s.TensorType.INT32,
+                    data=np.array([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]], np.int32))
+        src = net.add("x.padded", padded, quant=xq)
+        net.op(B.PAD, 2, [x, p], [src], (s.BuiltinOptions.PadOptions, s.PadOptionsT()))
+    if kind == "conv":
+        wt, scales, dim = weights(rng, (cout, 3, 3, cin), cout, 0)
+    else:
+        wt, scales, dim = weights(rng, (1, 3, 3, cout), cout, 3)
+    wi = net.add("w", wt.shape, quant=(scales, np.zeros(cout)), data=wt, dim=dim)
+    bias_scales = xq[0] * scales
+    bias = rng.integers(-2000, 2000, size=cout).astype(np.int32)
+    bi = net.add("b", [cout], s.TensorType.INT32, quant=(bias_scales, np.zeros(cout)), data=bias)
+    y = net.add("y", [1, out_hw, out_hw, cout], quant=(0.11, 7))
+    code, version = (B.CONV_2D, 3) if kind == "conv" else (B.DEPTHWISE_CONV_2D, 3)
+    net.op(code, version, [src, wi, bi], [y], conv_options(kind, padding, stride, act, multiplier))
+    return net.build([x], [y])
+
+
+def fc_net(rng, bias):
+    """FULLY_CONNECTED of a [1, 2, 2, 6] feature map (flattened, as TFLite does) to 10
+    values, with a fused ReLU."""
+    net = Net()
+    x = net.add("x", [1, 2, 2, 6], quant=(0.05, -3))
+    wt = rng.integers(-127, 128, size=(10, 24), dtype=np.int8)
+    w = net.add("w", wt.shape, quant=(0.011, 0), data=wt)
+    inputs = [x, w, -1]
+    if bias:
+        b = rng.integers(-3000, 3000, size=10).astype(np.int32)
+        inputs[2] = net.add("b", [10], s.TensorType.INT32, quant=(0.05 * 0.011, 0), data=b)
+    y = net.add("y", [1, 10], quant=(0.21, -9))
+    o = s.FullyConnectedOptionsT()
+    o.fusedActivationFunction = s.ActivationFunctionType.RELU
+    net.op(B.FULLY_CONNECTED, 4, inputs, [y], (s.BuiltinOptions.FullyConnectedOptions, o))
+    return net.build([x], [y])
+
+
+def mul_net():
+    """MUL of a tensor and its copy requantised by QUANTIZE."""
+    net = Net()
+    x = net.add("x", [1, 6, 6, 4], quant=(0.05, -3))
+    t = net.add("x.requantized", [1, 6, 6, 4], quant=(0.031, 11))
+    net.op(B.QUANTIZE, 2, [x], [t])
+    y = net.add("y", [1, 6, 6, 4], quant=(0.043, -20))
+    net.op(B.MUL, 2, [x, t], [y], (s.BuiltinOptions.MulOptions, s.MulOptionsT()))
+    return net.build([x], [y])
+
+
+def concat_net():
+    """CONCATENATION on channels of a tensor requantised by QUANTIZE and its ReLU (TFLite's
+    int8 concatenation wants its inputs at the output's scale and zero point)."""
+    net = Net()
+    x = net.add("x", [1, 6, 6, 4], quant=(0.05, -3))
+    out = (0.06, 2)
+    t = net.add("x.requantized", [1, 6, 6, 4], quant=out)
+    r = net.add("x.relu", [1, 6, 6, 4], quant=out)
+    net.op(B.QUANTIZE, 2, [x], [t])
+    net.op(B.RELU, 1, [x], [r])
+    y = net.add("y", [1, 6, 6, 8], quant=out)
+    concat = s.ConcatenationOptionsT()
+    concat.axis = 3
+    net.op(B.CONCATENATION, 2, [t, r], [y], (s.BuiltinOptions.ConcatenationOptions, concat))
+    return net.build([x], [y])
+
+
+def edges_net():
+    """float → QUANTIZE → int8 RELU6 → DEQUANTIZE → float."""
+    net = Net()
+    x = net.add("x", [1, 4, 4, 8], s.TensorType.FLOAT32)
+    q = net.add("x.int8", [1, 4, 4, 8], quant=(0.05, -3))
+    r = net.add("y.int8", [1, 4, 4, 8], quant=(0.0237, -128))
+    y = net.add("y", [1, 4, 4, 8], s.TensorType.FLOAT32)
+    net.op(B.QUANTIZE, 1, [x], [q])
+    net.op(B.RELU6, 1, [q], [r])
+    net.op(B.DEQUANTIZE, 2, [r], [y])
+    return net.build([x], [y])
+
+
+def graph_cases():
+    rng = np.random.default_rng(2)
+    image = rng.integers(-128, 128, size=(1, 9, 9, 6), dtype=np.int8)
+    relu6 = s.ActivationFunctionType.RELU6
+    none = s.ActivationFunctionType.NONE
+    for name, kind, padding, stride, out, cout, act, mult in [
+        ("conv_same_s2", "conv", s.Padding.SAME, 2, 5, 8, relu6, 1),
+        ("conv_valid_s1", "conv", s.Padding.VALID, 1, 7, 5, none, 1),
+        ("depthwise_same_s2", "depthwise", s.Padding.SAME, 2, 5, 6, relu6, 1),
+        ("depthwise_mult2_valid", "depthwise", s.Padding.VALID, 1, 7, 12, none, 2),
+    ]:
+        yield name, conv_net(rng, kind, padding, stride, image, out, cout, act, mult), image
+    yield "pad_conv", conv_net(rng, "conv", s.Padding.VALID, 2, image, 5, 4, none,
+                               pad=(1, 1, 1, 1)), image
+    vector = rng.integers(-128, 128, size=(1, 24), dtype=np.int8)
+    yield "fully_connected_bias", fc_net(rng, True), vector.reshape(1, 2, 2, 6)
+    yield "fully_connected_no_bias", fc_net(rng, False), vector.reshape(1, 2, 2, 6)
+    for name, padding, out in [("max_pool_same", s.Padding.SAME, 5),
+                               ("max_pool_valid", s.Padding.VALID, 4)]:
+        net = Net()
+        x = net.add("x", image.shape, quant=(0.07, -4))
+        y = net.add("y", [1, out, out, 6], quant=(0.07, -4))
+        pool = s.Pool2DOptionsT()
+        pool.padding, pool.filterHeight, pool.filterWidth = padding, 3, 3
+        pool.strideH, pool.strideW = 2, 2
+        net.op(B.MAX_POOL_2D, 2, [x], [y], (s.BuiltinOptions.Pool2DOptions, pool))
+        yield name, net.build([x], [y]), image
+    net = Net()
+    x = net.add("x", [1, 2, 2, 6], quant=(0.07, -4))
+    shape = net.add("shape", [2], s.TensorType.INT32, data=np.array([1, 24], np.int32))
+    y = net.add("y", [1, 24], quant=(0.07, -4))
+    reshape = s.ReshapeOptionsT()
+    reshape.newShape = [1, 24]
+    net.op(B.RESHAPE, 1, [x, shape], [y], (s.BuiltinOptions.ReshapeOptions, reshape))
+    yield "reshape", net.build([x], [y]), vector.reshape(1, 2, 2, 6)
+    small = rng.integers(-128, 128, size=(1, 6, 6, 4), dtype=np.int8)
+    yield "mul", mul_net(), small
+    yield "concatenation", concat_net(), small
+    yield "quantize_edges", edges_net(), rng.integers(-128, 128, size=(1, 4, 4, 8),
+                                                      dtype=np.int8)
+
+
+def run_edges(model, q):
+    """Runs a model with float edges on the reals of the int8 values `q` and gives its float
+    output back as int8 (both conversions are exact)."""
+    x = ((q.astype(np.float32) + 3) * np.float32(0.05)).astype(np.float32)
+    y = run(model, x)
+    back = np.round(y / np.float32(0.0237)) - 128
+    assert np.allclose((back + 128) * np.float32(0.0237), y, atol=1e-6)
+    return back.astype(np.int8)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, model, x in cases():
+    for name, model, x in list(cases()) + list(graph_cases()):
         with open(os.path.join(out, f"{name}.tflite"), "wb") as f:
             f.write(model)
         x.tofile(os.path.join(out, f"{name}.in.bin"))
-        run(model, x).astype(np.int8).tofile(os.path.join(out, f"{name}.tflm.bin"))
+        y = run_edges(model, x) if name == "quantize_edges" else run(model, x)
+        y.astype(np.int8).tofile(os.path.join(out, f"{name}.tflm.bin"))
         print(name)
 
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Single-operator int8 `.tflite` files and LiteRT's outputs for them: the oracle of the
+"""Small int8 `.tflite` files and TensorFlow Lite Micro's outputs for them: the oracle of the
 importer's `litert_ops` test (`crates/tflite/tests/import/litert_ops.rs`), which runs each
 file through the importer, the compiler and the runtime and wants the same bytes.
 
-LiteRT's `BUILTIN_REF` kernels compute what TensorFlow Lite Micro's reference kernels compute
-(see `tflite_reference_tensors.py`). The models are built with LiteRT's own flatbuffers
-schema, so no TensorFlow is needed.
+The outputs are TFLM's (the `tflite-micro` package's interpreter, reference kernels) when it
+is installed, else LiteRT's `BUILTIN_REF` kernels'; the script prints every file where the
+two differ. They agree on every file here but three: TFLM's `RELU6` clamps without rescaling
+to the output's parameters (`relu6_a`, `quantize_edges`), and LiteRT's per-tensor
+`FULLY_CONNECTED` rounds one value of `mobilenet_v3_block_features` differently. The models
+are built with LiteRT's own flatbuffers schema, so no TensorFlow is needed.
 
-Usage (needs `pip install ai-edge-litert numpy flatbuffers`; not a test dependency):
+Usage (needs `pip install ai-edge-litert tflite-micro numpy flatbuffers`; not a test
+dependency):
 
     python3 scripts/tflite_op_oracle.py crates/tflite/tests/litert
 
@@ -19,7 +23,9 @@ DEPTHWISE_CONV_2D (depth multiplier 1 and 2), FULLY_CONNECTED with and without b
 MAX_POOL_2D (SAME and VALID), PAD before a VALID convolution, RESHAPE, MUL of a tensor and
 its requantised copy (QUANTIZE int8 to int8), CONCATENATION of two such copies, and
 QUANTIZE / DEQUANTIZE at the float edges of a model (its float input and output hold exactly
-the int8 values' reals, so `NAME.in.bin` and `NAME.tflm.bin` are int8 there too).
+the int8 values' reals, so `NAME.in.bin` and `NAME.tflm.bin` are int8 there too); and a
+MobileNetV3-style block (`block_net`, calibrated on its input in float), with its
+classifier head and without.
 """
 
 import os
@@ -29,6 +35,11 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as s
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+try:
+    from tflite_micro.python.tflite_micro import runtime as tflm
+except ImportError:
+    tflm = None
 
 B = s.BuiltinOperator
 
@@ -61,12 +72,33 @@ def single(code, x, y, shape, options=None, out_shape=None):
     return bytes(builder.Output())
 
 
-def run(model, x):
+def run_litert(model, x):
     it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
     it.set_tensor(it.get_input_details()[0]["index"], x)
     it.invoke()
     return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+def run_tflm(model, x):
+    it = tflm.Interpreter.from_bytes(model)
+    it.set_input(x, 0)
+    it.invoke()
+    return it.get_output(0)
+
+
+def run(model, x, name="model"):
+    """TFLite Micro's output (the reference) where the `tflite-micro` package is installed,
+    LiteRT's reference kernels' otherwise; with both, says where they differ."""
+    litert = run_litert(model, x)
+    if tflm is None:
+        return litert
+    micro = run_tflm(model, x)
+    differ = int((micro.ravel() != litert.ravel()).sum())
+    if differ:
+        print(f"  {name}: LiteRT's reference kernels differ from TFLM in {differ} of "
+              f"{micro.size} values (TFLM kept)")
+    return micro
 
 
 def cases():
@@ -300,13 +332,170 @@ def graph_cases():
     yield "concatenation", concat_net(), small
     yield "quantize_edges", edges_net(), rng.integers(-128, 128, size=(1, 4, 4, 8),
                                                       dtype=np.int8)
+    block_input = rng.integers(-128, 128, size=(1, 8, 8, 8), dtype=np.int8)
+    yield "mobilenet_v3_block", block_net(rng, block_input), block_input
+    # The same weights (same seed) without the head: the block's 1024 output bytes.
+    features = block_net(np.random.default_rng(3), block_input, head=False)
+    yield "mobilenet_v3_block_features", features, block_input
+
+
+def qparams(v):
+    """Asymmetric int8 parameters covering the float values `v` (and 0)."""
+    lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)
+    scale = max(hi - lo, 1e-6) / 255.0
+    return scale, int(np.clip(round(-128 - lo / scale), -128, 127))
+
+
+def quantize_weights(w, dim):
+    """Symmetric per-channel int8 weights along `dim` and their dequantised floats."""
+    axes = tuple(a for a in range(w.ndim) if a != dim)
+    scales = np.maximum(np.abs(w).max(axis=axes), 1e-8) / 127.0
+    shape = [1] * w.ndim
+    shape[dim] = -1
+    q = np.clip(np.round(w / scales.reshape(shape)), -127, 127).astype(np.int8)
+    return q, scales, q * scales.reshape(shape)
+
+
+class Block:
+    """A MobileNetV3-style block built and calibrated together: each tensor's int8
+    parameters cover the float values the block computes on the sample input, with every
+    weight dequantised as the int8 model holds it."""
+
+    def __init__(self, rng, x_q, x_params):
+        self.net, self.rng = Net(), rng
+        self.x = self.net.add("x", x_q.shape, quant=x_params)
+        self.input = self.x
+        self.values = {self.x: (x_q.astype(np.float64) - x_params[1]) * x_params[0]}
+        self.params = {self.x: x_params}
+
+    def tensor(self, name, v, params=None):
+        params = params or qparams(v)
+        t = self.net.add(name, v.shape, quant=params)
+        self.values[t], self.params[t] = v, params
+        return t
+
+    def conv(self, name, x, cout, act=s.ActivationFunctionType.NONE, depthwise=False):
+        v = self.values[x]
+        cin = v.shape[3]
+        k = 3 if depthwise else 1
+        w = self.rng.normal(0, 1 / np.sqrt(k * k * (1 if depthwise else cin)),
+                            size=(1, k, k, cin) if depthwise else (cout, 1, 1, cin))
+        dim = 3 if depthwise else 0
+        wq, scales, wf = quantize_weights(w, dim)
+        bias_scales = self.params[x][0] * scales
+        bq = np.round(self.rng.normal(0, 0.2, size=cout) / bias_scales).astype(np.int32)
+        if depthwise:
+            p = np.pad(v, ((0, 0), (1, 1), (1, 1), (0, 0)))
+            y = sum(p[:, i:i + v.shape[1], j:j + v.shape[2], :] * wf[0, i, j]
+                    for i in range(3) for j in range(3))
+        else:
+            y = v @ wf[:, 0, 0, :].T
+        y = y + bq * bias_scales
+        if act == s.ActivationFunctionType.RELU6:
+            y = np.clip(y, 0, 6)
+        wi = self.net.add(name + ".w", wq.shape, quant=(scales, np.zeros(cout)), data=wq, dim=dim)
+        bi = self.net.add(name + ".b", [cout], s.TensorType.INT32,
+                          quant=(bias_scales, np.zeros(cout)), data=bq)
+        out = self.tensor(name, y)
+        kind = "depthwise" if depthwise else "conv"
+        code = B.DEPTHWISE_CONV_2D if depthwise else B.CONV_2D
+        self.net.op(code, 3, [x, wi, bi], [out], conv_options(kind, s.Padding.SAME, 1, act))
+        return out
+
+    def fc(self, name, x, n, act=s.ActivationFunctionType.NONE):
+        v = self.values[x].reshape(1, -1)
+        w = self.rng.normal(0, 1 / np.sqrt(v.shape[1]), size=(n, v.shape[1]))
+        scale = np.abs(w).max() / 127.0
+        wq = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        bias_scale = self.params[x][0] * scale
+        bq = np.round(self.rng.normal(0, 0.2, size=n) / bias_scale).astype(np.int32)
+        y = v @ (wq * scale).T + bq * bias_scale
+        if act == s.ActivationFunctionType.RELU:
+            y = np.maximum(y, 0)
+        wi = self.net.add(name + ".w", wq.shape, quant=(scale, 0), data=wq)
+        bi = self.net.add(name + ".b", [n], s.TensorType.INT32, quant=(bias_scale, 0), data=bq)
+        out = self.tensor(name, y)
+        o = s.FullyConnectedOptionsT()
+        o.fusedActivationFunction = act
+        self.net.op(B.FULLY_CONNECTED, 4, [x, wi, bi], [out],
+                    (s.BuiltinOptions.FullyConnectedOptions, o))
+        return out
+
+    def unary(self, name, code, version, x, f, params=None, options=None):
+        out = self.tensor(name, f(self.values[x]), params)
+        self.net.op(code, version, [x], [out], options)
+        return out
+
+    def binary(self, name, code, version, a, b, f, options):
+        out = self.tensor(name, f(self.values[a], self.values[b]))
+        self.net.op(code, version, [a, b], [out], options)
+        return out
+
+    def mean(self, name, x, keep):
+        axes = self.net.add(name + ".axes", [2], s.TensorType.INT32,
+                            data=np.array([1, 2], np.int32))
+        v = self.values[x].mean(axis=(1, 2), keepdims=keep)
+        out = self.tensor(name, v)
+        o = s.ReducerOptionsT()
+        o.keepDims = keep
+        self.net.op(B.MEAN, 2, [x, axes], [out], (s.BuiltinOptions.ReducerOptions, o))
+        return out
+
+    def reshape(self, name, x, shape):
+        data = np.array(shape, np.int32)
+        si = self.net.add(name + ".shape", [len(shape)], s.TensorType.INT32, data=data)
+        out = self.net.add(name, shape, quant=self.params[x])
+        self.values[out], self.params[out] = self.values[x].reshape(shape), self.params[x]
+        o = s.ReshapeOptionsT()
+        o.newShape = list(shape)
+        self.net.op(B.RESHAPE, 1, [x, si], [out], (s.BuiltinOptions.ReshapeOptions, o))
+        return out
+
+
+def block_net(rng, x_q, head=True):
+    """conv 1x1 → HARD_SWISH → depthwise 3x3 (ReLU6) → squeeze-excite (MEAN, FC with ReLU,
+    FC, LOGISTIC, RESHAPE, MUL) → conv 1x1 → ADD of the block input → CONCATENATION with the
+    input requantised by QUANTIZE, then with `head` MEAN → FULLY_CONNECTED → SOFTMAX."""
+    b = Block(rng, x_q, (0.05, -3))
+    relu, relu6 = s.ActivationFunctionType.RELU, s.ActivationFunctionType.RELU6
+    e = b.conv("expand", b.x, 24)
+    h = b.unary("hard_swish", B.HARD_SWISH, 1, e, lambda v: v * np.clip(v + 3, 0, 6) / 6)
+    d = b.conv("depthwise", h, 24, relu6, depthwise=True)
+    m = b.mean("se.mean", d, keep=True)
+    r = b.fc("se.reduce", m, 6, relu)
+    g = b.fc("se.expand", r, 24)
+    sig = b.unary("se.gate", B.LOGISTIC, 2, g, lambda v: 1 / (1 + np.exp(-v)), (1 / 256, -128))
+    gate = b.reshape("se.gate4", sig, [1, 1, 1, 24])
+    mul = (s.BuiltinOptions.MulOptions, s.MulOptionsT())
+    scaled = b.binary("se.out", B.MUL, 2, d, gate, lambda u, v: u * v, mul)
+    p = b.conv("project", scaled, x_q.shape[3])
+    add = (s.BuiltinOptions.AddOptions, s.AddOptionsT())
+    a = b.binary("residual", B.ADD, 2, p, b.x, lambda u, v: u + v, add)
+    q = b.unary("x.requantized", B.QUANTIZE, 2, b.x, lambda v: v, b.params[a])
+    concat = s.ConcatenationOptionsT()
+    concat.axis = 3
+    c = b.tensor("concat", np.concatenate([b.values[a], b.values[q]], axis=3), b.params[a])
+    b.net.op(B.CONCATENATION, 2, [a, q], [c], (s.BuiltinOptions.ConcatenationOptions, concat))
+    if not head:
+        return b.net.build([b.input], [c])
+    pooled = b.mean("pool", c, keep=False)
+    logits = b.fc("logits", pooled, 10)
+    softmax = s.SoftmaxOptionsT()
+    softmax.beta = 1.0
+
+    def soft(v):
+        z = np.exp(v - v.max())
+        return z / z.sum()
+    y = b.unary("probs", B.SOFTMAX, 1, logits, soft, (1 / 256, -128),
+                (s.BuiltinOptions.SoftmaxOptions, softmax))
+    return b.net.build([b.input], [y])
 
 
 def run_edges(model, q):
     """Runs a model with float edges on the reals of the int8 values `q` and gives its float
     output back as int8 (both conversions are exact)."""
     x = ((q.astype(np.float32) + 3) * np.float32(0.05)).astype(np.float32)
-    y = run(model, x)
+    y = run(model, x, "quantize_edges")
     back = np.round(y / np.float32(0.0237)) - 128
     assert np.allclose((back + 128) * np.float32(0.0237), y, atol=1e-6)
     return back.astype(np.int8)
@@ -319,7 +508,7 @@ def main():
         with open(os.path.join(out, f"{name}.tflite"), "wb") as f:
             f.write(model)
         x.tofile(os.path.join(out, f"{name}.in.bin"))
-        y = run_edges(model, x) if name == "quantize_edges" else run(model, x)
+        y = run_edges(model, x) if name == "quantize_edges" else run(model, x, name)
         y.astype(np.int8).tofile(os.path.join(out, f"{name}.tflm.bin"))
         print(name)
 

@@ -27,6 +27,22 @@ pub fn conv_requant(
     Requant::from_real(real)
 }
 
+/// The requantisation of a fully connected layer with one weight scale, as TFLite's
+/// per-tensor `GetQuantizedConvolutionMultipler` computes it: the two scales multiplied in
+/// f32, the product divided by the output scale in double precision. (Per-channel layers and
+/// convolutions use [`conv_requant`]'s double product; the two differ in the last bit of the
+/// multiplier now and then.)
+pub fn fc_per_tensor_requant(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> Result<Requant, KernelError> {
+    check_scale(input_scale)?;
+    check_scale(filter_scale)?;
+    let product = check_scale(input_scale * filter_scale)?;
+    Requant::from_real(product / check_scale(output_scale)?)
+}
+
 /// The requantisation of Mul, `s1 · s2 / s_out` in double precision.
 pub fn mul_requant(
     input1_scale: f32,

@@ -20,9 +20,9 @@
 //! The graph asks for TFLite Micro's arithmetic ([`edgebone_compiler::qgraph::Rounding::Double`]:
 //! double-rounding requantisation and TFLM's integer Mean), so convolutions, fully connected
 //! layers, Add, Mul, Pad, Mean and Reshape compute TFLM's bits. `HARD_SWISH` becomes the
-//! table of TFLite's integer HardSwish (`ops/hard_swish.rs`); every operator above equals
-//! LiteRT's reference kernels on the small files of `tests/litert` (made by
-//! `scripts/tflite_op_oracle.py`).
+//! table of TFLite's integer HardSwish (`ops/hard_swish.rs`), `RELU6` TFLM's clamp in the
+//! input's parameters; every operator above equals TFLite Micro on the small files of
+//! `tests/litert` (made by `scripts/tflite_op_oracle.py`).
 
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
-//! Single-operator files made by LiteRT (`scripts/tflite_op_oracle.py`, in
-//! `crates/tflite/tests/litert`): imported, compiled and run, each must give LiteRT's
-//! reference-kernel output (TensorFlow Lite Micro's arithmetic) byte for byte.
+//! Small files built with LiteRT's schema (`scripts/tflite_op_oracle.py`, in
+//! `crates/tflite/tests/litert`): imported, compiled and run, each must give TensorFlow Lite
+//! Micro's output (the `tflite-micro` package's interpreter) byte for byte.
 
 use super::ops::{run, spec_for};
 use edgebone_tflite::read_tflite;
@@ -10,8 +10,11 @@ use edgebone_tflite::read_tflite;
 /// SAME and VALID padding; then small graphs: convolution and depthwise convolution (SAME and
 /// VALID, strides 1 and 2, depth multiplier 2, fused ReLU6), PAD before a convolution, fully
 /// connected with and without bias, MaxPool, Reshape, Mul, Concatenation, QUANTIZE
-/// (int8 to int8, and the float input) and DEQUANTIZE (the float output).
-const CASES: [&str; 25] = [
+/// (int8 to int8, and the float input) and DEQUANTIZE (the float output); and a
+/// MobileNetV3-style block of 17 operators end to end (convolutions, HardSwish, depthwise,
+/// squeeze-excite with Mean, fully connected, Logistic, Reshape and Mul, a residual Add,
+/// Concatenation, Mean, fully connected, Softmax), and its 1024 feature bytes without the head.
+const CASES: [&str; 27] = [
     "softmax_a",
     "softmax_b",
     "softmax_c",
@@ -37,6 +40,8 @@ const CASES: [&str; 25] = [
     "mul",
     "concatenation",
     "quantize_edges",
+    "mobilenet_v3_block",
+    "mobilenet_v3_block_features",
 ];
 
 fn read(name: &str) -> Vec<u8> {
@@ -45,7 +50,7 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 #[test]
-fn single_operators_equal_litert_reference_kernels() {
+fn small_files_equal_tflite_micro() {
     let mut failures = Vec::new();
     for name in CASES {
         let graph = match read_tflite(&read(&format!("{name}.tflite")), name, spec_for) {

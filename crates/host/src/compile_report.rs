@@ -110,12 +110,15 @@ impl CompileReport {
         println!("flash (.ebm)   {} B", t(self.flash));
         match &self.tflm {
             Some(a) => println!(
-                "TFLM arena     {} B ({} B tensors + {} B bookkeeping; anchors: {}); ours is {:.1} % of it",
+                "TFLM arena     {} B ({} B tensors + {} B bookkeeping, 64-bit host; anchors: {}); \
+                 our arena is {:.1} % of it, {:.1} % with our plan (also 64-bit here), tensors against tensors {:.1} %",
                 thousands(a.arena),
                 thousands(a.head),
                 thousands(a.tail),
                 a.model,
-                100.0 * self.arena as f64 / a.arena.max(1) as f64
+                100.0 * self.arena as f64 / a.arena.max(1) as f64,
+                100.0 * (self.arena + self.plan_bytes) as f64 / a.arena.max(1) as f64,
+                100.0 * self.arena as f64 / a.head.max(1) as f64
             ),
             None => println!("TFLM arena     - (no anchor for this model)"),
         }

@@ -119,3 +119,147 @@ fn mobilenet_v2_tflite_is_bit_exact_with_tflm() {
 fn mobilenet_v1_tflite_is_bit_exact_with_tflm() {
     check(&compare("mobilenet_v1_025_96_seed0_int8"));
 }
+
+/// Runs `edgebone <args>` through the CLI's parser and dispatcher.
+fn edgebone(args: &[&str]) -> anyhow::Result<()> {
+    use clap::Parser;
+    edgebone_host::cli::run(edgebone_host::cli::Cli::parse_from(
+        std::iter::once("edgebone").chain(args.iter().copied()),
+    ))
+}
+
+/// `edgebone infer` on a fixture's 8 int8 input images writes `[8, 1000]` int8 outputs equal
+/// to TFLM's byte for byte, from the `.tflite` file directly and from the `.ebm` that
+/// `edgebone compile` writes of it.
+#[test]
+fn infer_on_int8_npy_writes_tflm_outputs() {
+    let stem = "mobilenet_v1_025_96_seed0_int8";
+    let dir = tempfile::tempdir().unwrap();
+    let tflite = shared(&format!("models/tflite/{stem}.tflite"));
+    let inputs = shared(&format!("models/tflite/{stem}.inputs.npy"));
+    let ebm = dir.path().join("m.ebm");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    edgebone(&[
+        "compile",
+        "--model",
+        &s(&tflite),
+        "--norm",
+        "tf",
+        "-o",
+        &s(&ebm),
+    ])
+    .unwrap();
+    let expected = read_i8(&format!("models/tflite/{stem}.tflm.npy"));
+    for model in [&tflite, &ebm] {
+        let out = dir.path().join("out.npy");
+        edgebone(&[
+            "infer",
+            "--model",
+            &s(model),
+            "--input",
+            &s(&inputs),
+            "--output",
+            &s(&out),
+        ])
+        .unwrap();
+        let got = match npy::read(&out).unwrap() {
+            NpyData::I8 { shape, data } => (shape, data),
+            NpyData::F32(_) => panic!("infer wrote float values"),
+        };
+        assert_eq!(got.0, expected.0, "{}: output shape", model.display());
+        assert!(
+            got.1 == expected.1,
+            "{}: output bytes differ from TFLM's",
+            model.display()
+        );
+    }
+}
+
+/// An int8 input whose shape is not the model's NHWC input is refused with its shapes named,
+/// and no output file is written.
+#[test]
+fn infer_names_a_wrong_int8_shape() {
+    let stem = "mobilenet_v1_025_96_seed0_int8";
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let tflite = shared(&format!("models/tflite/{stem}.tflite"));
+    // TFLM's outputs, [8, 1000] int8, are not an input of this model.
+    let wrong = shared(&format!("models/tflite/{stem}.tflm.npy"));
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let err = edgebone(&[
+        "infer",
+        "--model",
+        &s(&tflite),
+        "--input",
+        &s(&wrong),
+        "--output",
+        &s(&out),
+    ])
+    .unwrap_err();
+    match err.downcast_ref::<edgebone_host::infer_cmd::InferError>() {
+        Some(edgebone_host::infer_cmd::InferError::Int8Shape { got, expected, .. }) => {
+            assert_eq!(got, &[8, 1000]);
+            assert_eq!(expected, &[1, 96, 96, 3]);
+        }
+        _ => panic!("expected InferError::Int8Shape, got {err:#}"),
+    }
+    assert!(!out.exists(), "an output was written for a refused input");
+}
+
+/// `edgebone compile --report`'s figures are the compiled model's own (arena, lower bound,
+/// weights, blob bytes, MACs, one row per plan entry with the kernel the runtime chose), and
+/// TFLite Micro's arena is the anchors' row for the same model: found by its MACs, and for
+/// MobileNetV2 by its explicit `PAD` operators (the torchvision-padding row).
+#[test]
+fn compile_report_numbers_are_the_compiled_models() {
+    use edgebone_host::compile_cmd::{run, CompileArgs};
+    use edgebone_host::compile_report::report;
+    let dir = tempfile::tempdir().unwrap();
+    for (stem, tflm_arena, pads) in [
+        ("mobilenet_v1_025_96_seed0_int8", 111_512, false),
+        ("mobilenet_v2_035_96_seed0_int8", 311_120, true),
+    ] {
+        let path = shared(&format!("models/tflite/{stem}.tflite"));
+        let output = dir.path().join(format!("{stem}.ebm"));
+        let args = CompileArgs {
+            model: path.clone(),
+            output: output.clone(),
+            norm: Some(Norm::Imagenet),
+            report: true,
+        };
+        let compiled = run(&args).unwrap();
+        let r = report(&compiled, stem, &path, &shared("")).unwrap();
+        let blob = std::fs::read(&output).unwrap();
+        let owned = OwnedModel::from_bytes(&blob).unwrap();
+        let model = owned.model();
+        assert_eq!(r.arena, model.arena_bytes(), "{stem}: arena");
+        assert_eq!(
+            r.lower_bound, compiled.plan.lower_bound,
+            "{stem}: lower bound"
+        );
+        assert!(
+            r.lower_bound <= r.arena,
+            "{stem}: the bound exceeds the arena"
+        );
+        assert_eq!(r.weights, model.weights_bytes(), "{stem}: weights");
+        assert_eq!(r.flash, blob.len(), "{stem}: flash");
+        assert_eq!(r.macs, model.macs().unwrap(), "{stem}: MACs");
+        assert_eq!(r.ops, model.op_count(), "{stem}: ops");
+        let (rows, _) = edgebone_host::inspect::plan_rows(&model).unwrap();
+        assert_eq!(r.rows.len(), rows.len(), "{stem}: plan entries");
+        for (a, b) in r.rows.iter().zip(&rows) {
+            assert_eq!(
+                (a.op, a.name, a.kernel, a.macs),
+                (b.op, b.name, b.kernel, b.macs)
+            );
+        }
+        assert_eq!(r.rows.iter().map(|row| row.macs).sum::<u64>(), r.macs);
+        assert_eq!(
+            r.tflm.as_ref().map(|a| a.arena),
+            Some(tflm_arena),
+            "{stem}: TFLM arena"
+        );
+        let ops = r.tflite_ops.as_ref().unwrap();
+        assert_eq!(ops.iter().any(|op| op == "PAD"), pads, "{stem}: PAD ops");
+    }
+}

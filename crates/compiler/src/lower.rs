@@ -351,7 +351,7 @@ impl Lowering {
             weights: c.weights.to_vec(),
             dims: vec![n_out, n_in],
             bias: c.bias.to_vec(),
-            requant: channel_requant(i, &x, &y, c.weight_scales, n_out)?,
+            requant: fc_requant(i, &x, &y, c.weight_scales, n_out, self.program.rounding)?,
         };
         let params = FullyConnectedParams {
             batches: s.batch * s.height * s.width,
@@ -632,8 +632,9 @@ impl Lowering {
                 ),
             ));
         }
-        let (multiplier, shift, diff_min) = prepare::softmax_params(1.0, x.scale)
-            .map_err(|error| CompileError::Kernel { op: i, error })?;
+        let (multiplier, shift, diff_min) =
+            prepare::softmax_params_for(1.0, x.scale, self.program.rounding)
+                .map_err(|error| CompileError::Kernel { op: i, error })?;
         self.push(Step::Softmax {
             input: id(input)?,
             output: id(output)?,
@@ -759,6 +760,28 @@ fn channel_requant(
                 .map_err(|error| CompileError::Kernel { op, error })
         })
         .collect()
+}
+
+/// The requantisation of a fully connected layer: per channel as [`channel_requant`], or
+/// one weight scale for every channel — with TFLite Micro's arithmetic, its per-tensor
+/// multiplier (scales multiplied in f32, as `GetQuantizedConvolutionMultipler` does).
+fn fc_requant(
+    op: usize,
+    x: &ProgramTensor,
+    y: &ProgramTensor,
+    weight_scales: &[f32],
+    channels: usize,
+    rounding: Rounding,
+) -> Result<Vec<edgebone_kernels::Requant>, CompileError> {
+    let &[scale] = weight_scales else {
+        return channel_requant(op, x, y, weight_scales, channels);
+    };
+    let requant = match rounding {
+        Rounding::Double => prepare::fc_per_tensor_requant(x.scale, scale, y.scale),
+        Rounding::Single => prepare::conv_requant(x.scale, scale, y.scale),
+    }
+    .map_err(|error| CompileError::Kernel { op, error })?;
+    Ok(vec![requant; channels])
 }
 
 /// OHWI depthwise weights `[C, taps, 1]` as HWC `[taps, C]`.

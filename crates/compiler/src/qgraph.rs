@@ -71,6 +71,9 @@ pub enum QOp {
         input: TensorId,
         output: TensorId,
         weights: Vec<i8>,
+        /// One scale per output channel, or one for all: TFLite's per-tensor layer, whose
+        /// multiplier TFLite Micro's arithmetic ([`Rounding::Double`]) computes with the
+        /// scales multiplied in f32 (`prepare::fc_per_tensor_requant`).
         weight_scales: Vec<f32>,
         bias: Vec<i32>,
         clamp: Clamp,

@@ -2,17 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use edgebone_zoo::onnx::write_onnx;
 
 use crate::dataset::labelled_images;
 use crate::eval::{accuracy, default_threads, predict};
 use crate::images::load_tensor;
-use crate::model_args::{LoadedModel, ModelArgs, Runner, ZooKnobs};
+use crate::model_args::{LoadedModel, ModelArgs, ZooKnobs};
 use crate::topk::{softmax, top_k};
 use crate::zoo_table::{rows, table, thousands};
-use crate::{npy, tract_runner::FloatModel};
 
 /// edgebone: classic CNN backbones from definition to microcontroller.
 #[derive(Parser, Debug)]
@@ -49,11 +48,12 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Run a model in fp32 through tract on a NumPy tensor.
+    /// Run a model on a NumPy tensor: float32 through its float front end, or int8 NHWC
+    /// `[N, H, W, C]` straight into a compiled `.ebm` or int8 `.tflite` model (int8 out).
     Infer {
         #[command(flatten)]
         model: ModelArgs,
-        /// Input `.npy` (float32, the model's input shape).
+        /// Input `.npy`: float32 in the model's input shape, or int8 NHWC images.
         #[arg(long)]
         input: PathBuf,
         /// Output `.npy`.
@@ -150,54 +150,7 @@ pub fn run(cli: Cli) -> Result<()> {
             input,
             output,
         } => {
-            // A plain ONNX file runs as tract parses it, whatever its input; zoo models and
-            // `.ebm` blobs go through the loader.
-            let runner = if model.is_file() && !model.is_compiled() {
-                Runner::Float(FloatModel::from_file(std::path::Path::new(&model.model))?)
-            } else {
-                model.load()?.runner
-            };
-            let shape = match (&runner, npy::read(&input)?) {
-                (Runner::Int8(m), npy::NpyData::I8 { shape, data }) => {
-                    let s = m.model().input().shape;
-                    let nhwc = vec![s.batch, s.height, s.width, s.channels];
-                    if shape != nhwc {
-                        bail!(
-                            "{} has shape {shape:?}; the model expects int8 NHWC {nhwc:?}",
-                            input.display()
-                        );
-                    }
-                    let y = m.run(&data)?;
-                    npy::write_i8(&output, &m.output_dims(), &y)?;
-                    m.output_dims()
-                }
-                (_, npy::NpyData::F32(t)) => {
-                    if t.shape != runner.input_shape() {
-                        bail!(
-                            "{} has shape {:?}; the model expects {:?}",
-                            input.display(),
-                            t.shape,
-                            runner.input_shape()
-                        );
-                    }
-                    let (shape, y) = runner.run(&t.data)?;
-                    npy::write_f32(&output, &shape, &y)?;
-                    shape
-                }
-                (Runner::Float(_), npy::NpyData::I8 { .. }) => {
-                    bail!(
-                        "{} holds int8 values; only a compiled .ebm model takes int8 input",
-                        input.display()
-                    )
-                }
-            };
-            println!(
-                "{}: {:?} -> {:?} written to {}",
-                model.model,
-                runner.input_shape(),
-                shape,
-                output.display()
-            );
+            crate::infer_cmd::run(&model, &input, &output)?;
         }
         Command::Classify { model, images } => {
             let m = model.load()?;

@@ -14,6 +14,7 @@ use edgebone_zoo::preprocess::{Normalisation, Preprocess};
 use prost::Message;
 use tract_onnx::pb::ModelProto;
 
+use crate::compile_report::report;
 use crate::labels::imagenet_label;
 use crate::model_args::Norm;
 use crate::zoo_table::thousands;
@@ -32,6 +33,11 @@ pub struct CompileArgs {
     /// `resolution / 0.875`.
     #[arg(long, value_enum)]
     pub norm: Option<Norm>,
+    /// Also print the plan with each op's kernel variant, the arena against its lower bound,
+    /// weights and flash bytes, and TFLite Micro's arena for the same `.tflite` model where
+    /// `$EDGEBONE_SHARED/anchors` has it.
+    #[arg(long)]
+    pub report: bool,
 }
 
 /// Runs the command; returns the compiled model it wrote.
@@ -58,6 +64,10 @@ pub fn run(args: &CompileArgs) -> Result<Compiled> {
         args.output.display(),
         thousands(compiled.bytes.len() as u64)
     );
+    if args.report {
+        let shared = crate::verify::default_shared_dir();
+        report(&model.compiled, &model.name, path, &shared)?.print();
+    }
     Ok(model.compiled)
 }
 

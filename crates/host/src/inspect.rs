@@ -1,73 +1,110 @@
 //! `edgebone inspect model.ebm`: the prepared plan the runtime executes, one row per entry —
 //! the op, the kernel variant chosen for it on this machine, its multiply-accumulates, its
 //! tensors' and its scratch's places in the arena — and the memory it all takes.
+//! `edgebone compile --report` prints the same table ([`plan_rows`], [`print_table`]).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use edgebone_runtime::{Interpreter, OwnedModel, PreparedOp, Region};
+use edgebone_runtime::{Interpreter, Model, OwnedModel, PreparedOp, Region};
+
+/// One entry of the prepared plan.
+#[derive(Clone, Debug)]
+pub struct PlanRow {
+    /// The op this entry executes (a concatenation has one entry per input).
+    pub op: usize,
+    /// The op's name in the format's op table.
+    pub name: &'static str,
+    /// The kernel variant the runtime chose on this machine.
+    pub kernel: &'static str,
+    pub macs: u64,
+    pub output: Region,
+    pub inputs: Vec<Region>,
+    /// The op's scratch region, when it has one.
+    pub scratch: Option<Region>,
+}
+
+/// The plan rows of `model` and the bytes its plan takes on this machine.
+pub fn plan_rows(model: &Model<'_>) -> Result<(Vec<PlanRow>, usize)> {
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut storage = PreparedOp::storage(model);
+    let interpreter = Interpreter::new(model, &mut arena, &mut storage)
+        .with_context(|| format!("cannot prepare {}", model.name()))?;
+    let records = model
+        .ops()
+        .collect::<Result<Vec<_>, _>>()
+        .context("op list")?;
+    let plan = interpreter.plan();
+    let rows = plan
+        .iter()
+        .map(|entry| {
+            let record = &records[entry.op_index()];
+            let scratch = entry.scratch();
+            Ok(PlanRow {
+                op: entry.op_index(),
+                name: record.code().name(),
+                kernel: entry.kernel(),
+                macs: model.op_macs(record)?,
+                output: entry.output(),
+                inputs: entry.inputs().iter().flatten().copied().collect(),
+                scratch: (scratch.len > 0).then_some(scratch),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((rows, std::mem::size_of_val(plan)))
+}
+
+/// Prints `rows` as a Markdown table.
+pub fn print_table(rows: &[PlanRow]) {
+    println!(
+        "| entry | op | name | kernel | MACs | output (tensor: arena bytes) | inputs | scratch |"
+    );
+    println!("|---:|---:|---|---|---:|---|---|---|");
+    for (at, row) in rows.iter().enumerate() {
+        let inputs: Vec<String> = row.inputs.iter().map(region).collect();
+        println!(
+            "| {at} | {} | {} | {} | {} | {} | {} | {} |",
+            row.op,
+            row.name,
+            row.kernel,
+            row.macs,
+            region(&row.output),
+            inputs.join(", "),
+            row.scratch.as_ref().map_or_else(|| "-".into(), region)
+        );
+    }
+}
 
 /// Prints the plan of the model at `path` (as a table, or as JSON lines with `json`).
 pub fn run(path: &Path, json: bool) -> Result<()> {
     let owned =
         OwnedModel::from_file(path).with_context(|| format!("cannot load {}", path.display()))?;
     let model = owned.model();
-    let mut arena = vec![0u8; model.arena_bytes()];
-    let mut storage = PreparedOp::storage(&model);
-    let interpreter = Interpreter::new(&model, &mut arena, &mut storage)
-        .with_context(|| format!("cannot prepare {}", path.display()))?;
-    let records = model
-        .ops()
-        .collect::<Result<Vec<_>, _>>()
-        .context("op list")?;
-    let plan = interpreter.plan();
-    if !json {
-        println!(
-            "| entry | op | name | kernel | MACs | output (tensor: arena bytes) | inputs | scratch |"
-        );
-        println!("|---:|---:|---|---|---:|---|---|---|");
-    }
-    for (at, entry) in plan.iter().enumerate() {
-        let record = &records[entry.op_index()];
-        let macs = model.op_macs(record)?;
-        let inputs: Vec<String> = entry.inputs().iter().flatten().map(region).collect();
-        let scratch = entry.scratch();
-        if json {
+    let (rows, plan_bytes) = plan_rows(&model)?;
+    if json {
+        for (at, row) in rows.iter().enumerate() {
             println!(
                 "{}",
                 serde_json::json!({
                     "entry": at,
-                    "op": entry.op_index(),
-                    "name": record.code().name(),
-                    "kernel": entry.kernel(),
-                    "macs": macs,
-                    "output": region_json(&entry.output()),
-                    "inputs": entry.inputs().iter().flatten().map(region_json).collect::<Vec<_>>(),
-                    "scratch": (scratch.len > 0).then(|| region_json(&scratch)),
+                    "op": row.op,
+                    "name": row.name,
+                    "kernel": row.kernel,
+                    "macs": row.macs,
+                    "output": region_json(&row.output),
+                    "inputs": row.inputs.iter().map(region_json).collect::<Vec<_>>(),
+                    "scratch": row.scratch.as_ref().map(region_json),
                 })
             );
-        } else {
-            println!(
-                "| {at} | {} | {} | {} | {macs} | {} | {} | {} |",
-                entry.op_index(),
-                record.code().name(),
-                entry.kernel(),
-                region(&entry.output()),
-                inputs.join(", "),
-                if scratch.len > 0 {
-                    region(&scratch)
-                } else {
-                    "-".into()
-                }
-            );
         }
+    } else {
+        print_table(&rows);
     }
-    let plan_bytes = std::mem::size_of_val(plan);
     let summary = format!(
         "{}: {} ops in {} plan entries, {} MACs; arena {} B, plan {} B ({} B per entry on this machine), weights {} B",
         model.name(),
         model.op_count(),
-        plan.len(),
+        rows.len(),
         model.macs()?,
         model.arena_bytes(),
         plan_bytes,

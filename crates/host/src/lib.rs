@@ -5,11 +5,14 @@
 //! the `edgebone` command line. Never a dependency of the `no_std` crates.
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 pub mod cli;
 pub mod compile_cmd;
+pub mod compile_report;
 pub mod dataset;
 pub mod eval;
 pub mod images;
+pub mod infer_cmd;
 pub mod inspect;
 pub mod labels;
 pub mod model_args;

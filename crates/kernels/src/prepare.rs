@@ -2,7 +2,7 @@
 //! TFLite's `Prepare` functions derive them (same formulas, same float and double steps),
 //! so that the compiler and TFLite agree on every multiplier bit.
 
-use crate::{KernelError, Requant, ADD_LEFT_SHIFT};
+use crate::{KernelError, Requant, Rounding, ADD_LEFT_SHIFT};
 
 /// Rejects a scale that is not finite and positive.
 fn check_scale(scale: f32) -> Result<f64, KernelError> {
@@ -25,6 +25,22 @@ pub fn conv_requant(
 ) -> Result<Requant, KernelError> {
     let real = check_scale(input_scale)? * check_scale(filter_scale)? / check_scale(output_scale)?;
     Requant::from_real(real)
+}
+
+/// The requantisation of a fully connected layer with one weight scale, as TFLite's
+/// per-tensor `GetQuantizedConvolutionMultipler` computes it: the two scales multiplied in
+/// f32, the product divided by the output scale in double precision. (Per-channel layers and
+/// convolutions use [`conv_requant`]'s double product; the two differ in the last bit of the
+/// multiplier now and then.)
+pub fn fc_per_tensor_requant(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> Result<Requant, KernelError> {
+    check_scale(input_scale)?;
+    check_scale(filter_scale)?;
+    let product = check_scale(input_scale * filter_scale)?;
+    Requant::from_real(product / check_scale(output_scale)?)
 }
 
 /// The requantisation of Mul, `s1 · s2 / s_out` in double precision.
@@ -72,13 +88,29 @@ pub fn add_requant(
 }
 
 /// The input scaling of int8 Softmax, as TFLite Micro's `CalculateSoftmaxParams` prepares
-/// it (`PreprocessSoftmaxScaling` with 5 integer bits in its single-rounding form, then
-/// `CalculateInputRadius`): returns `(input_multiplier, input_left_shift, diff_min)` for
-/// `exp(beta · input_scale · diff)`.
+/// it in its single-rounding build (see [`softmax_params_for`]).
 pub fn softmax_params(beta: f32, input_scale: f32) -> Result<(i32, i32, i32), KernelError> {
+    softmax_params_for(beta, input_scale, Rounding::Single)
+}
+
+/// The input scaling of int8 Softmax, as TFLite Micro's `CalculateSoftmaxParams` prepares
+/// it (`PreprocessSoftmaxScaling` with 5 integer bits, then `CalculateInputRadius`): returns
+/// `(input_multiplier, input_left_shift, diff_min)` for `exp(beta · input_scale · diff)`.
+///
+/// `beta · input_scale · 2^26` is capped at the largest multiplier the build's multiply can
+/// apply: `2^30 − 1` with single rounding (`TFLITE_SINGLE_ROUNDING`, a left shift of at
+/// most 30), `2^31 − 1` with TFLite Micro's default double rounding, where the shift reaches
+/// 31 for `beta · input_scale ≥ 16` and the radius is 0 (only the row maximum contributes).
+pub fn softmax_params_for(
+    beta: f32,
+    input_scale: f32,
+    rounding: Rounding,
+) -> Result<(i32, i32, i32), KernelError> {
     let integer_bits = crate::reference::SCALED_DIFF_INTEGER_BITS as i32;
-    // The single-rounding multiply applies a left shift of at most 30.
-    let max_real = f64::from((1u32 << 30) - 1);
+    let max_real = match rounding {
+        Rounding::Single => f64::from((1u32 << 30) - 1),
+        Rounding::Double => f64::from(u32::MAX >> 1),
+    };
     let real =
         (f64::from(beta) * check_scale(input_scale)? * f64::from(1u32 << (31 - integer_bits)))
             .min(max_real);
@@ -87,15 +119,23 @@ pub fn softmax_params(beta: f32, input_scale: f32) -> Result<(i32, i32, i32), Ke
             what: "softmax beta is not finite and positive",
         });
     }
-    let (multiplier, shift) = crate::requant::quantize_multiplier(real)?;
+    // TFLite's `QuantizeMultiplierGreaterThanOne`: `QuantizeMultiplier` without its
+    // single-rounding saturation, which `real < 2^31` never reaches but at 2^31 − 1 itself
+    // (shift 31, significand 2^31 − 1).
+    let (multiplier, shift) = if real >= f64::from(1u32 << 30) {
+        let (m, _) = crate::requant::quantize_multiplier(real / 2.0)?;
+        (m, 31)
+    } else {
+        crate::requant::quantize_multiplier(real)?
+    };
     if shift < 0 {
         return Err(KernelError::BadParam {
             what: "softmax beta times input scale is below 2^-27",
         });
     }
-    // TFLite's input radius: floor((2^5 − 1) · 2^26 / 2^shift), negated.
+    // TFLite's input radius: floor((2^5 − 1) · 2^26 / 2^shift), negated (shift is in 0..=31).
     let radius = f64::from((1u32 << integer_bits) - 1) * f64::from(1u32 << (31 - integer_bits))
-        / f64::from(1u32 << shift);
-    // The radius is positive and below 2^31, so truncation is the floor.
+        / f64::from(1u32 << shift.unsigned_abs());
+    // The radius is non-negative and below 2^31, so truncation is the floor.
     Ok((multiplier, shift, -(radius as i32)))
 }

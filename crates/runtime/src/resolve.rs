@@ -735,10 +735,11 @@ impl<'a> Resolver<'_, 'a> {
             input_left_shift: rescale.shift,
             diff_min,
         };
-        if !(0..=30).contains(&params.input_left_shift) || diff_min > 0 {
+        let shift = params.input_left_shift;
+        if !(0..=31).contains(&shift) || (shift == 31 && diff_min != 0) || diff_min > 0 {
             return Err(Error::BadParam {
                 op,
-                what: "softmax shift outside 0..=30 or positive diff_min",
+                what: "softmax shift outside 0..=30 (or 31 with diff_min 0) or positive diff_min",
             });
         }
         Ok(Op::Softmax {

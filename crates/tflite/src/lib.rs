@@ -20,8 +20,8 @@
 //! The graph asks for TFLite Micro's arithmetic ([`edgebone_compiler::qgraph::Rounding::Double`]:
 //! double-rounding requantisation and TFLM's integer Mean), so convolutions, fully connected
 //! layers, Add, Mul, Pad, Mean and Reshape compute TFLM's bits. `HARD_SWISH` becomes the
-//! table of TFLite's integer HardSwish (`ops/hard_swish.rs`); Softmax, Logistic, ReLU,
-//! ReLU6 and AveragePool equal LiteRT's reference kernels on the single-operator files of
+//! table of TFLite's integer HardSwish (`ops/hard_swish.rs`), `RELU6` TFLM's clamp in the
+//! input's parameters; every operator above equals TFLite Micro on the small files of
 //! `tests/litert` (made by `scripts/tflite_op_oracle.py`).
 
 #![forbid(unsafe_code)]
@@ -48,16 +48,7 @@ pub fn read_tflite(
     name: &str,
     preprocess: impl FnOnce([usize; 2]) -> InputSpec,
 ) -> Result<QGraph, TfliteError> {
-    if bytes.len() < 8 || &bytes[4..8] != IDENTIFIER {
-        return Err(TfliteError::Corrupt(format!(
-            "{} bytes without the TFL3 file identifier (truncated, or not a TFLite model)",
-            bytes.len()
-        )));
-    }
-    let model = tflite::root_as_model(bytes).map_err(|e| {
-        let trace = e.to_string();
-        TfliteError::Corrupt(trace.split_whitespace().collect::<Vec<_>>().join(" "))
-    })?;
+    let model = parse(bytes)?;
     let codes = opcode::op_codes(&model);
     let subgraph = match model.subgraphs() {
         Some(s) if s.len() == 1 => s.get(0),
@@ -81,16 +72,7 @@ pub fn read_tflite(
     }
     let operators = subgraph.operators().unwrap_or_default();
     for (index, op) in operators.iter().enumerate() {
-        let code = codes
-            .get(op.opcode_index() as usize)
-            .cloned()
-            .ok_or_else(|| {
-                TfliteError::Model(format!(
-                    "operator {index} has opcode index {}, past the {} operator codes",
-                    op.opcode_index(),
-                    codes.len()
-                ))
-            })?;
+        let code = opcode::code_of(&codes, &op, index)?.clone();
         opcode::check_supported(&code, index)?;
         let ctx = OpCtx {
             index,
@@ -102,6 +84,35 @@ pub fn read_tflite(
         imp.operator(&ctx, output_index)?;
     }
     finish(imp, name, preprocess, input_index, output_index)
+}
+
+/// The verified flatbuffer of the `.tflite` file `bytes`.
+fn parse(bytes: &[u8]) -> Result<tflite::Model<'_>, TfliteError> {
+    if bytes.len() < 8 || &bytes[4..8] != IDENTIFIER {
+        return Err(TfliteError::Corrupt(format!(
+            "{} bytes without the TFL3 file identifier (truncated, or not a TFLite model)",
+            bytes.len()
+        )));
+    }
+    tflite::root_as_model(bytes).map_err(|e| {
+        let trace = e.to_string();
+        TfliteError::Corrupt(trace.split_whitespace().collect::<Vec<_>>().join(" "))
+    })
+}
+
+/// The operators of the `.tflite` file `bytes` in execution order, as TFLite names them
+/// (`PAD`, `CONV_2D`, …; `CUSTOM \`name\`` for a custom operator), without their versions.
+/// Every subgraph's operators are listed, one subgraph after the other.
+pub fn operator_names(bytes: &[u8]) -> Result<Vec<String>, TfliteError> {
+    let model = parse(bytes)?;
+    let codes = opcode::op_codes(&model);
+    let mut names = Vec::new();
+    for subgraph in model.subgraphs().unwrap_or_default() {
+        for (index, op) in subgraph.operators().unwrap_or_default().iter().enumerate() {
+            names.push(opcode::code_of(&codes, &op, index)?.base_name());
+        }
+    }
+    Ok(names)
 }
 
 /// The graph once every operator is imported: its input and output must be int8 tensors.

@@ -2,7 +2,7 @@
 //! and the versions the importer knows.
 
 use crate::error::TfliteError;
-use crate::tflite::{BuiltinOperator, Model};
+use crate::tflite::{BuiltinOperator, Model, Operator};
 
 /// One entry of the model's `operator_codes`.
 #[derive(Clone, Debug)]
@@ -16,12 +16,16 @@ pub struct OpCode {
 impl OpCode {
     /// The operator's TFLite name and version, as error messages name it.
     pub fn name(&self) -> String {
-        let base = match (&self.custom, self.code.variant_name()) {
+        format!("{} v{}", self.base_name(), self.version)
+    }
+
+    /// The operator's TFLite name without its version.
+    pub fn base_name(&self) -> String {
+        match (&self.custom, self.code.variant_name()) {
             (Some(c), _) => format!("CUSTOM `{c}`"),
             (None, Some(n)) => n.to_string(),
             (None, None) => format!("builtin operator {}", self.code.0),
-        };
-        format!("{base} v{}", self.version)
+        }
     }
 }
 
@@ -45,6 +49,21 @@ pub fn op_codes(model: &Model<'_>) -> Vec<OpCode> {
             }
         })
         .collect()
+}
+
+/// The code of operator `index`, `op`, among the model's `codes`.
+pub fn code_of<'c>(
+    codes: &'c [OpCode],
+    op: &Operator<'_>,
+    index: usize,
+) -> Result<&'c OpCode, TfliteError> {
+    codes.get(op.opcode_index() as usize).ok_or_else(|| {
+        TfliteError::Model(format!(
+            "operator {index} has opcode index {}, past the {} operator codes",
+            op.opcode_index(),
+            codes.len()
+        ))
+    })
 }
 
 /// The newest version of `code` whose int8 semantics the importer knows (those of TFLite's

@@ -27,7 +27,8 @@ pub struct SoftmaxParams {
     pub depth: usize,
     /// Q31 multiplier of `beta · input_scale · 2^26`.
     pub input_multiplier: i32,
-    /// Its left shift, in `0..=30`.
+    /// Its left shift, in `0..=31` (31 only with `diff_min` 0: TFLite Micro's double-rounding
+    /// cap, where only the row maximum contributes).
     pub input_left_shift: i32,
     /// The smallest input difference (≤ 0) that still contributes.
     pub diff_min: i32,
@@ -36,9 +37,11 @@ pub struct SoftmaxParams {
 impl SoftmaxParams {
     /// Checks the parameters; returns the number of values.
     fn validate(&self) -> Result<usize, KernelError> {
-        if !(0..=30).contains(&self.input_left_shift) {
+        if !(0..=31).contains(&self.input_left_shift)
+            || (self.input_left_shift == 31 && self.diff_min != 0)
+        {
             return Err(KernelError::BadParam {
-                what: "softmax left shift outside 0..=30",
+                what: "softmax left shift outside 0..=30 (or 31 with diff_min 0)",
             });
         }
         if self.diff_min > 0 {

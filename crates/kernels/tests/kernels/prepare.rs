@@ -1,6 +1,8 @@
 //! The multiplier derivations of `prepare`, against values computed by hand.
 
-use edgebone_kernels::prepare::{add_requant, conv_requant, mul_requant, rescale_requant};
+use edgebone_kernels::prepare::{
+    add_requant, conv_requant, fc_per_tensor_requant, mul_requant, rescale_requant,
+};
 use edgebone_kernels::{KernelError, Requant, Rounding};
 
 fn r(multiplier: i32, shift: i32) -> Requant {
@@ -49,4 +51,20 @@ fn bad_scales_are_rejected() {
         assert_eq!(rescale_requant(1.0, bad), expected);
         assert_eq!(add_requant(1.0, bad, 1.0).map(|a| a.output), expected);
     }
+}
+
+/// TFLite's per-tensor fully connected multiplies the two scales in f32 before dividing by
+/// the output scale in double (`GetQuantizedConvolutionMultipler`); convolutions and
+/// per-channel layers multiply in double. For 0.1f32 everywhere: 0.1f32 · 0.1f32 is
+/// 0.010000000298 exactly, 0.0100000007078 in f32; divided by 0.1f32 (0.100000001490) the
+/// reals are 0.1000000014901 and 0.1000000055879, i.e. 0.8000000119 and 0.8000000447 · 2^-3,
+/// whose Q31 significands are 1717986944 and 1717987014.
+#[test]
+fn per_tensor_fully_connected_multiplies_the_scales_in_f32() {
+    let fc = fc_per_tensor_requant(0.1, 0.1, 0.1).unwrap();
+    assert_eq!((fc.multiplier, fc.shift), (1_717_987_014, -3));
+    let conv = conv_requant(0.1, 0.1, 0.1).unwrap();
+    assert_eq!((conv.multiplier, conv.shift), (1_717_986_944, -3));
+    assert!(fc_per_tensor_requant(0.1, f32::NAN, 0.1).is_err());
+    assert!(fc_per_tensor_requant(0.1, 0.1, 0.0).is_err());
 }

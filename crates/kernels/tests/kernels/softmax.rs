@@ -3,9 +3,9 @@
 //! rows against a float model of the same algorithm.
 
 use edgebone_kernel_cases::{softmax, Budget, Rng};
-use edgebone_kernels::prepare::softmax_params;
+use edgebone_kernels::prepare::{softmax_params, softmax_params_for};
 use edgebone_kernels::reference;
-use edgebone_kernels::{KernelError, SoftmaxParams};
+use edgebone_kernels::{KernelError, Rounding, SoftmaxParams};
 
 /// The kernel's parameters for `rows × depth` values of scale `input_scale` (beta 1).
 fn params(rows: usize, depth: usize, input_scale: f32) -> SoftmaxParams {
@@ -30,6 +30,42 @@ fn parameters_match_tflite_for_known_scales() {
     assert_eq!((multiplier, shift, diff_min), (2_147_483_646, 30, -1));
     assert!(softmax_params(1.0, f32::NAN).is_err());
     assert!(softmax_params(0.0, 0.1).is_err());
+}
+
+/// TFLite Micro's default (double-rounding) build caps `beta · scale · 2^26` at `2^31 − 1`,
+/// not `2^30 − 1` (`PreprocessSoftmaxScaling`), so for `beta · scale ≥ 16` the left shift is
+/// 31 and the radius `floor(31 · 2^26 / 2^31)` is 0; below 16 both builds agree.
+#[test]
+fn double_rounding_softmax_parameters_follow_tflm_past_16() {
+    let tflm = |scale| softmax_params_for(1.0, scale, Rounding::Double).unwrap();
+    let single = |scale| softmax_params_for(1.0, scale, Rounding::Single).unwrap();
+    // 20 · 2^26 = 0.625 · 2^31, under the cap 2^31 − 1.
+    assert_eq!(tflm(20.0), (1_342_177_280, 31, 0));
+    // The single-rounding cap: 2^30 − 1 = (1 − 2^-30) · 2^30, significand 2^31 − 2.
+    assert_eq!(single(20.0), (2_147_483_646, 30, -1));
+    // Capped at 2^31 − 1 = (1 − 2^-31) · 2^31.
+    assert_eq!(tflm(1000.0), (2_147_483_647, 31, 0));
+    // 10 · 2^26 = 0.625 · 2^30: no cap, radius floor(31 / 16) = 1, the same in both.
+    assert_eq!(tflm(10.0), (1_342_177_280, 30, -1));
+    assert_eq!(tflm(10.0), single(10.0));
+    assert_eq!(tflm(0.1), softmax_params(1.0, 0.1).unwrap());
+    // With radius 0 only the row maxima contribute: two maxima get 1/2 each (256/2 − 128).
+    let (input_multiplier, input_left_shift, diff_min) = tflm(20.0);
+    let p = SoftmaxParams {
+        rows: 1,
+        depth: 3,
+        input_multiplier,
+        input_left_shift,
+        diff_min,
+    };
+    assert_eq!(run(&p, &[5, 4, 5]), [0, -128, 0]);
+    // A shift of 31 with a non-zero radius would overflow the scaled difference.
+    let bad = SoftmaxParams { diff_min: -1, ..p };
+    let mut out = [0i8; 3];
+    assert!(matches!(
+        reference::softmax(&bad, &[5, 4, 5], &mut out),
+        Err(KernelError::BadParam { .. })
+    ));
 }
 
 #[test]

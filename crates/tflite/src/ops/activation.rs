@@ -68,3 +68,18 @@ pub fn table(f: ActivationFn, from: (f32, i32), to: (f32, i32)) -> [i8; 256] {
     }
     t
 }
+
+/// TFLite Micro's int8 `RELU6` operator: the input clamped to the input's own quantised 0 and
+/// 6 (`Relu6Prepare`: its zero point, and `round(6 / scale) + zero point` in single
+/// precision), with no rescaling — the output's parameters are not read, so where they
+/// differ from the input's TFLM's bits are these, not LiteRT's (which rescales).
+pub fn relu6_table(from: (f32, i32)) -> [i8; 256] {
+    let six = (i64::from(from.1) + (6.0f32 / from.0).round() as i64).clamp(-128, 127);
+    let zero = i64::from(from.1).clamp(-128, six);
+    let mut t = [0i8; 256];
+    for (slot, q) in t.iter_mut().zip(-128i64..=127) {
+        // The clamp keeps the value in int8, so the cast is lossless.
+        *slot = q.clamp(zero, six) as i8;
+    }
+    t
+}

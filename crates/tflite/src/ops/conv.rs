@@ -118,11 +118,19 @@ impl Importer<'_> {
         }
         let weights = w.int8_data()?;
         let f = self.filter(op, &w, weights, 0, n_out, o.fused_activation_function())?;
+        // One weight scale is TFLite's per-tensor layer, whose multiplier TFLite computes
+        // in its own way (the compiler's `fc_requant`): the graph keeps it as one scale.
+        let per_tensor = w.quant.as_ref().is_some_and(|q| q.scales.len() == 1);
+        let weight_scales = if per_tensor {
+            f.scales[..1].to_vec()
+        } else {
+            f.scales
+        };
         self.emit(op, |output| QOp::FullyConnected {
             input,
             output,
             weights: f.weights,
-            weight_scales: f.scales,
+            weight_scales,
             bias: f.bias,
             clamp: f.clamp,
         })?;

@@ -1,7 +1,7 @@
 //! One-input operators: `SOFTMAX`, activation operators as lookup tables, and `QUANTIZE` /
 //! `DEQUANTIZE` (int8 requantisation, or the float edges of the model).
 
-use super::activation::{table, ActivationFn};
+use super::activation::{relu6_table, table, ActivationFn};
 use super::hard_swish::hard_swish_table;
 use crate::error::TfliteError;
 use crate::importer::{Importer, OpCtx};
@@ -23,8 +23,8 @@ impl Importer<'_> {
         Ok(())
     }
 
-    /// `RELU`, `RELU6`, `LOGISTIC` and `HARD_SWISH` as a table from the input's parameters
-    /// to the output's.
+    /// `RELU`, `LOGISTIC` and `HARD_SWISH` as a table from the input's parameters to the
+    /// output's; `RELU6` as TFLite Micro computes it (a clamp in the input's parameters).
     pub fn lut(&mut self, op: &OpCtx<'_>) -> Result<(), TfliteError> {
         let f = match op.code.code {
             BuiltinOperator::RELU => ActivationFn::Relu,
@@ -40,6 +40,8 @@ impl Importer<'_> {
             hard_swish_table(from, to).ok_or_else(|| {
                 op.unsupported("HARD_SWISH with an input scale / 128 above the output scale")
             })?
+        } else if f == ActivationFn::Relu6 {
+            relu6_table(from)
         } else {
             table(f, from, to)
         };

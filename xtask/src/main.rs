@@ -32,7 +32,6 @@ mod linker_map;
 mod lint;
 mod memory_fit;
 mod models;
-mod op_kinds;
 mod prereqs;
 mod qemu;
 mod run;

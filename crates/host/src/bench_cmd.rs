@@ -4,7 +4,8 @@
 //! op ran) and the times are summed by kind of op (`edgebone_runtime::op_kinds`, the kinds
 //! `cargo xtask bench-boards` counts instructions by) with the kernel variant each op ran.
 //! `--compare-tract` times tract in fp32 on the model's float ONNX in the same process, on
-//! the same image. The table and the JSON line are `bench_report.rs`'s.
+//! the same image, the two engines taking turns. The table and the JSON line are
+//! `bench_report.rs`'s.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,7 +37,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub json: bool,
     /// Also time tract in fp32 on this ONNX file (the model's float source, whose input is
-    /// the model's in NCHW) with the same warm-up and iterations, and print int8 / tract.
+    /// the model's in NCHW) with the same warm-up and iterations, taking turns with the int8
+    /// runtime, and print int8 / tract.
     #[arg(long, value_name = "ONNX")]
     pub compare_tract: Option<PathBuf>,
 }
@@ -65,41 +67,64 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Loads the model(s), times them and returns the report.
+/// Loads the model(s), times them and returns the report. With `--compare-tract` the two
+/// engines take turns, one inference each, so that a change of load on a shared machine
+/// slows both alike and their ratio holds.
 pub fn measure(args: &BenchArgs) -> Result<BenchReport> {
     let owned = load_int8(&args.model, None)?;
-    let float = args
-        .compare_tract
-        .as_deref()
-        .map(|onnx| float_source(onnx, &args.model, &owned))
-        .transpose()?;
+    let float = match &args.compare_tract {
+        Some(onnx) => Some((float_source(onnx, &args.model, &owned)?, onnx)),
+        None => None,
+    };
     let image = synthetic_image(&owned.input_shape_nchw());
-    let runs = u64::from(args.warmup + args.iterations);
+    let model = owned.model();
+    let input = owned.quantize_nchw(&image)?;
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut storage = PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut storage)
+        .with_context(|| format!("cannot prepare {}", model.name()))?;
+    let mut ops = op_rows(&model, interpreter.plan())?;
+
+    let engines = if float.is_some() { 2 } else { 1 };
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(runs * if float.is_some() { 2 } else { 1 })
+        ProgressBar::new(u64::from(args.warmup + args.iterations) * engines)
     };
-    bar.set_message("int8 runtime");
-    let (latency, ops) = time_int8(&owned, &image, args, &bar)
-        .with_context(|| format!("running {}", args.model.display()))?;
-    let tract = match (&float, &args.compare_tract) {
-        (Some(float), Some(onnx)) => {
-            bar.set_message("tract fp32");
-            let latency = time_tract(float, &image, args, &bar)
-                .with_context(|| format!("running {} in tract", onnx.display()))?;
-            Some(TractTime {
-                onnx: onnx.clone(),
-                latency,
-            })
+    let int8_context = || format!("running {}", args.model.display());
+    let tract_context = |onnx: &Path| format!("running {} in tract", onnx.display());
+    let mut op_time = vec![Duration::ZERO; ops.len()];
+    let (mut int8, mut tract) = (Vec::new(), Vec::new());
+    for round in 0..args.warmup + args.iterations {
+        let timed = round >= args.warmup;
+        let time = time_int8(&mut interpreter, &input, &mut op_time).with_context(int8_context)?;
+        if timed {
+            int8.push(time);
+        } else {
+            // The warm-up's op times are not kept.
+            op_time.fill(Duration::ZERO);
         }
-        _ => None,
-    };
+        bar.inc(1);
+        if let Some((float, onnx)) = &float {
+            let time = time_tract(float, &image).with_context(|| tract_context(onnx))?;
+            if timed {
+                tract.push(time);
+            }
+            bar.inc(1);
+        }
+    }
     bar.finish_and_clear();
+    for (row, time) in ops.iter_mut().zip(&op_time) {
+        row.ms = 1e3 * time.as_secs_f64() / f64::from(args.iterations);
+    }
+    let tract = float.map(|(_, onnx)| TractTime {
+        onnx: onnx.clone(),
+        latency: Latency::of(&tract),
+    });
     Ok(BenchReport::new(
-        owned.model().name().to_string(),
+        model.name().to_string(),
         args,
-        latency,
+        Latency::of(&int8),
         ops,
         tract,
     ))
@@ -140,44 +165,23 @@ fn synthetic_image(nchw: &[usize; 4]) -> Vec<f32> {
         .collect()
 }
 
-/// Times the int8 runtime: one interpreter prepared once, `warmup` untimed inferences, then
-/// `iterations` timed ones with each op's time summed through the observer.
+/// Times one inference of the prepared `interpreter` on `input`, adding each op's time
+/// (from the previous op's end to its own, as the observer sees them) to `op_time`.
 fn time_int8(
-    owned: &OwnedModel,
-    image: &[f32],
-    args: &BenchArgs,
-    bar: &ProgressBar,
-) -> Result<(Latency, Vec<OpTime>)> {
-    let model = owned.model();
-    let input = owned.quantize_nchw(image)?;
-    let mut arena = vec![0u8; model.arena_bytes()];
-    let mut storage = PreparedOp::storage(&model);
-    let mut interpreter = Interpreter::new(&model, &mut arena, &mut storage)
-        .with_context(|| format!("cannot prepare {}", model.name()))?;
-    let mut ops = op_rows(&model, interpreter.plan())?;
-    for _ in 0..args.warmup {
-        interpreter.invoke(&input)?;
-        bar.inc(1);
-    }
-    let mut op_time = vec![Duration::ZERO; ops.len()];
-    let mut totals = Vec::with_capacity(args.iterations as usize);
-    for _ in 0..args.iterations {
-        let start = Instant::now();
-        let mut last = start;
-        interpreter.invoke_observed(&input, |op, _, _| {
-            let now = Instant::now();
-            if let Some(time) = op_time.get_mut(op) {
-                *time += now - last;
-            }
-            last = now;
-        })?;
-        totals.push(start.elapsed());
-        bar.inc(1);
-    }
-    for (row, time) in ops.iter_mut().zip(&op_time) {
-        row.ms = 1e3 * time.as_secs_f64() / f64::from(args.iterations);
-    }
-    Ok((Latency::of(&totals), ops))
+    interpreter: &mut Interpreter<'_, '_>,
+    input: &[i8],
+    op_time: &mut [Duration],
+) -> Result<Duration> {
+    let start = Instant::now();
+    let mut last = start;
+    interpreter.invoke_observed(input, |op, _, _| {
+        let now = Instant::now();
+        if let Some(time) = op_time.get_mut(op) {
+            *time += now - last;
+        }
+        last = now;
+    })?;
+    Ok(start.elapsed())
 }
 
 /// One row per op of `model` (not yet timed): its name, kind, MACs and the kernel variant
@@ -215,26 +219,10 @@ fn op_rows(model: &edgebone_runtime::Model<'_>, plan: &[PreparedOp<'_>]) -> Resu
     Ok(rows)
 }
 
-/// Times tract on the float image as [`time_int8`] times the runtime (tract's runnable plan
-/// is prepared once when the model is loaded).
-fn time_tract(
-    float: &FloatModel,
-    image: &[f32],
-    args: &BenchArgs,
-    bar: &ProgressBar,
-) -> Result<Latency> {
-    for _ in 0..args.warmup {
-        float.run(image)?;
-        bar.inc(1);
-    }
-    let totals = (0..args.iterations)
-        .map(|_| {
-            let start = Instant::now();
-            float.run(image)?;
-            let elapsed = start.elapsed();
-            bar.inc(1);
-            Ok(elapsed)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Latency::of(&totals))
+/// Times one inference of tract on the float image (its runnable plan was prepared when the
+/// model was loaded).
+fn time_tract(float: &FloatModel, image: &[f32]) -> Result<Duration> {
+    let start = Instant::now();
+    float.run(image)?;
+    Ok(start.elapsed())
 }

@@ -85,17 +85,18 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport> {
         .with_context(|| format!("cannot prepare {}", model.name()))?;
     let mut ops = op_rows(&model, interpreter.plan())?;
 
+    let rounds = args.warmup.saturating_add(args.iterations);
     let engines = if float.is_some() { 2 } else { 1 };
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(u64::from(args.warmup + args.iterations) * engines)
+        ProgressBar::new(u64::from(rounds) * engines)
     };
     let int8_context = || format!("running {}", args.model.display());
     let tract_context = |onnx: &Path| format!("running {} in tract", onnx.display());
     let mut op_time = vec![Duration::ZERO; ops.len()];
     let (mut int8, mut tract) = (Vec::new(), Vec::new());
-    for round in 0..args.warmup + args.iterations {
+    for round in 0..rounds {
         let timed = round >= args.warmup;
         let time = time_int8(&mut interpreter, &input, &mut op_time).with_context(int8_context)?;
         if timed {

@@ -22,8 +22,8 @@ use crate::boards::{self, Board, Kind};
 use crate::cmsis_anchors::{self, Anchor};
 use crate::host_ref::HostModel;
 use crate::models::{self, ModelSpec};
-use crate::op_kinds::{self, OpKind};
 use crate::test_boards::{self, Row, Tally};
+use edgebone_runtime::op_kinds::{self, OpKind};
 
 /// `cargo xtask bench-boards`.
 #[derive(Debug, Parser)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::bench_file::BenchRow;
-use crate::op_kinds::OpKind;
+use edgebone_runtime::op_kinds::OpKind;
 
 const BAR: f64 = 14.0;
 const GAP: f64 = 12.0;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::op_kinds::OpKind;
+use edgebone_runtime::op_kinds::OpKind;
 
 /// One kind's layers in one CMSIS-NN run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

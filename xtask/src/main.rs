@@ -1,7 +1,7 @@
 //! `cargo xtask <verb>`: the one entry point for everything beyond `cargo build/test`.
 //!
 //! Verbs of the `edgebone` CLI (`zoo`, `export`, `infer`, `classify`, `eval`, `verify`,
-//! `quantize`, `compile`, `inspect`) are forwarded to it, built in the same dev profile the tests use, so
+//! `quantize`, `compile`, `inspect`, `bench`) are forwarded to it, built in the same dev profile the tests use, so
 //! nothing is compiled twice. `ci` is what `.ci/run` executes after installing the toolchain
 //! pieces.
 #![forbid(unsafe_code)]
@@ -32,7 +32,6 @@ mod linker_map;
 mod lint;
 mod memory_fit;
 mod models;
-mod op_kinds;
 mod prereqs;
 mod qemu;
 mod run;
@@ -42,8 +41,9 @@ mod test_tiers;
 mod uf2;
 
 /// Verbs implemented by the `edgebone` binary.
-const CLI_VERBS: [&str; 9] = [
+const CLI_VERBS: [&str; 10] = [
     "zoo", "export", "infer", "classify", "eval", "verify", "quantize", "compile", "inspect",
+    "bench",
 ];
 
 /// Targets the `no_std` crates must build for.
@@ -111,6 +111,9 @@ fn print_help() {
         "  compile --model F.qdq.onnx -o F.ebm  QDQ ONNX to .ebm without calibrating (--norm)"
     );
     println!("  inspect M.ebm [--json]      the prepared plan: kernel per op, MACs, arena bytes");
+    println!(
+        "  bench --model M.ebm         host latency, time per op kind (--iterations N --json --compare-tract F.onnx)"
+    );
     println!("  verify                      the end-to-end check on ../shared (main job)");
     println!(
         "  ci                          what CI runs: formatting, clippy, rustdoc, tests, no_std builds"

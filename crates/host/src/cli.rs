@@ -101,6 +101,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Single-image latency of an int8 model on one thread: median and minimum over timed
+    /// inferences after a warm-up, the time per kind of op with the kernel variants that ran,
+    /// and tract fp32 on the float source in the same run (`--compare-tract`).
+    Bench(crate::bench_cmd::BenchArgs),
     /// The end-to-end check against the shared reference data: architecture counts, golden
     /// outputs of a real PyTorch export, ImageNet accuracy of the real weights.
     Verify {
@@ -199,6 +203,7 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::compile_cmd::run(&args)?;
         }
         Command::Inspect { model, json } => crate::inspect::run(&model, json)?,
+        Command::Bench(args) => crate::bench_cmd::run(&args)?,
         Command::Verify { shared } => {
             crate::verify::run(&shared.unwrap_or_else(crate::verify::default_shared_dir))?
         }

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use edgebone_runtime::OwnedModel;
 
-use crate::compile_cmd::compile_tflite;
-use crate::model_args::{ModelArgs, Norm, Runner};
+use crate::model_args::{load_int8, ModelArgs, Runner};
 use crate::npy::{self, NpyData};
 use crate::tract_runner::FloatModel;
 
@@ -90,14 +89,9 @@ fn runner(model: &ModelArgs) -> Result<Runner> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tflite"))
     {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         // The preprocessing recorded in the blob does not matter to an int8 input; a float
         // input is normalised as `--norm` says (ImageNet's by default).
-        let compiled = compile_tflite(&bytes, path, Some(model.norm.unwrap_or(Norm::Imagenet)))?;
-        let owned = OwnedModel::from_bytes(&compiled.compiled.bytes)
-            .with_context(|| format!("cannot load the model compiled from {}", path.display()))?;
-        return Ok(Runner::Int8(owned));
+        return Ok(Runner::Int8(load_int8(path, model.norm)?));
     }
     Ok(if model.is_file() && !model.is_compiled() {
         Runner::Float(FloatModel::from_file(path)?)

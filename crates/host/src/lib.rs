@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod anchors;
+pub mod bench_cmd;
+pub mod bench_report;
 pub mod cli;
 pub mod compile_cmd;
 pub mod compile_report;

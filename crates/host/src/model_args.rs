@@ -8,6 +8,7 @@ use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
 
+use crate::compile_cmd::compile_tflite;
 use crate::labels::imagenet_label;
 use crate::tract_runner::FloatModel;
 
@@ -242,9 +243,7 @@ impl ModelArgs {
 
     /// Loads a `.ebm` blob for the int8 runtime; its preprocessing travels inside it.
     fn load_compiled(&self) -> Result<LoadedModel> {
-        let path = self.file_path()?;
-        let model = OwnedModel::from_file(path)
-            .with_context(|| format!("cannot load {}", path.display()))?;
+        let model = load_int8(self.file_path()?, self.norm)?;
         Ok(LoadedModel {
             name: model.model().name().to_string(),
             preprocess: preprocess_of(&model),
@@ -280,4 +279,21 @@ impl ModelArgs {
             .unwrap_or(Normalisation::ImageNet);
         Ok(Preprocess::for_resolution(shape[2], norm))
     }
+}
+
+/// The int8 model in the file `path`: a compiled `.ebm` as it stands, or an int8 `.tflite`
+/// file compiled in memory exactly as `edgebone compile` would, its input normalised as
+/// `norm` says (ImageNet's by default; an int8 input does not depend on it).
+pub fn load_int8(path: &Path, norm: Option<Norm>) -> Result<OwnedModel> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tflite"))
+    {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let compiled = compile_tflite(&bytes, path, Some(norm.unwrap_or(Norm::Imagenet)))?;
+        return OwnedModel::from_bytes(&compiled.compiled.bytes)
+            .with_context(|| format!("cannot load the model compiled from {}", path.display()));
+    }
+    OwnedModel::from_file(path).with_context(|| format!("cannot load {}", path.display()))
 }

@@ -17,7 +17,7 @@ fn help_lists_every_verb() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for verb in [
-        "zoo", "export", "infer", "classify", "eval", "quantize", "compile", "verify",
+        "zoo", "export", "infer", "classify", "eval", "quantize", "compile", "verify", "bench",
     ] {
         assert!(
             help.contains(verb),

@@ -31,7 +31,8 @@
 //!
 //! - `defmt`: `defmt::Format` on every public type.
 //! - `std`: [`OwnedModel`], a model read from a file into aligned memory and run on a host
-//!   (int8 or through a float NCHW front end).
+//!   (int8 or through a float NCHW front end), and [`op_kinds`]: the kind of work of each op
+//!   (stem, 1x1 expand, depthwise, …) that benchmarks break an inference into.
 //!
 //! The same input/output contract run through tract on an fp32 or QDQ ONNX file is
 //! `edgebone-tract`'s `TractBackend`, a crate of its own.
@@ -49,6 +50,8 @@ mod plan;
 mod quant;
 mod resolve;
 
+#[cfg(feature = "std")]
+pub mod op_kinds;
 #[cfg(feature = "std")]
 mod owned;
 #[cfg(feature = "std")]

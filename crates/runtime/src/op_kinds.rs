@@ -1,6 +1,7 @@
-//! The kinds of work `bench-boards` breaks an inference into, and which kind every op of a
-//! compiled model is: read from the `.ebm` on the host (op code, kernel size, channels,
-//! MACs from the runtime's op table), never from the firmware.
+//! The kinds of work an inference is broken into (feature `std`), and which kind every op of
+//! a compiled model is: read from the `.ebm` (op code, kernel size, channels, MACs from the
+//! op table), never from a run. `cargo xtask bench-boards` sums the firmware's instruction
+//! counts by these kinds and `edgebone bench` the host's time.
 //!
 //! - stem: the model's first convolution;
 //! - 1x1 expand / 1x1 project: other 1x1 convolutions with at least as many output channels
@@ -13,9 +14,10 @@
 //! - pool: average, max and global average pooling, per output element;
 //! - other: everything else (reshape, softmax, requantisation, …).
 
-use anyhow::{anyhow, Result};
-use edgebone_runtime::format::OpRecord;
-use edgebone_runtime::Model;
+use std::vec::Vec;
+
+use crate::format::OpRecord;
+use crate::{Error, Model};
 
 /// A kind of work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -122,19 +124,13 @@ pub struct OpFacts {
 }
 
 /// The facts of every op of `model`, in op order.
-pub fn describe(model: &Model) -> Result<Vec<OpFacts>> {
-    let channels = |id: u32| -> Result<usize> {
-        Ok(model
-            .tensor(id as usize)
-            .map_err(|e| anyhow!("tensor {id}: {e:?}"))?
-            .shape
-            .channels)
-    };
+pub fn describe(model: &Model) -> Result<Vec<OpFacts>, Error> {
+    let channels =
+        |id: u32| -> Result<usize, Error> { Ok(model.tensor(id as usize)?.shape.channels) };
     model
         .ops()
-        .enumerate()
-        .map(|(index, record)| {
-            let record = record.map_err(|e| anyhow!("op {index}: {e:?}"))?;
+        .map(|record| {
+            let record = record?;
             let shape = match record {
                 OpRecord::Conv2d {
                     input,
@@ -156,14 +152,10 @@ pub fn describe(model: &Model) -> Result<Vec<OpFacts>> {
                 | OpRecord::GlobalAvgPool { .. } => Shape::Pool,
                 _ => Shape::Other,
             };
-            let output = model
-                .tensor(record.output() as usize)
-                .map_err(|e| anyhow!("op {index}: output: {e:?}"))?;
+            let output = model.tensor(record.output() as usize)?;
             Ok(OpFacts {
                 shape,
-                macs: model
-                    .op_macs(&record)
-                    .map_err(|e| anyhow!("op {index}: MACs: {e:?}"))?,
+                macs: model.op_macs(&record)?,
                 // int8 outputs: one byte per element.
                 output_elements: output.len as u64,
             })
@@ -276,8 +268,8 @@ mod tests {
 
     #[test]
     fn a_compiled_model_is_described_from_its_records() {
-        let path = crate::boards::repo_root().join("crates/runtime/tests/fixtures/se_block.ebm");
-        let owned = edgebone_runtime::OwnedModel::from_file(&path).unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/se_block.ebm");
+        let owned = crate::OwnedModel::from_file(path).unwrap();
         let model = owned.model();
         let facts = describe(&model).unwrap();
         assert_eq!(facts.len(), model.op_count());

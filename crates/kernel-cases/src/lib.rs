@@ -132,6 +132,8 @@ bit_exact_tests! {
     conv2d_is_bit_exact: reference::conv2d, scratch::general, bit_exact::general_conv_case;
     depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d, optimized::depthwise_conv2d,
         bit_exact::depthwise_case;
+    depthwise_conv2d_vector_loop_is_bit_exact: reference::depthwise_conv2d,
+        optimized::depthwise_conv2d_vector_loop, bit_exact::depthwise_case;
     fully_connected_is_bit_exact: reference::fully_connected, scratch::fully_connected,
         bit_exact::fully_connected_case;
     add_is_bit_exact: reference::add, optimized::add, elementwise::add_case;

@@ -138,7 +138,9 @@ pub fn conv2d_scratch_bytes(params: &Conv2dParams) -> usize {
         .unwrap_or(0)
 }
 
-/// The depthwise convolution kernel of this target (every variant covers every case).
+/// The depthwise convolution kernel of this target (every variant covers every case): the
+/// DSP one on DSP cores without Helium, the vector-loop one on Helium cores, else the
+/// portable one.
 pub fn depthwise_conv2d(
     params: &DepthwiseConv2dParams,
     input: &[i8],
@@ -147,12 +149,16 @@ pub fn depthwise_conv2d(
 ) -> Result<(), KernelError> {
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::depthwise_conv2d(params, input, filter, output);
-    #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
+    #[cfg(edgebone_arm_mve)]
+    return optimized::depthwise_conv2d_vector_loop(params, input, filter, output);
+    #[cfg(not(any(edgebone_arm_dsp, edgebone_arm_mve)))]
     optimized::depthwise_conv2d(params, input, filter, output)
 }
 
 /// The name of [`depthwise_conv2d`]'s kernel, as `inspect` prints it.
-pub const DEPTHWISE_CONV2D: &str = if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
+pub const DEPTHWISE_CONV2D: &str = if cfg!(edgebone_arm_mve) {
+    "depthwise_conv2d_vector_loop"
+} else if cfg!(edgebone_arm_dsp) {
     "arm_dsp::depthwise_conv2d"
 } else {
     "depthwise_conv2d"

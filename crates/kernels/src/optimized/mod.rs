@@ -9,6 +9,7 @@
 //! | [`conv2d_1x1`] | 1x1 kernel, one group, no padding, any stride |
 //! | [`conv2d`] | one group, 1 to 128 input channels, any kernel, stride, dilation, padding |
 //! | [`depthwise_conv2d`] | every case |
+//! | [`depthwise_conv2d_vector_loop`] | every case (for Helium: its channel blocks through a loop the loop vectoriser takes) |
 //! | [`fully_connected`] | every case |
 //! | [`add`] | every case (its own loop for single rounding without broadcast and right shifts of 32 or more, else the reference's) |
 //! | [`add_in_place`] | [`add`]'s own loop, with the output in one input's bytes |
@@ -41,7 +42,7 @@ mod output_stage;
 pub use add::{add, add_in_place, add_in_place_covers};
 pub use conv2d::conv2d;
 pub use conv2d_1x1::conv2d_1x1;
-pub use depthwise_conv2d::depthwise_conv2d;
+pub use depthwise_conv2d::{depthwise_conv2d, depthwise_conv2d_vector_loop};
 pub use fully_connected::fully_connected;
 
 // The seam the per-ISA kernels of `crate::arch` build on.

@@ -110,7 +110,7 @@ fn npy_of_the_wrong_shape_names_file_and_expected_shape() {
         path(&out),
     ]);
     assert!(
-        e.contains("wrong.npy has shape [1, 3, 32, 32]; the model expects [1, 3, 224, 224]"),
+        e.contains("wrong.npy has shape [1, 3, 32, 32]; the model expects float [1, 3, 224, 224]"),
         "{e}"
     );
     assert!(!out.exists(), "no output is written on error");

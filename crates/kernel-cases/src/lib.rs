@@ -19,6 +19,7 @@ extern crate alloc;
 mod bit_exact;
 mod digest;
 mod elementwise;
+mod pool;
 mod rng;
 mod robustness;
 mod scratch;
@@ -137,6 +138,8 @@ bit_exact_tests! {
     fully_connected_is_bit_exact: reference::fully_connected, scratch::fully_connected,
         bit_exact::fully_connected_case;
     add_is_bit_exact: reference::add, optimized::add, elementwise::add_case;
+    global_avg_pool_is_bit_exact: reference::global_avg_pool, optimized::global_avg_pool,
+        pool::global_pool_case;
     add_in_place_first_is_bit_exact: reference::add, elementwise::add_in_place_first,
         elementwise::add_case;
     add_in_place_second_is_bit_exact: reference::add, elementwise::add_in_place_second,

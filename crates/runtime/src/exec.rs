@@ -3,9 +3,9 @@
 //! element-wise ops the planner placed in place stream their aliased operand through a
 //! small stack buffer into the same kernels. A convolution runs the variant chosen when the
 //! plan was prepared (`edgebone_kernels::select`, with the op's scratch), depthwise and
-//! fully connected layers through the one kernel `select` has for this target, Add through
-//! the optimised kernel (which covers every case), the other ops through the reference
-//! kernels.
+//! fully connected layers through the one kernel `select` has for this target, Add and
+//! global average pooling through their optimised kernels (which cover every case), the
+//! other ops through the reference kernels.
 
 use edgebone_kernels::optimized;
 use edgebone_kernels::reference as k;
@@ -162,7 +162,7 @@ pub(crate) fn run(entry: &PreparedOp<'_>, arena: &mut [i8]) -> Result<(), Error>
             k::avg_pool(&params, split.input(index, &input)?, split.output)?
         }
         Op::GlobalAvgPool { params, input } => {
-            k::global_avg_pool(&params, split.input(index, &input)?, split.output)?
+            optimized::global_avg_pool(&params, split.input(index, &input)?, split.output)?
         }
         Op::Concat { .. } => {
             return Err(Error::BadParam {

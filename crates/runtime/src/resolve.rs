@@ -176,7 +176,7 @@ impl Op<'_> {
             Op::Mul { .. } => "reference::mul",
             Op::MaxPool { .. } => "reference::max_pool",
             Op::AvgPool { .. } => "reference::avg_pool",
-            Op::GlobalAvgPool { .. } => "reference::global_avg_pool",
+            Op::GlobalAvgPool { .. } => "global_avg_pool",
             Op::Concat { .. } | Op::ConcatPart { .. } => "copy_channels",
             Op::ChannelSlice { .. } => "channel_slice",
             Op::ChannelShuffle { .. } => "reference::channel_shuffle",

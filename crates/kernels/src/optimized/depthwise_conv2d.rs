@@ -74,7 +74,7 @@ pub fn depthwise_conv2d_vector_loop(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    depthwise_conv2d_with::<VectorLoop, LANES, { LANES / 2 }>(params, input, filter, output)
+    depthwise_conv2d_with::<VectorLoop, 32, 16, 8>(params, input, filter, output)
 }
 
 /// [`reference::depthwise_conv2d`](crate::reference::depthwise_conv2d) in every case (any
@@ -105,12 +105,19 @@ pub fn depthwise_conv2d(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    depthwise_conv2d_with::<Portable, LANES, { LANES / 2 }>(params, input, filter, output)
+    depthwise_conv2d_with::<Portable, LANES, { LANES / 2 }, { LANES / 2 }>(
+        params, input, filter, output,
+    )
 }
 
 /// [`depthwise_conv2d`] with the accumulation of `M`, in blocks of `WIDE` channels, then
-/// `HALF`, then single channels.
-pub(crate) fn depthwise_conv2d_with<M: ChannelMac, const WIDE: usize, const HALF: usize>(
+/// `HALF`, then `QUARTER` (no block when it equals `HALF`), then single channels.
+pub(crate) fn depthwise_conv2d_with<
+    M: ChannelMac,
+    const WIDE: usize,
+    const HALF: usize,
+    const QUARTER: usize,
+>(
     params: &DepthwiseConv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -132,9 +139,9 @@ pub(crate) fn depthwise_conv2d_with<M: ChannelMac, const WIDE: usize, const HALF
     // One copy of the loops per rounding form, so that the single-rounding one is the
     // loops as they were before the double-rounding form existed.
     if filter.rounding == Rounding::Double {
-        layer.rows::<M, WIDE, HALF, true>(plan.output, output);
+        layer.rows::<M, WIDE, HALF, QUARTER, true>(plan.output, output);
     } else {
-        layer.rows::<M, WIDE, HALF, false>(plan.output, output);
+        layer.rows::<M, WIDE, HALF, QUARTER, false>(plan.output, output);
     }
     Ok(())
 }
@@ -153,9 +160,15 @@ struct Layer<'a> {
 
 impl Layer<'_> {
     /// Computes every output row (of shape `out`), in blocks of `WIDE` channels, then
-    /// `HALF`, then single channels.
+    /// `HALF`, then `QUARTER`, then single channels.
     #[inline(always)]
-    fn rows<M: ChannelMac, const WIDE: usize, const HALF: usize, const DOUBLE: bool>(
+    fn rows<
+        M: ChannelMac,
+        const WIDE: usize,
+        const HALF: usize,
+        const QUARTER: usize,
+        const DOUBLE: bool,
+    >(
         &self,
         out: Shape4,
         output: &mut [i8],
@@ -163,6 +176,7 @@ impl Layer<'_> {
         let channels = self.params.input.channels;
         let full = channels - channels % WIDE;
         let half = full + (channels - full) / HALF * HALF;
+        let quarter = half + (channels - half) / QUARTER * QUARTER;
         for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
             let (b, oy) = (row / out.height, row % out.height);
             for start in (0..full).step_by(WIDE) {
@@ -171,7 +185,10 @@ impl Layer<'_> {
             for start in (full..half).step_by(HALF) {
                 self.row::<M, HALF, DOUBLE>(b, oy, start, out_row);
             }
-            for start in half..channels {
+            for start in (half..quarter).step_by(QUARTER) {
+                self.row::<M, QUARTER, DOUBLE>(b, oy, start, out_row);
+            }
+            for start in quarter..channels {
                 self.row::<Portable, 1, DOUBLE>(b, oy, start, out_row);
             }
         }

@@ -12,6 +12,7 @@
 //! | [`depthwise_conv2d_vector_loop`] | every case (for Helium: its channel blocks through a loop the loop vectoriser takes) |
 //! | [`fully_connected`] | every case |
 //! | [`add`] | every case (its own loop for single rounding without broadcast and right shifts of 32 or more, else the reference's) |
+//! | [`global_avg_pool`] | every case |
 //! | [`add_in_place`] | [`add`]'s own loop, with the output in one input's bytes |
 //!
 //! They are plain portable Rust (no `unsafe`, no intrinsics): what makes them fast is the
@@ -37,6 +38,7 @@ pub(crate) mod conv2d_1x1;
 mod depthwise_conv2d;
 pub(crate) mod fully_connected;
 mod gemm;
+mod global_avg_pool;
 mod output_stage;
 
 pub use add::{add, add_in_place, add_in_place_covers};
@@ -44,6 +46,7 @@ pub use conv2d::conv2d;
 pub use conv2d_1x1::conv2d_1x1;
 pub use depthwise_conv2d::{depthwise_conv2d, depthwise_conv2d_vector_loop};
 pub use fully_connected::fully_connected;
+pub use global_avg_pool::global_avg_pool;
 
 // The seam the per-ISA kernels of `crate::arch` build on.
 #[cfg(edgebone_arm_dsp)]

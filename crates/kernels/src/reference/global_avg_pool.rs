@@ -33,16 +33,22 @@ pub fn global_avg_pool(
                     acc = acc.wrapping_add(q - zero_point);
                 }
             }
-            let mean = match params.requant.rounding {
-                Rounding::Single => divide_rounding(params.requant.apply(acc), plan.count),
-                Rounding::Double => folded.apply(acc),
-            };
-            output[b * shape.channels + c] = params
-                .activation
-                .clamp(mean.wrapping_add(i32::from(params.output_zero_point)));
+            output[b * shape.channels + c] = mean_of(params, folded, plan.count, acc);
         }
     }
     Ok(())
+}
+
+/// One channel's output from its sum `acc = Σ (q − zp_in)` over `count` pixels, with
+/// `folded` = [`mean_requant`]`(params.requant, count)` (the optimised kernel's last step too).
+pub(crate) fn mean_of(params: &GlobalAvgPoolParams, folded: Requant, count: i32, acc: i32) -> i8 {
+    let mean = match params.requant.rounding {
+        Rounding::Single => divide_rounding(params.requant.apply(acc), count),
+        Rounding::Double => folded.apply(acc),
+    };
+    params
+        .activation
+        .clamp(mean.wrapping_add(i32::from(params.output_zero_point)))
 }
 
 /// TFLite Micro's Mean multiplier: `requant / count` as `(multiplier · 2^s) / count`

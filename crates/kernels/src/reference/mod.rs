@@ -12,7 +12,7 @@ mod concat;
 mod conv2d;
 mod depthwise_conv2d;
 mod fully_connected;
-mod global_avg_pool;
+pub(crate) mod global_avg_pool;
 mod lut;
 mod max_pool;
 mod mul;

@@ -65,7 +65,7 @@ pub fn depthwise_conv2d(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::depthwise_conv2d_with::<Dsp, 8, 4>(params, input, filter, output)
+    optimized::depthwise_conv2d_with::<Dsp, 8, 4, 4>(params, input, filter, output)
 }
 
 /// The DSP extension's `Mac`: four values per two words, `(v0, v2)` then `(v1, v3)`, a

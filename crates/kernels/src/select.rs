@@ -6,7 +6,7 @@
 //! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
 //! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
 //! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
-//! with MVE and those win. A new variant is one enum variant, one `covers` rule, one
+//! with MVE and those win (the depthwise one in its vector-loop form). A new variant is one enum variant, one `covers` rule, one
 //! `scratch_bytes` rule, one line in the variant list and one line in
 //! `edgebone-kernel-cases`' `bit_exact_tests!`.
 //!

@@ -165,22 +165,7 @@ pub(crate) fn write(
             .encode(&mut |w| words.push(w))
             .map_err(|e| CompileError::TooLarge(format!("op record: {e}")))?;
     }
-    let spec = meta.preprocess;
-    let preprocess = Preprocess {
-        resize: u32_of("resize", spec.resize)?,
-        crop: u32_of("crop", spec.crop)?,
-        mean: spec.mean,
-        std: spec.std,
-    };
-    let mut meta_bytes = Vec::new();
-    encode_metadata(
-        &preprocess,
-        meta.name,
-        meta.labels.iter().map(String::as_str),
-        &mut |b: &[u8]| meta_bytes.extend_from_slice(b),
-    )
-    .map_err(|e| CompileError::TooLarge(format!("metadata: {e}")))?;
-
+    let meta_bytes = metadata(meta)?;
     let tensors_offset = HEADER_LEN;
     let ops_offset = tensors_offset + tables.records.len() * format::TENSOR_RECORD_LEN;
     let meta_offset = ops_offset + words.len() * 4;
@@ -219,4 +204,24 @@ pub(crate) fn write(
     blob.extend_from_slice(&tables.constants);
     format::seal(&mut blob).map_err(|e| CompileError::TooLarge(format!("blob: {e}")))?;
     Ok(blob)
+}
+
+/// The metadata section: the preprocessing, the model's name and its labels.
+fn metadata(meta: &Meta<'_>) -> Result<Vec<u8>, CompileError> {
+    let spec = meta.preprocess;
+    let preprocess = Preprocess {
+        resize: u32_of("resize", spec.resize)?,
+        crop: u32_of("crop", spec.crop)?,
+        mean: spec.mean,
+        std: spec.std,
+    };
+    let mut bytes = Vec::new();
+    encode_metadata(
+        &preprocess,
+        meta.name,
+        meta.labels.iter().map(String::as_str),
+        &mut |b: &[u8]| bytes.extend_from_slice(b),
+    )
+    .map_err(|e| CompileError::TooLarge(format!("metadata: {e}")))?;
+    Ok(bytes)
 }

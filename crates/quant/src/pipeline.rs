@@ -131,25 +131,9 @@ pub fn quantize(
     progress.done();
     let mut calibration = calibration?;
     if options.config.bias_correct {
-        // Bias correction also needs each layer input's channel means after quantisation,
-        // which needs the parameters the first pass chose.
-        let params = resolve_params(&plan, &calibration, options.config.method)?;
-        let mut quantized_means: Vec<(ValueId, QParams)> = plan
-            .layer_inputs_tensors()
-            .into_iter()
-            .map(|t| (plan.tensors[t].value, params[t]))
-            .collect();
-        quantized_means.dedup_by_key(|(v, _)| *v);
-        progress.phase("measuring quantised inputs", inputs.len());
-        let request = Request {
-            quantized_means,
-            ..Request::default()
-        };
-        let second = calibrate(&prepared, &request, inputs, options.threads, &|| {
-            progress.step()
-        });
-        progress.done();
-        for (v, s) in second?.values {
+        let quantized =
+            measure_quantized_inputs(&plan, &prepared, &calibration, inputs, options, progress)?;
+        for (v, s) in quantized.values {
             calibration.values.entry(v).or_default().merge(&s);
         }
     }
@@ -202,6 +186,35 @@ pub fn quantize(
         activation_pairs,
         timings,
     })
+}
+
+/// Bias correction's second calibration pass: each layer input's channel means after
+/// quantisation, with the parameters the first pass chose.
+fn measure_quantized_inputs(
+    plan: &QuantPlan,
+    prepared: &FloatNet,
+    calibration: &Calibration,
+    inputs: &[Vec<f32>],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Calibration, QuantError> {
+    let params = resolve_params(plan, calibration, options.config.method)?;
+    let mut quantized_means: Vec<(ValueId, QParams)> = plan
+        .layer_inputs_tensors()
+        .into_iter()
+        .map(|t| (plan.tensors[t].value, params[t]))
+        .collect();
+    quantized_means.dedup_by_key(|(v, _)| *v);
+    progress.phase("measuring quantised inputs", inputs.len());
+    let request = Request {
+        quantized_means,
+        ..Request::default()
+    };
+    let second = calibrate(prepared, &request, inputs, options.threads, &|| {
+        progress.step()
+    });
+    progress.done();
+    second
 }
 
 /// Equalises the ReLU6 pairs' activations (when asked and there are two calibration inputs

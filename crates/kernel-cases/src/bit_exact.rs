@@ -238,7 +238,7 @@ impl ChannelOperands {
 }
 
 /// No activation half of the time, else a random clamp range.
-fn activation(rng: &mut Rng) -> Activation {
+pub(crate) fn activation(rng: &mut Rng) -> Activation {
     if rng.chance(50) {
         Activation::NONE
     } else {

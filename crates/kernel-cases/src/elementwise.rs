@@ -3,10 +3,9 @@
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use edgebone_kernels::{
-    optimized, Activation, AddParams, Broadcast, KernelError, Requant, Rounding, Shape4,
-};
+use edgebone_kernels::{optimized, AddParams, Broadcast, KernelError, Requant, Rounding, Shape4};
 
+use crate::bit_exact::activation;
 use crate::{Case, Rng};
 
 /// An Add with both inputs.
@@ -95,15 +94,7 @@ pub fn add_case(rng: &mut Rng) -> AddCase {
         input2: requant(rng, inputs.0, inputs.1),
         output: requant(rng, output.0, output.1),
         output_zero_point: rng.i8(),
-        activation: if rng.chance(50) {
-            Activation::NONE
-        } else {
-            let min = rng.range(-128, 20);
-            Activation {
-                min: min as i8,
-                max: rng.range(min, 127) as i8,
-            }
-        },
+        activation: activation(rng),
     };
     AddCase {
         input1: rng.i8s(shape.elements().unwrap_or(0)),

@@ -3,8 +3,9 @@
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use edgebone_kernels::{Activation, GlobalAvgPoolParams, KernelError, Requant, Rounding, Shape4};
+use edgebone_kernels::{GlobalAvgPoolParams, KernelError, Requant, Rounding, Shape4};
 
+use crate::bit_exact::activation;
 use crate::{Case, Rng};
 
 /// A global average pooling with its input.
@@ -54,21 +55,12 @@ pub fn global_pool_case(rng: &mut Rng) -> GlobalPoolCase {
             Rounding::Single
         },
     };
-    let activation = if rng.chance(70) {
-        Activation::NONE
-    } else {
-        let min = rng.range(-128, 20);
-        Activation {
-            min: min as i8,
-            max: rng.range(min, 127) as i8,
-        }
-    };
     let params = GlobalAvgPoolParams {
         input,
         input_zero_point: rng.i8(),
         requant,
         output_zero_point: rng.i8(),
-        activation,
+        activation: activation(rng),
     };
     GlobalPoolCase {
         input: rng.i8s(input.elements().unwrap_or(0)),

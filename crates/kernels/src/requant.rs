@@ -187,11 +187,14 @@ pub(crate) fn requantize_output(
     output_zero_point: i8,
     activation: crate::Activation,
 ) -> i8 {
-    activation.clamp(
-        requant
-            .apply(acc)
-            .wrapping_add(i32::from(output_zero_point)),
-    )
+    match requant.rounding {
+        Rounding::Single => {
+            requantize_output_as::<false>(acc, requant, output_zero_point, activation)
+        }
+        Rounding::Double => {
+            requantize_output_as::<true>(acc, requant, output_zero_point, activation)
+        }
+    }
 }
 
 /// [`requantize_output`] in the rounding form `DOUBLE` says (see [`Requant::apply_as`]).

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use clap::Parser;
-use edgebone_compiler::{compile, CompileOptions};
+use edgebone_compiler::{compile, CompileOptions, Streaming};
 use edgebone_host::cli::{run, Cli};
 use edgebone_host::compile_cmd::compile_proto;
 use edgebone_host::model_args::Norm;
@@ -194,7 +194,9 @@ fn bad_files() {
     let node = conv.name.clone();
     let e = format!(
         "{:#}",
-        compile_proto(&transposed, &qdq_path, None).err().unwrap()
+        compile_proto(&transposed, &qdq_path, None, Streaming::Off)
+            .err()
+            .unwrap()
     );
     assert!(
         e.contains("ConvTranspose") && e.contains(&format!("`{node}`")),
@@ -204,12 +206,17 @@ fn bad_files() {
     // Without edgebone metadata the verb needs --norm, and then compiles with it.
     let mut bare = proto;
     bare.metadata_props.clear();
-    let e = format!("{:#}", compile_proto(&bare, &qdq_path, None).err().unwrap());
+    let e = format!(
+        "{:#}",
+        compile_proto(&bare, &qdq_path, None, Streaming::Off)
+            .err()
+            .unwrap()
+    );
     assert!(
         e.contains("edgebone.preprocess") && e.contains("--norm"),
         "{e}"
     );
-    let compiled = compile_proto(&bare, &qdq_path, Some(Norm::Tf)).unwrap();
+    let compiled = compile_proto(&bare, &qdq_path, Some(Norm::Tf), Streaming::Off).unwrap();
     assert_eq!(compiled.name, "model");
     let owned = OwnedModel::from_bytes(&compiled.compiled.bytes).unwrap();
     let p = owned.model().preprocess();

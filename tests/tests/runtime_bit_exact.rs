@@ -5,13 +5,16 @@
 //! Each model gets seeded weights with BatchNorm statistics re-estimated on the four
 //! calibration images (the first four dev images), is quantised and compiled, and runs on the
 //! fifth dev image (not calibrated on). Every op's output, observed in the arena right after
-//! the op ran, must equal the reference executor's tensor byte for byte.
+//! the op ran, must equal the reference executor's tensor byte for byte. The same graph
+//! compiled with row-streamed segments, for the smallest arena and for a budget halfway to
+//! it, must too (on every tensor it holds whole, and the output).
 
 mod int8_support;
 
 use std::time::Instant;
 
-use edgebone_compiler::{compile, reference, CompileOptions, Operands};
+use edgebone_compiler::qgraph::QGraph;
+use edgebone_compiler::{compile, reference, CompileOptions, Compiled, Operands, Streaming};
 use edgebone_host::images::load_tensor;
 use edgebone_runtime::OwnedModel;
 use int8_support::{dev_images, quantize, ZooModel};
@@ -92,6 +95,54 @@ fn check(model: ZooModel) {
         "{name}: degenerate output, only {} distinct int8 values",
         distinct.len()
     );
+    check_streamed(&name, graph, &compiled, &input, &expected);
+}
+
+/// The graph compiled with row-streamed segments (the smallest arena, then a budget
+/// halfway between it and the layer-wise plan's) is bit-exact with the reference.
+fn check_streamed(
+    name: &str,
+    graph: &QGraph,
+    plain: &Compiled,
+    input: &[i8],
+    expected: &[Vec<i8>],
+) {
+    let options = |stream| CompileOptions {
+        stream,
+        ..CompileOptions::default()
+    };
+    let smallest = compile(graph, &options(Streaming::Smallest)).unwrap();
+    let halfway = (smallest.plan.arena_bytes + plain.plan.arena_bytes) / 2;
+    let mut runs = vec![("smallest", smallest)];
+    if halfway < plain.plan.arena_bytes {
+        let budget = compile(graph, &options(Streaming::Budget(halfway))).unwrap();
+        assert!(
+            budget.plan.arena_bytes <= halfway,
+            "{name}: budget {halfway} B not met"
+        );
+        runs.push(("budget", budget));
+    }
+    for (what, compiled) in runs {
+        let owned = OwnedModel::from_bytes(&compiled.bytes).unwrap();
+        let program = &compiled.program;
+        let mut mismatches = 0;
+        let output = int8_support::run_observed(&owned, input, |_, tensor, values| {
+            if program.tensors[tensor].rows == 0 && values != expected[tensor].as_slice() {
+                mismatches += 1;
+            }
+        });
+        println!(
+            "{name} streamed ({what}): {} segments, arena {} B (layer-wise {} B)",
+            program.segments.len(),
+            compiled.plan.arena_bytes,
+            plain.plan.arena_bytes
+        );
+        assert_eq!(mismatches, 0, "{name} streamed ({what}): tensors differ");
+        assert_eq!(
+            output, expected[graph.output],
+            "{name} streamed ({what}): output"
+        );
+    }
 }
 
 /// One test per model, so a failure names it.

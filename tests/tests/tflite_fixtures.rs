@@ -4,9 +4,11 @@
 //! compiler's reference executor.
 
 use edgebone_compiler::reference::execute_program;
+use edgebone_compiler::Streaming;
 use edgebone_host::compile_cmd::compile_tflite;
 use edgebone_host::model_args::Norm;
 use edgebone_host::npy::{self, NpyData};
+use edgebone_host::stream_args::StreamArgs;
 use edgebone_runtime::{OwnedModel, Rounding};
 use edgebone_tests::shared;
 
@@ -44,8 +46,14 @@ struct Comparison {
 fn compare(stem: &str) -> Comparison {
     let path = shared(&format!("models/tflite/{stem}.tflite"));
     let bytes = std::fs::read(&path).unwrap();
-    let compiled = compile_tflite(&bytes, &path, Some(Norm::Imagenet)).unwrap();
+    let compiled = compile_tflite(&bytes, &path, Some(Norm::Imagenet), Streaming::Off).unwrap();
     let model = OwnedModel::from_bytes(&compiled.compiled.bytes).unwrap();
+    // The same model with row-streamed segments, which must give the same bytes.
+    let streamed = compile_tflite(&bytes, &path, Some(Norm::Imagenet), Streaming::Smallest)
+        .unwrap()
+        .compiled;
+    assert!(!streamed.program.segments.is_empty(), "{stem} streams");
+    let streamed = OwnedModel::from_bytes(&streamed.bytes).unwrap();
     assert_eq!(model.model().rounding(), Rounding::Double);
     let program = &compiled.compiled.program;
     let (in_shape, inputs) = read_i8(&format!("models/tflite/{stem}.inputs.npy"));
@@ -59,6 +67,11 @@ fn compare(stem: &str) -> Comparison {
     for (x, want) in inputs.chunks(frame).zip(expected.chunks(classes)) {
         let got = model.run(x).unwrap();
         assert_eq!(got.len(), classes);
+        assert_eq!(
+            streamed.run(x).unwrap(),
+            got,
+            "{stem}: streamed against whole"
+        );
         // The runtime (optimised kernels) and the reference executor agree exactly.
         let reference = execute_program(program, x).unwrap();
         assert_eq!(
@@ -226,6 +239,7 @@ fn compile_report_numbers_are_the_compiled_models() {
             output: output.clone(),
             norm: Some(Norm::Imagenet),
             report: true,
+            stream: StreamArgs::default(),
         };
         let compiled = run(&args).unwrap();
         let r = report(&compiled, stem, &path, &shared("")).unwrap();

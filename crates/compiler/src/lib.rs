@@ -33,12 +33,14 @@ pub mod program;
 pub mod qgraph;
 mod record;
 pub mod reference;
+mod stream;
 mod svg;
 mod write;
 
 pub use lower::lower;
 pub use plan::{MemoryPlan, PlanOptions, Strategy, TensorPlacement, UsagePoint};
 pub use program::{Operands, Program, Step};
+pub use stream::Streaming;
 
 use edgebone_kernels::KernelError;
 
@@ -49,6 +51,8 @@ use crate::qgraph::QGraph;
 pub struct CompileOptions {
     /// How the arena is planned.
     pub plan: PlanOptions,
+    /// Where ops run as row-streamed segments (off by default).
+    pub stream: Streaming,
 }
 
 /// A compiled model.
@@ -58,6 +62,10 @@ pub struct Compiled {
     pub bytes: Vec<u8>,
     /// Where every activation lives in the arena, and how well it packs.
     pub plan: MemoryPlan,
+    /// The layer-wise lower bound: the most bytes live at once with every op run whole
+    /// (what no plan without row-streamed segments can go below; the plan's own
+    /// `lower_bound` is its bound with the segments chosen).
+    pub layerwise_bound: usize,
     /// Bytes of constants in the blob (weights, biases, multipliers, tables, alignment).
     pub weights_bytes: usize,
     /// The lowered program (kernel-level steps; the graph's tensor ids are kept).
@@ -103,6 +111,14 @@ pub enum CompileError {
     /// The written blob failed the runtime's validation (a compiler bug).
     #[error("the runtime rejects the compiled blob: {0}")]
     Rejected(edgebone_runtime::Error),
+    /// No plan the compiler finds fits the arena budget.
+    #[error("no plan fits an arena of {budget} bytes: the smallest the compiler reaches is {smallest} bytes")]
+    Budget {
+        /// The budget asked for.
+        budget: usize,
+        /// The smallest arena found.
+        smallest: usize,
+    },
     /// The reference executor got an input of the wrong length.
     #[error("input has {got} values, the model takes {expected}")]
     Input {
@@ -116,7 +132,9 @@ pub enum CompileError {
 /// Compiles `graph`: lowers it, plans the arena, writes the blob and validates it with the
 /// runtime.
 pub fn compile(graph: &QGraph, options: &CompileOptions) -> Result<Compiled, CompileError> {
-    let program = lower(graph)?;
+    let mut program = lower(graph)?;
+    let layerwise_bound = plan::plan(&program, &options.plan).lower_bound;
+    stream::choose(&mut program, options.stream, &options.plan)?;
     let plan = plan::plan(&program, &options.plan);
     let meta = write::Meta {
         name: &graph.name,
@@ -125,10 +143,16 @@ pub fn compile(graph: &QGraph, options: &CompileOptions) -> Result<Compiled, Com
     };
     let bytes = write::write(&program, &plan, &meta)?;
     let owned = edgebone_runtime::OwnedModel::from_bytes(&bytes).map_err(CompileError::Rejected)?;
-    let weights_bytes = owned.model().weights_bytes();
+    let model = owned.model();
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut prepared = edgebone_runtime::PreparedOp::storage(&model);
+    edgebone_runtime::Interpreter::new(&model, &mut arena, &mut prepared)
+        .map_err(CompileError::Rejected)?;
+    let weights_bytes = model.weights_bytes();
     Ok(Compiled {
         bytes,
         plan,
+        layerwise_bound,
         weights_bytes,
         program,
     })

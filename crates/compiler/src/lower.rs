@@ -53,6 +53,7 @@ pub fn lower(graph: &QGraph) -> Result<Program, CompileError> {
             scale: t.scale,
             zero_point,
             scratch: false,
+            rows: 0,
         });
     }
     let mut lowering = Lowering {
@@ -63,6 +64,7 @@ pub fn lower(graph: &QGraph) -> Result<Program, CompileError> {
             input: graph.input,
             output: graph.output,
             rounding: graph.rounding,
+            segments: Vec::new(),
         },
     };
     for id in [graph.input, graph.output] {
@@ -142,6 +144,7 @@ impl Lowering {
             scale: like.scale,
             zero_point: like.zero_point,
             scratch: false,
+            rows: 0,
         });
         self.program.used.push(true);
         self.program.tensors.len() - 1
@@ -160,6 +163,7 @@ impl Lowering {
             scale: 0.0,
             zero_point: 0,
             scratch: true,
+            rows: 0,
         });
         self.program.used.push(true);
         id(self.program.tensors.len() - 1)

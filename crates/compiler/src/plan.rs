@@ -133,9 +133,13 @@ impl Buffer {
 }
 
 /// Puts each aliasing output (a reshape) in its input's buffer, and each in-place output in
-/// the buffer of an input of the same size whose life ends at that step.
+/// the buffer of an input of the same size whose life ends at that step (never inside a
+/// row-streamed segment, whose ops all run at once, row by row).
 fn share_in_place(program: &Program, size: &[usize], groups: &mut Groups) {
     for (i, step) in program.steps.iter().enumerate() {
+        if program.segment_of(i).is_some() {
+            continue;
+        }
         let out = step.output_id();
         if let Some(input) = step.alias_id() {
             groups.union(out, input);
@@ -155,24 +159,36 @@ fn share_in_place(program: &Program, size: &[usize], groups: &mut Groups) {
 pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
     let n = program.steps.len();
     let count = program.tensors.len();
-    let size: Vec<usize> = program.tensors.iter().map(|t| t.len()).collect();
+    let size: Vec<usize> = program.tensors.iter().map(|t| t.held_len()).collect();
     let mut first = vec![0usize; count];
     let mut last = vec![0usize; count];
     for (i, step) in program.steps.iter().enumerate() {
+        // The ops of a segment run interleaved: everything they touch lives for all of it.
+        let during = program.segment_of(i).map_or(i..i + 1, |s| s);
         let out = step.output_id();
-        first[out] = i;
-        last[out] = last[out].max(i);
+        first[out] = during.start;
+        last[out] = last[out].max(during.end - 1);
         for t in step.inputs() {
-            last[t] = last[t].max(i);
+            last[t] = last[t].max(during.end - 1);
         }
         if let Some(t) = step.scratch_id() {
-            (first[t], last[t]) = (i, i);
+            (first[t], last[t]) = (during.start, during.end - 1);
         }
     }
     // The output lives past every step: nothing may ever take over its bytes.
     last[program.output] = n;
 
     let mut groups = Groups::new(&size, &first, &last);
+    // One kernel of a segment runs at a time: its ops' scratch tensors share one buffer.
+    for segment in &program.segments {
+        let scratch: Vec<usize> = program.steps[segment.clone()]
+            .iter()
+            .filter_map(|step| step.scratch_id())
+            .collect();
+        for pair in scratch.windows(2) {
+            groups.union(pair[0], pair[1]);
+        }
+    }
     if options.in_place {
         share_in_place(program, &size, &mut groups);
     }

@@ -4,6 +4,8 @@
 //! bits). The compiler serialises it, the planner places its tensors, and the reference
 //! executor runs it with the reference kernels.
 
+use std::ops::Range;
+
 use edgebone_kernels::{Requant, Rounding, Shape4};
 use edgebone_runtime::format::{Clamp, OpRecord, Storage, Tensors};
 
@@ -24,12 +26,23 @@ pub struct ProgramTensor {
     /// True for an op's scratch: kernel working memory for that op only, `dims` its bytes,
     /// no quantisation (scale 0).
     pub scratch: bool,
+    /// Rows the arena holds of an intermediate of a row-streamed segment, or 0 when it
+    /// holds the whole tensor.
+    pub rows: usize,
 }
 
 impl ProgramTensor {
     /// Bytes of the tensor (one per element).
     pub fn len(&self) -> usize {
         self.dims.iter().product()
+    }
+
+    /// Bytes of it the arena holds: [`rows`](Self::rows) rows, or all of it.
+    pub fn held_len(&self) -> usize {
+        match self.rows {
+            0 => self.len(),
+            rows => self.len() / self.shape.height.max(1) * rows,
+        }
     }
 
     /// True for a tensor without elements (lowering rejects those).
@@ -146,6 +159,16 @@ pub struct Program {
     pub output: usize,
     /// How every requantisation of the program rounds (the graph's mode).
     pub rounding: Rounding,
+    /// Row-streamed segments: step ranges whose intermediates are row-buffered (see
+    /// `edgebone_runtime::stream`), in step order, disjoint.
+    pub segments: Vec<Range<usize>>,
+}
+
+impl Program {
+    /// The segment containing step `step`, if any.
+    pub fn segment_of(&self, step: usize) -> Option<Range<usize>> {
+        self.segments.iter().find(|s| s.contains(&step)).cloned()
+    }
 }
 
 /// The NHWC shape of graph dimensions, right-aligned (`[1, N]` is `[1, 1, 1, N]`).

@@ -45,6 +45,7 @@ impl Tables {
             kind: TensorKind::Constant,
             dtype,
             rank: dims.len() as u8,
+            rows: 0,
             dims: d,
             offset: u32_of("constants section", offset)?,
             scale: 0.0,
@@ -131,6 +132,12 @@ pub(crate) fn write(
                     },
                     dtype: DType::I8,
                     rank: tensor.dims.len() as u8,
+                    rows: u8::try_from(tensor.rows).map_err(|_| {
+                        CompileError::TooLarge(format!(
+                            "{} rows held of `{}`",
+                            tensor.rows, tensor.name
+                        ))
+                    })?,
                     dims,
                     offset: u32_of("arena offset", p.offset)?,
                     scale: tensor.scale,
@@ -142,6 +149,7 @@ pub(crate) fn write(
                 kind: TensorKind::Unused,
                 dtype: DType::I8,
                 rank: 0,
+                rows: 0,
                 dims: [0; 4],
                 offset: 0,
                 scale: 0.0,
@@ -154,6 +162,9 @@ pub(crate) fn write(
     let mut words = Vec::new();
     // The oldest format version this runtime reads with every op of the program.
     let mut version = format::MIN_FORMAT_VERSION;
+    if program.tensors.iter().any(|t| t.rows > 0) {
+        version = version.max(format::ROWS_SINCE);
+    }
     for step in &program.steps {
         let mut ids = Vec::new();
         let record = step.convert(&mut Storing {

@@ -6,8 +6,12 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use edgebone_compiler::{compile, CompileOptions, MemoryPlan, Operands, PlanOptions, Strategy};
-use support::graphs::{mobilenet_v2_like, random_graph, residual_graph, se_graph, shuffle_graph};
+use edgebone_compiler::{
+    compile, CompileOptions, MemoryPlan, Operands, PlanOptions, Strategy, Streaming,
+};
+use support::graphs::{
+    mobilenet_v2_like, random_chain, random_graph, residual_graph, se_graph, shuffle_graph,
+};
 
 /// Checks a plan by brute force over all pairs of tensors, and recomputes its lower bound.
 fn brute_force_check(plan: &MemoryPlan, steps: usize) {
@@ -86,6 +90,38 @@ fn has_in_place(compiled: &edgebone_compiler::Compiled, kind: &str) -> bool {
 }
 
 #[test]
+fn streamed_plans_pass_the_brute_force_check() {
+    let mut graphs = vec![mobilenet_v2_like(0.35, 96, 10).0];
+    graphs.extend((0..12).map(|seed| random_chain(seed).0));
+    for graph in &graphs {
+        for strategy in [Strategy::Best, Strategy::GreedyBySize] {
+            let options = CompileOptions {
+                plan: PlanOptions {
+                    strategy,
+                    ..PlanOptions::default()
+                },
+                stream: Streaming::Smallest,
+            };
+            let compiled = compile(graph, &options).unwrap();
+            let steps = compiled.program.steps.len();
+            brute_force_check(&compiled.plan, steps);
+            // Everything a segment's ops touch is live for the whole segment.
+            for segment in &compiled.program.segments {
+                for step in &compiled.program.steps[segment.clone()] {
+                    let mut touched = step.inputs();
+                    touched.push(step.output_id());
+                    touched.extend(step.scratch_id());
+                    for t in touched {
+                        let p = compiled.plan.placement(t).unwrap();
+                        assert!(p.first_op <= segment.start && segment.end - 1 <= p.last_op);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn plans_pass_the_brute_force_check() {
     let mut graphs = vec![residual_graph().0, se_graph().0, shuffle_graph().0];
     graphs.extend((0..20).map(|seed| random_graph(seed, 16).0));
@@ -99,6 +135,7 @@ fn plans_pass_the_brute_force_check() {
                             in_place,
                             strategy,
                         },
+                        ..CompileOptions::default()
                     };
                     let compiled = compile(graph, &options).unwrap();
                     brute_force_check(&compiled.plan, compiled.program.steps.len());
@@ -142,6 +179,7 @@ fn in_place_and_aliasing_cases_are_used() {
                 in_place: false,
                 ..PlanOptions::default()
             },
+            ..CompileOptions::default()
         };
         let without = compile(&graph, &options).unwrap();
         let with = support::compiled(&graph);

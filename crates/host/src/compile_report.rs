@@ -22,6 +22,10 @@ pub struct CompileReport {
     pub arena: usize,
     /// The most activation bytes live at once: no plan can be smaller.
     pub lower_bound: usize,
+    /// The same with every op run whole (the layer-wise bound).
+    pub layerwise_bound: usize,
+    /// The row-streamed segments, as op ranges.
+    pub segments: Vec<std::ops::Range<usize>>,
     /// Constant bytes (weights, biases, requantisation parameters, tables).
     pub weights: usize,
     /// The whole `.ebm`, what goes to flash.
@@ -72,6 +76,8 @@ pub fn report(
         name: name.to_string(),
         arena: model.arena_bytes(),
         lower_bound: compiled.plan.lower_bound,
+        layerwise_bound: compiled.layerwise_bound,
+        segments: compiled.program.segments.clone(),
         weights: model.weights_bytes(),
         flash: compiled.bytes.len(),
         macs,
@@ -105,6 +111,19 @@ impl CompileReport {
             t(self.lower_bound),
             self.arena as f64 / self.lower_bound.max(1) as f64
         );
+        println!(
+            "streamed       {} (layer-wise bound {} B{})",
+            segments(&self.segments),
+            t(self.layerwise_bound),
+            if self.arena < self.layerwise_bound {
+                format!(
+                    ", arena {:.1} % of it",
+                    100.0 * self.arena as f64 / self.layerwise_bound as f64
+                )
+            } else {
+                String::new()
+            }
+        );
         println!("plan           {} B on this machine", t(self.plan_bytes));
         println!("weights        {} B", t(self.weights));
         println!("flash (.ebm)   {} B", t(self.flash));
@@ -123,6 +142,18 @@ impl CompileReport {
             None => println!("TFLM arena     - (no anchor for this model)"),
         }
     }
+}
+
+/// `ops 0-9, 13-16` for the segments, `none` without.
+fn segments(ranges: &[std::ops::Range<usize>]) -> String {
+    if ranges.is_empty() {
+        return "none".into();
+    }
+    let list: Vec<String> = ranges
+        .iter()
+        .map(|r| format!("{}-{}", r.start, r.end - 1))
+        .collect();
+    format!("ops {}", list.join(", "))
 }
 
 /// `PAD x4, CONV_2D x35, …` in order of first appearance.

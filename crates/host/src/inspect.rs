@@ -22,6 +22,10 @@ pub struct PlanRow {
     pub inputs: Vec<Region>,
     /// The op's scratch region, when it has one.
     pub scratch: Option<Region>,
+    /// The row-streamed segment the entry belongs to (numbered from 0 in plan order), if any.
+    pub segment: Option<usize>,
+    /// Rows of its output the arena holds when that output is row-buffered, and all its rows.
+    pub held: Option<(usize, usize)>,
 }
 
 /// The plan rows of `model` and the bytes its plan takes on this machine.
@@ -35,12 +39,17 @@ pub fn plan_rows(model: &Model<'_>) -> Result<(Vec<PlanRow>, usize)> {
         .collect::<Result<Vec<_>, _>>()
         .context("op list")?;
     let plan = interpreter.plan();
+    let segments = segment_of_entries(plan);
     let rows = plan
         .iter()
-        .map(|entry| {
+        .zip(segments)
+        .map(|(entry, segment)| {
             let record = &records[entry.op_index()];
             let scratch = entry.scratch();
+            let height = model.tensor(entry.output().tensor as usize)?.shape.height;
             Ok(PlanRow {
+                segment,
+                held: entry.held_rows().map(|rows| (rows, height)),
                 op: entry.op_index(),
                 name: record.code().name(),
                 kernel: entry.kernel(),
@@ -54,24 +63,54 @@ pub fn plan_rows(model: &Model<'_>) -> Result<(Vec<PlanRow>, usize)> {
     Ok((rows, std::mem::size_of_val(plan)))
 }
 
+/// For each plan entry, the row-streamed segment it belongs to.
+fn segment_of_entries(plan: &[PreparedOp<'_>]) -> Vec<Option<usize>> {
+    let mut out = vec![None; plan.len()];
+    let mut number = 0;
+    let mut at = 0;
+    while at < plan.len() {
+        let len = plan[at].segment_len();
+        if len == 0 {
+            at += 1;
+            continue;
+        }
+        for slot in out.iter_mut().skip(at).take(len) {
+            *slot = Some(number);
+        }
+        number += 1;
+        at += len;
+    }
+    out
+}
+
 /// Prints `rows` as a Markdown table.
 pub fn print_table(rows: &[PlanRow]) {
     println!(
-        "| entry | op | name | kernel | MACs | output (tensor: arena bytes) | inputs | scratch |"
+        "| entry | op | name | kernel | MACs | streamed | output (tensor: arena bytes) | inputs | scratch |"
     );
-    println!("|---:|---:|---|---|---:|---|---|---|");
+    println!("|---:|---:|---|---|---:|---|---|---|---|");
     for (at, row) in rows.iter().enumerate() {
         let inputs: Vec<String> = row.inputs.iter().map(region).collect();
         println!(
-            "| {at} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {at} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.op,
             row.name,
             row.kernel,
             row.macs,
+            streamed(row),
             region(&row.output),
             inputs.join(", "),
             row.scratch.as_ref().map_or_else(|| "-".into(), region)
         );
+    }
+}
+
+/// The streaming column: the segment, and the rows of the output held.
+fn streamed(row: &PlanRow) -> String {
+    match (row.segment, row.held) {
+        (None, _) => "-".into(),
+        (Some(s), None) => format!("segment {s}"),
+        (Some(s), Some((held, height))) => format!("segment {s}, {held} of {height} rows"),
     }
 }
 
@@ -94,6 +133,8 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
                     "output": region_json(&row.output),
                     "inputs": row.inputs.iter().map(region_json).collect::<Vec<_>>(),
                     "scratch": row.scratch.as_ref().map(region_json),
+                    "segment": row.segment,
+                    "held_rows": row.held.map(|(held, _)| held),
                 })
             );
         }

@@ -26,6 +26,7 @@ pub mod quantize_data;
 pub mod quantize_eval;
 pub mod quantize_variants;
 pub mod reference;
+pub mod stream_args;
 pub mod topk;
 pub mod tract_runner;
 pub mod verify;

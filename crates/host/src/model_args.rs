@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use edgebone_compiler::Streaming;
 use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
@@ -291,7 +292,12 @@ pub fn load_int8(path: &Path, norm: Option<Norm>) -> Result<OwnedModel> {
     {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let compiled = compile_tflite(&bytes, path, Some(norm.unwrap_or(Norm::Imagenet)))?;
+        let compiled = compile_tflite(
+            &bytes,
+            path,
+            Some(norm.unwrap_or(Norm::Imagenet)),
+            Streaming::Off,
+        )?;
         return OwnedModel::from_bytes(&compiled.compiled.bytes)
             .with_context(|| format!("cannot load the model compiled from {}", path.display()));
     }

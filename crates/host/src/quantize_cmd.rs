@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use edgebone_compiler::compile;
 use edgebone_compiler::qgraph::InputSpec;
-use edgebone_compiler::{compile, CompileOptions};
 use edgebone_quant::lower::QuantizeConfig;
 use edgebone_quant::pipeline::{self, Options, Outcome, Progress};
 use edgebone_quant::probe::Probe;
@@ -30,6 +30,7 @@ use crate::quantize_checks::{equalized_float, input_only_sqnr, layer_sqnr, qdq_c
 use crate::quantize_data::{evaluation_set, file_name, load_calibration, load_model};
 use crate::quantize_eval::{evaluate, Evaluation, Int8Engine};
 use crate::quantize_variants::{granularity_variants, measure, Shared};
+use crate::stream_args::StreamArgs;
 use crate::tract_runner::FloatModel;
 
 /// Range-setting methods.
@@ -134,6 +135,9 @@ pub struct QuantizeArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Row streaming of the compiled `model.ebm`.
+    #[command(flatten)]
+    pub stream: StreamArgs,
     /// Output folder (created if needed).
     #[arg(short, long)]
     pub output: PathBuf,
@@ -180,7 +184,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Report> {
     write(&args.output.join("model.qdq.onnx"), &qdq)?;
     let input_shape = outcome.reference.graph.input_shape().to_vec();
     let output_name = ["output".to_string()];
-    let (runtime, ebm) = match compile(&outcome.quantized.graph, &CompileOptions::default()) {
+    let (runtime, ebm) = match compile(&outcome.quantized.graph, &args.stream.options()) {
         Ok(c) => {
             write(&args.output.join("model.ebm"), &c.bytes)?;
             (Some(OwnedModel::from_bytes(&c.bytes)?), c.bytes.len())

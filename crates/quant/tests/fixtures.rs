@@ -10,9 +10,10 @@ mod support;
 use std::path::PathBuf;
 
 use edgebone_compiler::qgraph::{QGraph, QOp};
+use edgebone_compiler::{compile, CompileOptions, Streaming};
 use edgebone_quant::onnx_util::{f32_tensor, int, ints, node, value_info};
 use prost::Message;
-use support::graphs::se_graph;
+use support::graphs::{random_chain, se_graph};
 use support::{Act, Builder};
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, OperatorSetIdProto};
 
@@ -131,6 +132,20 @@ fn onnx_of(graph: &QGraph) -> ModelProto {
     }
 }
 
+/// A chain of windowed and element-wise ops compiled with row-streamed segments.
+fn streamed_chain() -> edgebone_compiler::Compiled {
+    let options = CompileOptions {
+        stream: Streaming::Smallest,
+        ..CompileOptions::default()
+    };
+    let compiled = compile(&random_chain(STREAMED_CHAIN).0, &options).expect("compiles");
+    assert!(!compiled.program.segments.is_empty(), "the chain streams");
+    compiled
+}
+
+/// The seed of the `random_chain` in `stream_chain.ebm`.
+const STREAMED_CHAIN: u64 = 2;
+
 #[test]
 fn fixtures_are_what_the_compiler_writes() {
     let (tiny, calibration) = tiny();
@@ -143,6 +158,10 @@ fn fixtures_are_what_the_compiler_writes() {
         (
             fixture("runtime", "se_block.ebm"),
             support::compiled(&se_graph().0).bytes,
+        ),
+        (
+            fixture("runtime", "stream_chain.ebm"),
+            streamed_chain().bytes,
         ),
         (
             fixture("tract-backend", "tiny.ebm"),

@@ -193,6 +193,15 @@ pub enum Error {
         /// The input tensor the output overlaps.
         tensor: u32,
     },
+    /// A row-streamed segment (ops exchanging row-buffered activations) cannot run: an op
+    /// that cannot work row by row, a row buffer read outside its segment or too small for
+    /// the rows the schedule keeps, a segment without a last op writing a whole tensor.
+    BadStream {
+        /// The op.
+        op: u32,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// The metadata section (preprocessing, name, labels) is malformed.
     BadMetadata {
         /// What is wrong.
@@ -328,6 +337,7 @@ impl fmt::Display for Error {
                 f,
                 "op {op}: its output overlaps input tensor {tensor} in the arena"
             ),
+            Self::BadStream { op, what } => write!(f, "op {op}: row-streamed segment: {what}"),
             Self::BadMetadata { what } => write!(f, "bad metadata: {what}"),
             Self::ArenaTooSmall { needed, got } => write!(
                 f,

@@ -3,6 +3,7 @@
 use crate::model::check_len;
 use crate::plan::{prepare, PreparedOp};
 use crate::resolve::Region;
+use crate::stream::exec::run_segment;
 use crate::{exec, Error, Model};
 
 /// Runs a [`Model`] with every activation in one caller-provided arena and its prepared
@@ -85,7 +86,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// [`invoke`](Self::invoke), calling `observer(op_index, tensor_id, values)` with each
-    /// op's output right after the op ran (for per-layer debugging and SQNR reports).
+    /// op's output right after the op ran (for per-layer debugging and SQNR reports). The
+    /// ops of a row-streamed segment are observed together after the segment ran, those
+    /// writing a row-buffered tensor (which never exists whole) with no values.
     pub fn invoke_observed(
         &mut self,
         input: &[i8],
@@ -96,22 +99,49 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.run_observed(observer)
     }
 
+    /// The output of `entry` as the observer sees it: empty for a row-buffered tensor.
+    fn whole(&self, entry: &PreparedOp<'_>) -> &[i8] {
+        let out = entry.output;
+        match entry.held_rows() {
+            Some(_) => &[],
+            None => self.arena.get(out.offset..out.end()).unwrap_or(&[]),
+        }
+    }
+
     /// [`run`](Self::run) with an observer as in [`invoke_observed`](Self::invoke_observed).
     pub fn run_observed(
         &mut self,
         mut observer: impl FnMut(usize, usize, &[i8]),
     ) -> Result<&[i8], Error> {
         let plan = self.plan;
-        for (at, entry) in plan.iter().enumerate() {
+        let mut at = 0;
+        while let Some(entry) = plan.get(at) {
+            let segment = entry.segment_len();
+            if segment > 0 {
+                let members = plan.get(at..at + segment).unwrap_or(&[]);
+                run_segment(members, self.arena)?;
+                for member in members {
+                    observer(
+                        member.op_index(),
+                        member.output.tensor as usize,
+                        self.whole(member),
+                    );
+                }
+                at += segment;
+                continue;
+            }
             exec::run(entry, self.arena)?;
             let last_of_op = plan
                 .get(at + 1)
                 .is_none_or(|next| next.index != entry.index);
             if last_of_op {
-                let out = entry.output;
-                let values = self.arena.get(out.offset..out.end()).unwrap_or(&[]);
-                observer(entry.op_index(), out.tensor as usize, values);
+                observer(
+                    entry.op_index(),
+                    entry.output.tensor as usize,
+                    self.whole(entry),
+                );
             }
+            at += 1;
         }
         Ok(self.output())
     }

@@ -49,6 +49,7 @@ mod model;
 mod plan;
 mod quant;
 mod resolve;
+pub mod stream;
 
 #[cfg(feature = "std")]
 pub mod op_kinds;

@@ -39,8 +39,11 @@ pub struct TensorInfo {
     pub shape: Shape4,
     /// Byte offset in the arena (activation) or the constants section (constant).
     pub offset: usize,
-    /// Size in bytes.
+    /// Size in bytes (of the whole tensor, also when the arena holds only some rows).
     pub len: usize,
+    /// Rows the arena holds of a row-buffered activation (an intermediate of a row-streamed
+    /// segment), or 0 when it holds the whole tensor.
+    pub rows: usize,
     /// Scale and zero point (activations only).
     pub quant: Option<Quant>,
 }
@@ -213,6 +216,7 @@ impl<'a> Model<'a> {
             shape,
             offset: record.offset as usize,
             len,
+            rows: usize::from(record.rows),
             quant,
         })
     }
@@ -266,6 +270,7 @@ impl<'a> Model<'a> {
             shape: Shape4::default(),
             offset: 0,
             len: 0,
+            rows: 0,
             quant: None,
         })
     }
@@ -319,11 +324,12 @@ impl<'a> Model<'a> {
     /// Activation tensor `id` as an arena slot, for op `op`.
     pub(crate) fn slot(&self, op: u32, id: u32) -> Result<Slot, Error> {
         let record = self.record_of_kind(op, id, TensorKind::Activation, "an activation")?;
-        let (shape, len) = tensor_size(id, &record)?;
+        let (shape, len) = held_size(id, &record)?;
         Ok(Slot {
             tensor: id,
             offset: record.offset as usize,
             len,
+            rows: usize::from(record.rows),
             shape,
             scale: record.scale,
             zero_point: record.zero_point as i8,
@@ -432,7 +438,10 @@ impl<'a> Model<'a> {
                 }
                 continue;
             }
-            let (_, len) = tensor_size(id, &t)?;
+            let (_, len) = held_size(id, &t)?;
+            if t.rows > 0 && h.version < crate::format::ROWS_SINCE {
+                return Err(bad("rows held in a blob older than format version 4"));
+            }
             match t.kind {
                 TensorKind::Activation => {
                     if t.dtype != DType::I8 {
@@ -699,6 +708,23 @@ fn tensor_size(id: u32, t: &TensorRecord) -> Result<(Shape4, usize), Error> {
         Shape4::new(nhwc[0], nhwc[1], nhwc[2], nhwc[3]),
         bytes as usize,
     ))
+}
+
+/// The NHWC shape of a tensor and the bytes the arena holds of it: all of them, or for a
+/// row-buffered activation (`rows > 0`, only `[1, H, W, C]` with `rows < H`) `rows` rows.
+fn held_size(id: u32, t: &TensorRecord) -> Result<(Shape4, usize), Error> {
+    let (shape, len) = tensor_size(id, t)?;
+    if t.rows == 0 {
+        return Ok((shape, len));
+    }
+    let rows = usize::from(t.rows);
+    if t.kind != TensorKind::Activation || t.rank != 4 || shape.batch != 1 || rows >= shape.height {
+        return Err(Error::BadTensor {
+            tensor: id,
+            what: "rows held by a tensor that is not an activation [1, H, W, C] with more rows",
+        });
+    }
+    Ok((shape, len / shape.height * rows))
 }
 
 /// Checks a caller's buffer length.

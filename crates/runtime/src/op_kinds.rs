@@ -12,7 +12,9 @@
 //! - fc: fully connected layers;
 //! - add: element-wise additions, per output element;
 //! - pool: average, max and global average pooling, per output element;
-//! - other: everything else (reshape, softmax, requantisation, …).
+//! - other: everything else (reshape, softmax, requantisation, …);
+//! - streamed: the ops of row-streamed segments, whatever they are (they run interleaved,
+//!   so their work is measured together), per MAC.
 
 use std::vec::Vec;
 
@@ -40,11 +42,13 @@ pub enum OpKind {
     Pool,
     /// Anything else.
     Other,
+    /// An op of a row-streamed segment.
+    Streamed,
 }
 
 impl OpKind {
     /// Every kind, in table order.
-    pub const ALL: [OpKind; 9] = [
+    pub const ALL: [OpKind; 10] = [
         OpKind::Stem,
         OpKind::Expand1x1,
         OpKind::Project1x1,
@@ -54,6 +58,7 @@ impl OpKind {
         OpKind::Add,
         OpKind::Pool,
         OpKind::Other,
+        OpKind::Streamed,
     ];
 
     /// The kind's name in tables and in the JSON rows.
@@ -68,6 +73,7 @@ impl OpKind {
             OpKind::Add => "add",
             OpKind::Pool => "pool",
             OpKind::Other => "other",
+            OpKind::Streamed => "streamed",
         }
     }
 
@@ -121,6 +127,9 @@ pub struct OpFacts {
     pub macs: u64,
     /// Elements of its output.
     pub output_elements: u64,
+    /// True when it belongs to a row-streamed segment (it reads or writes a row-buffered
+    /// tensor).
+    pub streamed: bool,
 }
 
 /// The facts of every op of `model`, in op order.
@@ -153,7 +162,12 @@ pub fn describe(model: &Model) -> Result<Vec<OpFacts>, Error> {
                 _ => Shape::Other,
             };
             let output = model.tensor(record.output() as usize)?;
+            let mut streamed = output.rows > 0;
+            record.for_each_input(&mut |id| {
+                streamed |= model.tensor(id as usize).is_ok_and(|t| t.rows > 0);
+            });
             Ok(OpFacts {
+                streamed,
                 shape,
                 macs: model.op_macs(&record)?,
                 // int8 outputs: one byte per element.
@@ -169,6 +183,7 @@ pub fn classify(ops: &[OpFacts]) -> Vec<OpKind> {
     ops.iter()
         .map(|op| {
             let kind = match op.shape {
+                _ if op.streamed => OpKind::Streamed,
                 Shape::Conv { .. } if !seen_conv => OpKind::Stem,
                 Shape::Conv {
                     groups,
@@ -214,6 +229,7 @@ mod tests {
             },
             macs: 1,
             output_elements: 1,
+            streamed: false,
         }
     }
 
@@ -222,7 +238,25 @@ mod tests {
             shape,
             macs: 0,
             output_elements: 1,
+            streamed: false,
         }
+    }
+
+    #[test]
+    fn the_ops_of_a_segment_are_streamed_and_the_next_conv_is_not_the_stem() {
+        let streamed = |facts: OpFacts| OpFacts {
+            streamed: true,
+            ..facts
+        };
+        let ops = [
+            streamed(conv(3, 1, 3, 16)),
+            streamed(op(Shape::Depthwise)),
+            conv(1, 1, 16, 8),
+        ];
+        assert_eq!(
+            classify(&ops),
+            vec![OpKind::Streamed, OpKind::Streamed, OpKind::Project1x1]
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! output), so an entry never refers back to the tensor table.
 
 use crate::format::OpRecord;
-use crate::resolve::{resolve, Op, Region};
+use crate::resolve::{resolve, Op, Region, Slot};
+use crate::stream::exec::{Streaming, EMPTY_MEMBER};
+use crate::stream::{schedule, RowState, MAX_SEGMENT_OPS};
 use crate::{Error, Model};
 
 /// One entry of a prepared plan: what one op (or one input of a concatenation) runs.
@@ -18,6 +20,7 @@ pub struct PreparedOp<'m> {
     pub(crate) index: u32,
     pub(crate) output: Region,
     pub(crate) op: Op<'m>,
+    pub(crate) stream: Streaming,
 }
 
 impl<'m> PreparedOp<'m> {
@@ -35,6 +38,12 @@ impl<'m> PreparedOp<'m> {
                 offset: 0,
                 len: 0,
             },
+        },
+        stream: Streaming {
+            segment: 0,
+            height: 0,
+            held: 0,
+            from: [0, 0],
         },
     };
 
@@ -58,9 +67,21 @@ impl<'m> PreparedOp<'m> {
         }
     }
 
-    /// The output tensor's region in the arena.
+    /// The output tensor's region in the arena (for a row-buffered output, its buffer).
     pub fn output(&self) -> Region {
         self.output
+    }
+
+    /// Rows of the output the arena holds when the entry belongs to a row-streamed
+    /// segment and writes a row-buffered tensor; `None` when it writes a whole tensor.
+    pub fn held_rows(&self) -> Option<usize> {
+        (self.stream.held > 0).then_some(usize::from(self.stream.held))
+    }
+
+    /// For the first entry of a row-streamed segment, the number of entries the segment
+    /// has (the entries after it run interleaved with it, row by row); 0 otherwise.
+    pub fn segment_len(&self) -> usize {
+        usize::from(self.stream.segment)
     }
 
     /// The op's scratch region in the arena (empty for an op without scratch).
@@ -102,8 +123,16 @@ pub(crate) fn entries(record: &OpRecord<'_>) -> usize {
     }
 }
 
+/// The segment being prepared: its first entry and first op.
+#[derive(Clone, Copy)]
+struct Open {
+    leader: usize,
+    first_op: u32,
+}
+
 /// Resolves every op of `model` into the first [`Model::plan_len`] entries of `storage`;
-/// returns them.
+/// returns them. Row-streamed segments are checked here: every member can run row by row,
+/// reads row-buffered tensors only of earlier members, and the schedule fits the buffers.
 pub(crate) fn prepare<'m, 'p>(
     model: &Model<'m>,
     storage: &'p mut [PreparedOp<'m>],
@@ -114,24 +143,47 @@ pub(crate) fn prepare<'m, 'p>(
         got: storage.len(),
     };
     let plan = storage.get_mut(..needed).ok_or(too_small)?;
-    let mut slots = plan.iter_mut();
+    let mut open: Option<Open> = None;
+    let mut at = 0usize;
     for (index, record) in model.ops().enumerate() {
         let index = index as u32;
-        let resolved = resolve(model, index, &record?)?;
+        let record = record?;
+        let resolved = resolve(model, index, &record)?;
         let output = resolved.output.region();
         let Op::Concat { inputs, pixels } = resolved.op else {
-            *slots.next().ok_or(too_small)? = PreparedOp {
+            let stream = streaming(
+                model,
+                index,
+                &record,
+                &resolved.output,
+                &resolved.op,
+                &mut open,
+                at,
+            )?;
+            *plan.get_mut(at).ok_or(too_small)? = PreparedOp {
                 index,
                 output,
                 op: resolved.op,
+                stream,
             };
+            if let (Some(segment), 0) = (open, stream.held) {
+                close(plan, segment, at)?;
+                open = None;
+            }
+            at += 1;
             continue;
         };
+        if open.is_some() {
+            return Err(Error::BadStream {
+                op: index,
+                what: "a concatenation cannot run row by row",
+            });
+        }
         let mut start = 0usize;
         for id in inputs.iter() {
             let slot = model.slot(index, id)?;
             let channels = slot.shape.channels;
-            *slots.next().ok_or(too_small)? = PreparedOp {
+            *plan.get_mut(at).ok_or(too_small)? = PreparedOp {
                 index,
                 output,
                 op: Op::ConcatPart {
@@ -140,9 +192,102 @@ pub(crate) fn prepare<'m, 'p>(
                     channels,
                     start,
                 },
+                stream: Streaming::default(),
             };
+            at += 1;
             start += channels;
         }
     }
+    if let Some(segment) = open {
+        return Err(Error::BadStream {
+            op: segment.first_op,
+            what: "no op after it writes a whole tensor to end its segment",
+        });
+    }
     Ok(plan)
+}
+
+/// The streaming fields of op `op` (entry `at`), opening a segment at a first row-buffered
+/// output.
+fn streaming(
+    model: &Model<'_>,
+    op: u32,
+    record: &OpRecord<'_>,
+    output: &Slot,
+    work: &Op<'_>,
+    open: &mut Option<Open>,
+    at: usize,
+) -> Result<Streaming, Error> {
+    let bad = |what| Error::BadStream { op, what };
+    let mut stream = Streaming::default();
+    let mut slot = 0usize;
+    let mut checked: Result<(), Error> = Ok(());
+    record.for_each_input(&mut |id| {
+        let read = (|| -> Result<(), Error> {
+            let input = model.slot(op, id)?;
+            if input.rows == 0 {
+                return Ok(());
+            }
+            let segment = open.ok_or(bad("a row-buffered tensor read outside its segment"))?;
+            let member = input
+                .producer
+                .checked_sub(segment.first_op)
+                .and_then(|m| u8::try_from(m + 1).ok())
+                .ok_or(bad("a row-buffered tensor read outside its segment"))?;
+            *stream
+                .from
+                .get_mut(slot)
+                .ok_or(bad("a row-buffered third input"))? = member;
+            Ok(())
+        })();
+        slot += 1;
+        if checked.is_ok() {
+            checked = read;
+        }
+    });
+    checked?;
+    if output.rows > 0 && open.is_none() {
+        *open = Some(Open {
+            leader: at,
+            first_op: op,
+        });
+    }
+    let Some(segment) = *open else {
+        return Ok(stream);
+    };
+    if (op - segment.first_op) as usize >= MAX_SEGMENT_OPS {
+        return Err(bad("more ops than a segment may have"));
+    }
+    stream.height = u16::try_from(output.shape.height).map_err(|_| bad("too many rows"))?;
+    stream.held = output.rows as u16;
+    if output.shape.batch != 1 || work.row_windows(output.shape.height).is_none() {
+        return Err(bad("an op that cannot run row by row"));
+    }
+    let mut shared = false;
+    record.for_each_input(&mut |id| {
+        shared |= model
+            .slot(op, id)
+            .is_ok_and(|input| input.region().overlaps(&output.region()));
+    });
+    if shared {
+        return Err(bad("an op of a segment runs in place"));
+    }
+    Ok(stream)
+}
+
+/// Ends the segment that `segment` opened at entry `last`: records its length and checks
+/// that its schedule fits its row buffers.
+fn close(plan: &mut [PreparedOp<'_>], segment: Open, last: usize) -> Result<(), Error> {
+    let members = &plan[segment.leader..=last];
+    let mut state = [RowState::default(); MAX_SEGMENT_OPS];
+    schedule(
+        segment.first_op as usize,
+        members.len(),
+        |i| members.get(i).map_or(EMPTY_MEMBER, PreparedOp::member),
+        &mut state,
+        false,
+        |_, _| Ok(()),
+    )?;
+    plan[segment.leader].stream.segment = members.len() as u16;
+    Ok(())
 }

@@ -21,6 +21,8 @@ pub(crate) struct Slot {
     pub tensor: u32,
     pub offset: usize,
     pub len: usize,
+    /// Rows the arena holds (0: all of them; see `TensorRecord::rows`).
+    pub rows: usize,
     pub shape: Shape4,
     pub scale: f32,
     pub zero_point: i8,

@@ -194,6 +194,7 @@ fn header_and_tensor_records_roundtrip() {
         kind: TensorKind::Activation,
         dtype: DType::I8,
         rank: 2,
+        rows: 0,
         dims: [1, 1000, 0, 0],
         offset: 64,
         scale: 0.125,

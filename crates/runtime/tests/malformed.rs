@@ -166,10 +166,10 @@ fn malformed_blobs_get_their_named_errors() {
     case("bad magic", bad_magic, is(Error::BadMagic));
     case(
         "newer version",
-        with_header(blob.clone(), |h| h.version = 4),
+        with_header(blob.clone(), |h| h.version = 5),
         is(Error::UnsupportedVersion {
-            found: 4,
-            supported: 3,
+            found: 5,
+            supported: 4,
         }),
     );
     case(
@@ -177,7 +177,7 @@ fn malformed_blobs_get_their_named_errors() {
         with_header(blob.clone(), |h| h.version = 2),
         is(Error::UnsupportedVersion {
             found: 2,
-            supported: 3,
+            supported: 4,
         }),
     );
     let mut flipped = blob.clone();
@@ -682,4 +682,118 @@ fn a_convolution_without_scratch_runs_the_reference_kernel_bit_exactly() {
     let interpreter = Interpreter::new(&without.model(), &mut arena, &mut plan).unwrap();
     let kernel = interpreter.plan()[0].kernel();
     assert_eq!(kernel, "reference::conv2d");
+}
+
+/// A model compiled with row-streamed segments (`tests/fixtures/stream_chain.ebm`): ops 0
+/// to 4 form a segment whose ops 0 to 3 write row-buffered tensors 1 to 4 (5, 3, 3 and 1
+/// rows held), op 4 the whole tensor 5, read by ops 5 and 6.
+fn streamed() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/stream_chain.ebm"
+    );
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read the fixture {path}: {e}"))
+}
+
+/// Loads `blob` and prepares an interpreter for it (where segments are checked).
+fn prepare(blob: &[u8]) -> Result<Vec<i8>, Error> {
+    let owned = OwnedModel::from_bytes(blob)?;
+    let model = owned.model();
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter = Interpreter::new(&model, &mut arena, &mut plan)?;
+    let input = vec![3i8; model.input().len];
+    Ok(interpreter.invoke(&input)?.to_vec())
+}
+
+/// `Error::BadStream` at op `op` for `what`.
+fn bad_stream(op: u32, what: &'static str) -> Check {
+    is(Error::BadStream { op, what })
+}
+
+#[test]
+fn streamed_blobs_get_their_named_errors() {
+    let blob = streamed();
+    assert_eq!(header(&blob).version, 4);
+    let rows: Vec<u8> = (1..=5).map(|t| tensor(&blob, t).rows).collect();
+    assert_eq!(rows, [5, 3, 3, 1, 0]);
+    prepare(&blob).expect("the fixture runs");
+    let bad_tensor = |tensor, what| is(Error::BadTensor { tensor, what });
+    let not_rows = "rows held by a tensor that is not an activation [1, H, W, C] with more rows";
+    let outside = "a row-buffered tensor read outside its segment";
+    let cases: Vec<(&str, Vec<u8>, Check)> = vec![
+        (
+            "a row buffer one row short",
+            with_tensor(blob.clone(), 2, |t| t.rows -= 1),
+            bad_stream(1, "a row buffer holds fewer rows than the schedule keeps"),
+        ),
+        (
+            "rows held in a version 3 blob",
+            with_header(blob.clone(), |h| h.version = 3),
+            bad_tensor(1, "rows held in a blob older than format version 4"),
+        ),
+        (
+            "as many rows held as the tensor has",
+            with_tensor(blob.clone(), 1, |t| t.rows = t.dims[1] as u8),
+            bad_tensor(1, not_rows),
+        ),
+        (
+            "rows held by a scratch tensor",
+            with_tensor(blob.clone(), 16, |t| t.rows = 1),
+            bad_tensor(16, not_rows),
+        ),
+        (
+            "the segment's last output row-buffered, read after it",
+            with_tensor(blob.clone(), 5, |t| t.rows = 1),
+            bad_stream(6, outside),
+        ),
+        (
+            "the model input row-buffered",
+            with_tensor(blob.clone(), 0, |t| t.rows = 1),
+            bad_stream(0, outside),
+        ),
+        (
+            "a global pool inside a segment",
+            with_tensor(blob.clone(), 12, |t| t.rows = 1),
+            bad_stream(12, "an op that cannot run row by row"),
+        ),
+        (
+            "the model output row-buffered",
+            with_tensor(blob.clone(), 15, |t| t.rows = 1),
+            bad_tensor(15, not_rows),
+        ),
+    ];
+    for (name, case, check) in cases {
+        let result = std::panic::catch_unwind(|| prepare(&case));
+        match result {
+            Ok(Err(e)) => assert!(check(&e), "{name}: unexpected error {e:?}"),
+            Ok(Ok(_)) => panic!("{name}: accepted"),
+            Err(_) => panic!("{name}: panicked"),
+        }
+    }
+}
+
+#[test]
+fn a_streamed_model_equals_its_plan_without_segments() {
+    // The same blob with no rows held and every activation and scratch tensor in bytes of
+    // its own: every op runs whole, one after the other, and must give the same output.
+    let blob = streamed();
+    let streamed_out = prepare(&blob).unwrap();
+    let h = header(&blob);
+    let mut whole = blob.clone();
+    let mut offset = 0u32;
+    for id in 0..h.tensor_count {
+        let t = tensor(&whole, id);
+        if !matches!(t.kind, TensorKind::Activation | TensorKind::Scratch) {
+            continue;
+        }
+        let bytes: u32 = t.dims[..t.rank as usize].iter().product();
+        whole = with_tensor(whole, id, |t| {
+            t.rows = 0;
+            t.offset = offset;
+        });
+        offset += bytes.next_multiple_of(16);
+    }
+    let whole = with_header(whole, |h| h.arena_size = offset);
+    assert_eq!(prepare(&whole).unwrap(), streamed_out);
 }

@@ -187,3 +187,82 @@ pub fn random_graph(seed: u64, steps: usize) -> Graph {
     b.global_avg_pool(joined);
     b.finish()
 }
+
+/// A random chain of ops that can each run row by row, on `[1, H, W, C]` maps with H odd or
+/// even and up to 29 rows: 1x1 and 3x3/5x5 convolutions and depthwise convolutions with
+/// strides 1 and 2, dilation 2 and asymmetric padding, max and average pooling, LUTs,
+/// requantisations, residual Adds and Muls (among earlier maps of the same shape), then a
+/// global pool (which cannot stream) and an FC.
+pub fn random_chain(seed: u64) -> Graph {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let height = rng.random_range(17..=29);
+    let width = rng.random_range(5..=12);
+    let mut b = Builder::new(&format!("chain{seed}"), &[1, height, width, 3], 300 + seed);
+    let mut maps = vec![b.conv(0, 8, 3, 1, Act::Relu6)];
+    for _ in 0..rng.random_range(6..=16) {
+        let x = *maps.last().expect("a map");
+        let c = b.channels(x);
+        let rows = b.shape(x)[1].min(b.shape(x)[2]);
+        // Kernels no larger than the map, whatever the padding (small maps get 3x3 with
+        // padding 1 all round).
+        let k = if rows >= 6 {
+            [3, 5][rng.random_range(0..2)]
+        } else {
+            3
+        };
+        let stride = if rows >= 8 {
+            rng.random_range(1..=2)
+        } else {
+            1
+        };
+        let pads: [usize; 4] = if rows >= 6 {
+            std::array::from_fn(|_| rng.random_range(0..=k / 2))
+        } else {
+            same(1)
+        };
+        let dilation = if stride == 1 && k == 3 && rows >= 8 {
+            rng.random_range(1..=2)
+        } else {
+            1
+        };
+        let spatial = Window {
+            kernel: [k, k],
+            stride: [stride, stride],
+            dilation: [dilation, dilation],
+            pads,
+        };
+        let same_shape: Vec<usize> = maps
+            .iter()
+            .copied()
+            .filter(|&m| m != x && b.shape(m) == b.shape(x))
+            .collect();
+        let y = match rng.random_range(0..9) {
+            0 => b.conv(x, [4, 8, 12][rng.random_range(0..3)], 1, 1, Act::Relu6),
+            1 => b.conv_full(x, 8, spatial, 1, Act::Relu),
+            2 => b.conv_full(x, c, spatial, c, Act::Relu6),
+            3 => b.max_pool(x, window(3, stride, same(1))),
+            4 if rows >= 6 => b.avg_pool(x, window(3, stride, [1, 0, 1, 1]), false),
+            4 => b.avg_pool(x, window(3, 1, same(1)), false),
+            5 => b.lut(x, super::hard_swish),
+            6 if !same_shape.is_empty() => {
+                let other = same_shape[rng.random_range(0..same_shape.len())];
+                b.add(x, other, Act::None)
+            }
+            7 if !same_shape.is_empty() => {
+                let other = same_shape[rng.random_range(0..same_shape.len())];
+                b.mul(x, other)
+            }
+            _ => {
+                let like = maps[rng.random_range(0..maps.len())];
+                b.requantize_like(x, like)
+            }
+        };
+        maps.push(y);
+    }
+    let x = *maps.last().expect("a map");
+    let x = b.global_avg_pool(x);
+    let c = b.channels(x);
+    let x = b.reshape(x, &[1, c]);
+    b.fully_connected(x, 10, Act::None);
+    b.finish()
+}

@@ -38,8 +38,11 @@ pub const MAGIC: [u8; 4] = *b"EBMF";
 /// one, and the compiler writes the oldest of those that has every op of the model (an op's
 /// version is in the op table). Every change of the layout bumps it; readers reject every
 /// other version. Version 2 added Softmax; version 3 added scratch tensors (and the
-/// `scratch` field of convolutions and fully connected layers).
-pub const FORMAT_VERSION: u32 = 3;
+/// `scratch` field of convolutions and fully connected layers); version 4 row-buffered
+/// activations (a tensor record's `rows`), which make row-streamed segments.
+pub const FORMAT_VERSION: u32 = 4;
+/// The first format version with row-buffered activations (a tensor record's `rows`).
+pub const ROWS_SINCE: u32 = 4;
 /// The oldest format version this runtime reads (older blobs have another layout of the
 /// convolution records: recompile them).
 pub const MIN_FORMAT_VERSION: u32 = 3;

@@ -5,7 +5,7 @@
 //! | 0 | u8 | kind: 0 activation (in the arena), 1 constant (in the blob), 2 unused, 3 scratch (in the arena) |
 //! | 1 | u8 | element type: 0 `i8`, 1 `i32` |
 //! | 2 | u8 | rank, 1..=4 (0 for an unused tensor) |
-//! | 3 | u8 | reserved, 0 |
+//! | 3 | u8 | rows held: 0 for the whole tensor; for an activation of a row-streamed segment, the rows of it the arena holds (format version 4) |
 //! | 4 | u32 × 4 | dimensions, the first `rank` used, the rest 0 |
 //! | 20 | u32 | offset: in the arena (activation) or the constants section (constant) |
 //! | 24 | f32 | scale (activation; 0 otherwise) |
@@ -61,6 +61,9 @@ pub struct TensorRecord {
     pub dtype: DType,
     /// The number of dimensions in use.
     pub rank: u8,
+    /// Rows the arena holds of a row-buffered activation (an intermediate of a row-streamed
+    /// segment, `[1, H, W, C]` with `rows < H`), or 0 when it holds the whole tensor.
+    pub rows: u8,
     /// The dimensions; entries past `rank` are 0.
     pub dims: [u32; 4],
     /// Byte offset in the arena or the constants section.
@@ -80,6 +83,7 @@ impl TensorRecord {
         out[0] = self.kind as u8;
         out[1] = self.dtype as u8;
         out[2] = self.rank;
+        out[3] = self.rows;
         let words = [
             self.dims[0],
             self.dims[1],
@@ -98,7 +102,7 @@ impl TensorRecord {
     }
 
     /// Parses the record of tensor `tensor` from its `TENSOR_RECORD_LEN` bytes, checking the
-    /// kind, element type and reserved byte (dimensions and values are checked by the model
+    /// kind and element type (dimensions, rows and values are checked by the model
     /// validation).
     pub fn decode(bytes: &[u8], tensor: u32) -> Result<Self, Error> {
         let bad = |what| Error::BadTensor { tensor, what };
@@ -117,14 +121,12 @@ impl TensorRecord {
             1 => DType::I32,
             _ => return Err(bad("unknown element type")),
         };
-        if record[3] != 0 {
-            return Err(bad("reserved byte is not zero"));
-        }
         let word = |i: usize| super::read_u32(record, 4 + 4 * i).unwrap_or(0);
         Ok(Self {
             kind,
             dtype,
             rank: record[2],
+            rows: record[3],
             dims: [word(0), word(1), word(2), word(3)],
             offset: word(4),
             scale: f32::from_bits(word(5)),

@@ -1,0 +1,304 @@
+//! Choosing row-streamed segments: runs of steps that execute a few rows at a time so that
+//! the tensors between them are row-buffered (`edgebone_runtime::stream`), never whole.
+//!
+//! A valid segment is two or more consecutive steps that can each run row by row (windowed
+//! convolutions and pooling, element-wise ops without broadcast, on one image), whose every
+//! output but the last is read only inside the segment. Its buffers are sized by running
+//! the runtime's own schedule (`held_rows`); a segment where some buffer would hold the
+//! whole tensor (or more than the format's 255 rows) gains nothing and is not used.
+//!
+//! The search is greedy on the planned arena: find the step where the most bytes are live,
+//! try every valid segment through it (merged with the segments it overlaps), keep the one
+//! with the smallest arena (the shortest among equals), and repeat until the arena stops
+//! shrinking or fits the budget. Nothing is recomputed, so streaming adds no MACs; what it
+//! costs is the kernels' per-call work on fewer rows and the row buffers' shifts.
+
+use std::ops::Range;
+
+use edgebone_runtime::format::{OpRecord, WindowRecord};
+use edgebone_runtime::stream::{
+    held_rows, Member, MemberInput, RowState, RowWindow, MAX_SEGMENT_OPS,
+};
+
+use crate::plan::{self, PlanOptions};
+use crate::program::{Operands, Program, Step};
+use crate::CompileError;
+
+/// How the compiler uses row-streamed segments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Streaming {
+    /// Every op runs whole: the layer-wise plan.
+    #[default]
+    Off,
+    /// Segments wherever they shrink the arena: the smallest arena the search finds.
+    Smallest,
+    /// The first plan of the search whose arena has at most this many bytes (fewer
+    /// segments than [`Streaming::Smallest`] where the budget allows);
+    /// [`CompileError::Budget`] with the smallest arena found when none fits.
+    Budget(usize),
+}
+
+/// The most rows a row buffer may hold (the format stores them in a byte).
+const MAX_HELD: usize = 255;
+
+/// Who produces and who reads each tensor.
+struct Flow {
+    producer: Vec<Option<usize>>,
+    readers: Vec<Vec<usize>>,
+}
+
+impl Flow {
+    fn new(program: &Program) -> Self {
+        let count = program.tensors.len();
+        let mut flow = Self {
+            producer: vec![None; count],
+            readers: vec![Vec::new(); count],
+        };
+        for (i, step) in program.steps.iter().enumerate() {
+            flow.producer[step.output_id()] = Some(i);
+            for t in step.inputs() {
+                flow.readers[t].push(i);
+            }
+        }
+        flow
+    }
+}
+
+/// The row windows of a step that can run row by row, in operand order.
+fn windows(program: &Program, step: &Step) -> Option<[Option<RowWindow>; 2]> {
+    let out = &program.tensors[step.output_id()];
+    if out.shape.batch != 1 || out.dims.len() != 4 {
+        return None;
+    }
+    let window = |input: &u32, w: &WindowRecord| {
+        let [kernel, dilation] = [w.kernel[0], w.dilation[0]].map(|v| v as usize);
+        Some([
+            Some(RowWindow {
+                span: kernel.saturating_sub(1) * dilation + 1,
+                stride: w.stride[0] as usize,
+                pad_top: w.pads[0] as usize,
+                input_height: program.tensors[*input as usize].shape.height,
+            }),
+            None,
+        ])
+    };
+    let each = RowWindow::elementwise(out.shape.height);
+    match step {
+        OpRecord::Conv2d {
+            input, window: w, ..
+        }
+        | OpRecord::DepthwiseConv2d {
+            input, window: w, ..
+        }
+        | OpRecord::MaxPool {
+            input, window: w, ..
+        }
+        | OpRecord::AvgPool {
+            input, window: w, ..
+        } => window(input, w),
+        OpRecord::Add { broadcast: 0, .. } | OpRecord::Mul { broadcast: 0, .. } => {
+            Some([Some(each), Some(each)])
+        }
+        OpRecord::Lut { .. } | OpRecord::Requantize { .. } => Some([Some(each), None]),
+        _ => None,
+    }
+}
+
+/// The rows each intermediate of segment `range` holds, by step (0 for the last), or `None`
+/// when `range` is not a valid segment or gains nothing.
+fn held(program: &Program, flow: &Flow, range: &Range<usize>) -> Option<Vec<usize>> {
+    let n = range.len();
+    if !(2..=MAX_SEGMENT_OPS).contains(&n) {
+        return None;
+    }
+    let mut members = Vec::with_capacity(n);
+    for (m, i) in range.clone().enumerate() {
+        let step = &program.steps[i];
+        let out = step.output_id();
+        if m + 1 < n {
+            let readers = &flow.readers[out];
+            let inside = readers.iter().all(|r| range.contains(r));
+            if readers.is_empty() || !inside || out == program.output {
+                return None;
+            }
+        }
+        let windows = windows(program, step)?;
+        let mut inputs = [None, None];
+        for ((slot, window), t) in inputs.iter_mut().zip(windows).zip(step.inputs()) {
+            let producer = flow.producer[t]
+                .filter(|p| range.contains(p))
+                .map(|p| p - range.start);
+            *slot = window.map(|window| MemberInput { producer, window });
+        }
+        members.push(Member {
+            height: program.tensors[out].shape.height,
+            held: 0,
+            inputs,
+        });
+    }
+    let mut state = vec![RowState::default(); n];
+    let mut rows = vec![0usize; n];
+    held_rows(n, |m| members[m], &mut state, &mut rows).ok()?;
+    let gains = rows[..n - 1]
+        .iter()
+        .zip(&members)
+        .all(|(&r, member)| r > 0 && r < member.height && r <= MAX_HELD);
+    gains.then_some(rows)
+}
+
+/// Sets the program's segments and its tensors' held rows (all others whole).
+fn apply(program: &mut Program, segments: &[Range<usize>], rows: &[Vec<usize>]) {
+    for tensor in &mut program.tensors {
+        tensor.rows = 0;
+    }
+    for (segment, rows) in segments.iter().zip(rows) {
+        for (i, &r) in segment.clone().zip(rows) {
+            let out = program.steps[i].output_id();
+            program.tensors[out].rows = r;
+        }
+    }
+    program.segments = segments.to_vec();
+}
+
+/// What the search minimises, and where to look next.
+#[derive(Clone, Copy, Debug)]
+struct Measure {
+    /// The arena, then the live bytes summed over the steps: an equal arena with fewer
+    /// live bytes is progress (several blocks often tie for the peak, and the arena falls
+    /// only once all of them stream).
+    cost: (usize, usize),
+    /// The first step with the most live bytes.
+    peak: usize,
+}
+
+/// Plans the program as it is.
+fn measure(program: &Program, options: &PlanOptions) -> Measure {
+    let planned = plan::plan(program, options);
+    let peak = planned
+        .usage
+        .iter()
+        .max_by_key(|u| (u.live_bytes, std::cmp::Reverse(u.op)))
+        .map_or(0, |u| u.op);
+    let live = planned.usage.iter().map(|u| u.live_bytes).sum();
+    Measure {
+        cost: (planned.arena_bytes, live),
+        peak,
+    }
+}
+
+/// A choice of segments, each with its held rows.
+type Segments = Vec<(Range<usize>, Vec<usize>)>;
+
+/// Applies `segments` to the program.
+fn apply_all(program: &mut Program, segments: &Segments) {
+    let (ranges, rows): (Vec<_>, Vec<_>) = segments.iter().cloned().unzip();
+    apply(program, &ranges, &rows);
+}
+
+/// Chooses the program's row-streamed segments for `streaming` and applies them (with the
+/// planner's `options`).
+pub(crate) fn choose(
+    program: &mut Program,
+    streaming: Streaming,
+    options: &PlanOptions,
+) -> Result<(), CompileError> {
+    apply(program, &[], &[]);
+    if streaming == Streaming::Off {
+        return Ok(());
+    }
+    let flow = Flow::new(program);
+    let mut chosen: Segments = Vec::new();
+    let mut now = measure(program, options);
+    loop {
+        if matches!(streaming, Streaming::Budget(b) if now.cost.0 <= b) {
+            break;
+        }
+        match best_through(program, &flow, &chosen, now.peak, options) {
+            Some((segments, then)) if then.cost < now.cost => {
+                chosen = segments;
+                now = then;
+            }
+            _ => break,
+        }
+    }
+    let arena = prune(program, &mut chosen, options);
+    match streaming {
+        Streaming::Budget(budget) if arena > budget => Err(CompileError::Budget {
+            budget,
+            smallest: arena,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The best choice that adds a segment through step `peak` to `chosen`, measured.
+fn best_through(
+    program: &mut Program,
+    flow: &Flow,
+    chosen: &Segments,
+    peak: usize,
+    options: &PlanOptions,
+) -> Option<(Segments, Measure)> {
+    let n = program.steps.len();
+    let mut best: Option<(Segments, Measure, usize)> = None;
+    for start in peak.saturating_sub(MAX_SEGMENT_OPS - 1)..=peak {
+        for end in peak + 1..=n.min(start + MAX_SEGMENT_OPS) {
+            let Some(candidate) = merged(program, flow, chosen, start..end) else {
+                continue;
+            };
+            apply_all(program, &candidate);
+            let then = measure(program, options);
+            let len = end - start;
+            if best
+                .as_ref()
+                .is_none_or(|(_, m, l)| (then.cost, len) < (m.cost, *l))
+            {
+                best = Some((candidate, then, len));
+            }
+        }
+    }
+    apply_all(program, chosen);
+    best.map(|(segments, then, _)| (segments, then))
+}
+
+/// Drops every segment the arena does not need (each costs instructions), applies the
+/// rest and returns the arena.
+fn prune(program: &mut Program, chosen: &mut Segments, options: &PlanOptions) -> usize {
+    apply_all(program, chosen);
+    let arena = measure(program, options).cost.0;
+    let mut i = chosen.len();
+    while i > 0 {
+        i -= 1;
+        let mut without = chosen.clone();
+        without.remove(i);
+        apply_all(program, &without);
+        if measure(program, options).cost.0 <= arena {
+            *chosen = without;
+        }
+    }
+    apply_all(program, chosen);
+    arena
+}
+
+/// The segments `chosen` with `range` added (merged with those it overlaps or touches
+/// end to end), each with its held rows; `None` if the result is not valid.
+fn merged(
+    program: &Program,
+    flow: &Flow,
+    chosen: &[(Range<usize>, Vec<usize>)],
+    range: Range<usize>,
+) -> Option<Vec<(Range<usize>, Vec<usize>)>> {
+    let mut union = range;
+    let mut rest = Vec::with_capacity(chosen.len() + 1);
+    for (segment, rows) in chosen {
+        if segment.start < union.end && union.start < segment.end {
+            union = union.start.min(segment.start)..union.end.max(segment.end);
+        } else {
+            rest.push((segment.clone(), rows.clone()));
+        }
+    }
+    let rows = held(program, flow, &union)?;
+    rest.push((union, rows));
+    rest.sort_by_key(|(s, _)| s.start);
+    Some(rest)
+}

@@ -1,0 +1,273 @@
+//! Running a prepared segment: the schedule's events on the arena. A shift moves a row
+//! buffer's kept rows to its start; running rows builds the op for just those rows — the
+//! input rows its window reads, the padding around them, the output rows in their buffer —
+//! and runs it through the ordinary entry executor, so a row is computed by the same kernel
+//! variant as the whole op.
+
+use core::ops::Range;
+
+use crate::plan::PreparedOp;
+use crate::resolve::{Op, Region};
+use crate::stream::{schedule, Event, Member, MemberInput, RowState, RowWindow, MAX_SEGMENT_OPS};
+use crate::{exec, Error};
+
+/// Where an entry stands in a row-streamed segment (all zero outside one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Streaming {
+    /// For the first entry of a segment, the number of entries in it; 0 otherwise.
+    pub segment: u16,
+    /// Output rows.
+    pub height: u16,
+    /// Rows of the output its buffer holds, or 0 for a whole tensor.
+    pub held: u16,
+    /// For each input slot, 1 + the member of the segment producing it, or 0 for a whole
+    /// tensor written before the segment.
+    pub from: [u8; 2],
+}
+
+impl Op<'_> {
+    /// How each activation input's rows feed the output rows, or `None` for an op that
+    /// cannot run row by row (`height`: the output's rows).
+    pub(crate) fn row_windows(&self, height: usize) -> Option<[Option<RowWindow>; 2]> {
+        let window =
+            |kernel: usize, dilation: usize, stride: usize, top: usize, rows: usize| RowWindow {
+                span: kernel.saturating_sub(1).saturating_mul(dilation) + 1,
+                stride,
+                pad_top: top,
+                input_height: rows,
+            };
+        let one = |w| Some([Some(w), None]);
+        match self {
+            Op::Conv { params: p, .. } => one(window(
+                p.kernel[0],
+                p.dilation[0],
+                p.stride[0],
+                p.padding.top,
+                p.input.height,
+            )),
+            Op::Depthwise { params: p, .. } => one(window(
+                p.kernel[0],
+                p.dilation[0],
+                p.stride[0],
+                p.padding.top,
+                p.input.height,
+            )),
+            Op::MaxPool { params: p, .. } | Op::AvgPool { params: p, .. } => one(window(
+                p.kernel[0],
+                1,
+                p.stride[0],
+                p.padding.top,
+                p.input.height,
+            )),
+            Op::Add { params, .. } if params.broadcast == edgebone_kernels::Broadcast::None => {
+                let w = RowWindow::elementwise(height);
+                Some([Some(w), Some(w)])
+            }
+            Op::Mul { params, .. } if params.broadcast == edgebone_kernels::Broadcast::None => {
+                let w = RowWindow::elementwise(height);
+                Some([Some(w), Some(w)])
+            }
+            Op::Lut { .. } | Op::Requantize { .. } => one(RowWindow::elementwise(height)),
+            _ => None,
+        }
+    }
+
+    /// The same op on output rows `rows` only: its window inputs cut to `inputs` (the rows
+    /// read and the padding above and below them), its element-wise inputs to the regions
+    /// given.
+    fn for_rows(&self, rows: &Range<usize>, inputs: [Option<(Region, usize, usize)>; 2]) -> Self {
+        let mut op = *self;
+        let [first, second] = inputs;
+        let cut = |shape: &mut edgebone_kernels::Shape4,
+                   padding: &mut edgebone_kernels::Padding,
+                   input: &mut Region,
+                   (region, above, below): (Region, usize, usize),
+                   row_len: usize| {
+            shape.height = region.len.checked_div(row_len).unwrap_or(0);
+            padding.top = above;
+            padding.bottom = below;
+            *input = region;
+        };
+        match &mut op {
+            Op::Conv { params, input, .. } => {
+                let row_len = params.input.width * params.input.channels;
+                if let Some(f) = first {
+                    cut(&mut params.input, &mut params.padding, input, f, row_len);
+                }
+            }
+            Op::Depthwise { params, input, .. } => {
+                let row_len = params.input.width * params.input.channels;
+                if let Some(f) = first {
+                    cut(&mut params.input, &mut params.padding, input, f, row_len);
+                }
+            }
+            Op::MaxPool { params, input } | Op::AvgPool { params, input } => {
+                let row_len = params.input.width * params.input.channels;
+                if let Some(f) = first {
+                    cut(&mut params.input, &mut params.padding, input, f, row_len);
+                }
+            }
+            Op::Add { params, a, b } => {
+                params.shape.height = rows.len();
+                (*a, *b) = (first.map_or(*a, |f| f.0), second.map_or(*b, |s| s.0));
+            }
+            Op::Mul { params, a, b } => {
+                params.shape.height = rows.len();
+                (*a, *b) = (first.map_or(*a, |f| f.0), second.map_or(*b, |s| s.0));
+            }
+            Op::Lut { input, .. } | Op::Requantize { input, .. } => {
+                *input = first.map_or(*input, |f| f.0);
+            }
+            _ => {}
+        }
+        op
+    }
+}
+
+impl PreparedOp<'_> {
+    /// The entry as a member of its segment.
+    pub(crate) fn member(&self) -> Member {
+        let height = usize::from(self.stream.height);
+        let windows = self.op.row_windows(height).unwrap_or([None, None]);
+        let mut inputs = [None, None];
+        for (slot, window) in inputs.iter_mut().zip(windows).zip(self.stream.from) {
+            let ((slot, window), from) = (slot, window);
+            *slot = window.map(|window| MemberInput {
+                producer: usize::from(from).checked_sub(1),
+                window,
+            });
+        }
+        Member {
+            height,
+            held: usize::from(self.stream.held),
+            inputs,
+        }
+    }
+
+    /// Bytes per output row.
+    fn row_bytes(&self) -> usize {
+        let rows = match self.stream.held {
+            0 => self.stream.height,
+            held => held,
+        };
+        self.output.len.checked_div(usize::from(rows)).unwrap_or(0)
+    }
+}
+
+/// The error for a row range outside its buffer (which preparing the segment rules out).
+fn outside(entry: &PreparedOp<'_>) -> Error {
+    Error::BadStream {
+        op: entry.index,
+        what: "rows outside their buffer",
+    }
+}
+
+/// Rows `rows` of a tensor whose buffer starts at row `base` with `row_bytes` bytes a row.
+fn rows_of(
+    entry: &PreparedOp<'_>,
+    region: Region,
+    base: usize,
+    row_bytes: usize,
+    rows: &Range<usize>,
+) -> Result<Region, Error> {
+    let start = rows.start.checked_sub(base).ok_or(outside(entry))?;
+    let cut = Region {
+        tensor: region.tensor,
+        offset: region.offset + start * row_bytes,
+        len: rows.len() * row_bytes,
+    };
+    if cut.end() > region.end() {
+        return Err(outside(entry));
+    }
+    Ok(cut)
+}
+
+/// Runs the segment whose entries are `members` on `arena`.
+pub(crate) fn run_segment(members: &[PreparedOp<'_>], arena: &mut [i8]) -> Result<(), Error> {
+    let first = members.first().map_or(0, |e| e.index as usize);
+    let mut state = [RowState::default(); MAX_SEGMENT_OPS];
+    let member = |i: usize| members.get(i).map_or(EMPTY_MEMBER, PreparedOp::member);
+    schedule(
+        first,
+        members.len(),
+        member,
+        &mut state,
+        false,
+        |event, state| match event {
+            Event::Shift { member, drop, keep } => {
+                let entry = members.get(*member).ok_or(Error::BadStream {
+                    op: first as u32,
+                    what: "a member outside the segment",
+                })?;
+                let bytes = entry.row_bytes();
+                let from = entry.output.offset + drop * bytes;
+                let end = from + keep * bytes;
+                if end > entry.output.end() || end > arena.len() {
+                    return Err(outside(entry));
+                }
+                arena.copy_within(from..end, entry.output.offset);
+                Ok(())
+            }
+            Event::Run { member, rows } => run_rows(members, *member, rows, state, arena),
+        },
+    )
+}
+
+/// A member that is not there (never asked for: the schedule only asks for members below
+/// the segment's length).
+pub(crate) const EMPTY_MEMBER: Member = Member {
+    height: 0,
+    held: 0,
+    inputs: [None, None],
+};
+
+/// Runs output rows `rows` of member `m`.
+fn run_rows(
+    members: &[PreparedOp<'_>],
+    m: usize,
+    rows: &Range<usize>,
+    state: &[RowState],
+    arena: &mut [i8],
+) -> Result<(), Error> {
+    let entry = members.get(m).ok_or(Error::BadStream {
+        op: 0,
+        what: "a member outside the segment",
+    })?;
+    let base = |i: usize| state.get(i).map_or(0, |s| usize::from(s.base));
+    let output = rows_of(entry, entry.output, base(m), entry.row_bytes(), rows)?;
+    let regions = entry.inputs();
+    let windows = entry
+        .op
+        .row_windows(usize::from(entry.stream.height))
+        .ok_or(Error::BadStream {
+            op: entry.index,
+            what: "an op that cannot run row by row",
+        })?;
+    let mut cut = [None, None];
+    for slot in 0..2 {
+        let (Some(region), Some(window)) = (regions[slot], windows[slot]) else {
+            continue;
+        };
+        let (read, above, below) = window.input_rows(rows);
+        let from = usize::from(entry.stream.from[slot]);
+        let (start, row_bytes) = match from.checked_sub(1) {
+            None => (0, region.len.checked_div(window.input_height).unwrap_or(0)),
+            Some(p) => {
+                let producer = members.get(p).ok_or(outside(entry))?;
+                (base(p), producer.row_bytes())
+            }
+        };
+        cut[slot] = Some((
+            rows_of(entry, region, start, row_bytes, &read)?,
+            above,
+            below,
+        ));
+    }
+    let part = PreparedOp {
+        index: entry.index,
+        output,
+        op: entry.op.for_rows(rows, cut),
+        stream: Streaming::default(),
+    };
+    exec::run(&part, arena)
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use clap::Parser;
-use edgebone_compiler::{compile, CompileOptions, Streaming};
+use edgebone_compiler::{compile, CompileOptions};
 use edgebone_host::cli::{run, Cli};
 use edgebone_host::compile_cmd::compile_proto;
 use edgebone_host::model_args::Norm;
@@ -194,7 +194,7 @@ fn bad_files() {
     let node = conv.name.clone();
     let e = format!(
         "{:#}",
-        compile_proto(&transposed, &qdq_path, None, Streaming::Off)
+        compile_proto(&transposed, &qdq_path, None, &CompileOptions::default())
             .err()
             .unwrap()
     );
@@ -208,7 +208,7 @@ fn bad_files() {
     bare.metadata_props.clear();
     let e = format!(
         "{:#}",
-        compile_proto(&bare, &qdq_path, None, Streaming::Off)
+        compile_proto(&bare, &qdq_path, None, &CompileOptions::default())
             .err()
             .unwrap()
     );
@@ -216,7 +216,8 @@ fn bad_files() {
         e.contains("edgebone.preprocess") && e.contains("--norm"),
         "{e}"
     );
-    let compiled = compile_proto(&bare, &qdq_path, Some(Norm::Tf), Streaming::Off).unwrap();
+    let compiled =
+        compile_proto(&bare, &qdq_path, Some(Norm::Tf), &CompileOptions::default()).unwrap();
     assert_eq!(compiled.name, "model");
     let owned = OwnedModel::from_bytes(&compiled.compiled.bytes).unwrap();
     let p = owned.model().preprocess();

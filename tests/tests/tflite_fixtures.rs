@@ -4,7 +4,7 @@
 //! compiler's reference executor.
 
 use edgebone_compiler::reference::execute_program;
-use edgebone_compiler::Streaming;
+use edgebone_compiler::{CompileOptions, Streaming};
 use edgebone_host::compile_cmd::compile_tflite;
 use edgebone_host::model_args::Norm;
 use edgebone_host::npy::{self, NpyData};
@@ -46,10 +46,22 @@ struct Comparison {
 fn compare(stem: &str) -> Comparison {
     let path = shared(&format!("models/tflite/{stem}.tflite"));
     let bytes = std::fs::read(&path).unwrap();
-    let compiled = compile_tflite(&bytes, &path, Some(Norm::Imagenet), Streaming::Off).unwrap();
+    let compiled = compile_tflite(
+        &bytes,
+        &path,
+        Some(Norm::Imagenet),
+        &CompileOptions::default(),
+    )
+    .unwrap();
     let model = OwnedModel::from_bytes(&compiled.compiled.bytes).unwrap();
-    // The same model with row-streamed segments, which must give the same bytes.
-    let streamed = compile_tflite(&bytes, &path, Some(Norm::Imagenet), Streaming::Smallest)
+    // The same model with row-streamed segments and its input fed by rows, which must give
+    // the same bytes.
+    let options = CompileOptions {
+        stream: Streaming::Smallest,
+        stream_input: true,
+        ..CompileOptions::default()
+    };
+    let streamed = compile_tflite(&bytes, &path, Some(Norm::Imagenet), &options)
         .unwrap()
         .compiled;
     assert!(!streamed.program.segments.is_empty(), "{stem} streams");

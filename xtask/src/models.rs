@@ -1,7 +1,7 @@
 //! The compiled models the boards are tested with, made by the project's own pipeline
 //! (`edgebone quantize`: zoo model → calibration on the shared ImageNet images → int8 →
 //! `.ebm`, or `edgebone compile` of an int8 `.tflite` file made by LiteRT) and cached under
-//! `$CARGO_TARGET_DIR/boards/models/`. All are compiled with `--stream` (row-streamed
+//! `$CARGO_TARGET_DIR/boards/models/`. Both verbs stream rows by default (row-streamed
 //! segments where they shrink the arena), so the boards run and check the smallest plan.
 
 use std::path::{Path, PathBuf};
@@ -166,7 +166,6 @@ pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> 
         "--calib-count".into(),
         calibration_images.to_string(),
         "--quiet".into(),
-        "--stream".into(),
         "--output".into(),
         dir.display().to_string(),
     ];
@@ -198,7 +197,6 @@ fn compile_tflite(spec: &ModelSpec, file: &str) -> Result<PathBuf> {
         model.display().to_string(),
         "--norm".into(),
         "imagenet".into(),
-        "--stream".into(),
         "-o".into(),
         ebm.display().to_string(),
     ];

@@ -34,6 +34,18 @@ impl Embedded {
         self.frames.len() / self.frame_bytes
     }
 
+    /// Frame `index`, where it lies in the image (for a model whose input is fed by rows:
+    /// the runtime copies the rows it needs, the arena never holds the whole frame).
+    pub fn frame(&self, index: usize) -> Result<&'static [i8], Error> {
+        let start = index * self.frame_bytes;
+        self.frames
+            .get(start..start + self.frame_bytes)
+            .ok_or(Error::FramesNotWhole {
+                frame_bytes: self.frame_bytes,
+                got: self.frames.len(),
+            })
+    }
+
     /// Copies frame `index` into the input tensor `input`.
     pub fn fill(
         &mut self,

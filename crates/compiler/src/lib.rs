@@ -53,6 +53,10 @@ pub struct CompileOptions {
     pub plan: PlanOptions,
     /// Where ops run as row-streamed segments (off by default).
     pub stream: Streaming,
+    /// With segments, also feed the model input by rows (`Interpreter::invoke` copies them
+    /// from the whole input, `Interpreter::invoke_rows` asks a row producer), so that the
+    /// arena never holds it whole.
+    pub stream_input: bool,
 }
 
 /// A compiled model.
@@ -134,7 +138,12 @@ pub enum CompileError {
 pub fn compile(graph: &QGraph, options: &CompileOptions) -> Result<Compiled, CompileError> {
     let mut program = lower(graph)?;
     let layerwise_bound = plan::plan(&program, &options.plan).lower_bound;
-    stream::choose(&mut program, options.stream, &options.plan)?;
+    stream::choose(
+        &mut program,
+        options.stream,
+        options.stream_input,
+        &options.plan,
+    )?;
     let plan = plan::plan(&program, &options.plan);
     let meta = write::Meta {
         name: &graph.name,

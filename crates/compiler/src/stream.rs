@@ -41,18 +41,20 @@ pub enum Streaming {
 /// The most rows a row buffer may hold (the format stores them in a byte).
 const MAX_HELD: usize = 255;
 
-/// Who produces and who reads each tensor.
+/// Who produces and who reads each tensor, and whether the model input may be fed by rows.
 struct Flow {
     producer: Vec<Option<usize>>,
     readers: Vec<Vec<usize>>,
+    stream_input: bool,
 }
 
 impl Flow {
-    fn new(program: &Program) -> Self {
+    fn new(program: &Program, stream_input: bool) -> Self {
         let count = program.tensors.len();
         let mut flow = Self {
             producer: vec![None; count],
             readers: vec![Vec::new(); count],
+            stream_input,
         };
         for (i, step) in program.steps.iter().enumerate() {
             flow.producer[step.output_id()] = Some(i);
@@ -104,14 +106,32 @@ fn windows(program: &Program, step: &Step) -> Option<[Option<RowWindow>; 2]> {
     }
 }
 
-/// The rows each intermediate of segment `range` holds, by step (0 for the last), or `None`
-/// when `range` is not a valid segment or gains nothing.
-fn held(program: &Program, flow: &Flow, range: &Range<usize>) -> Option<Vec<usize>> {
+/// The row-buffered tensors of segment `range` with the rows each holds — its
+/// intermediates, and the model input when it may be fed by rows and only the segment reads
+/// it — or `None` when `range` is not a valid segment or gains nothing.
+fn held(program: &Program, flow: &Flow, range: &Range<usize>) -> Option<Vec<(usize, usize)>> {
     let n = range.len();
     if !(2..=MAX_SEGMENT_OPS).contains(&n) {
         return None;
     }
-    let mut members = Vec::with_capacity(n);
+    let input = &program.tensors[program.input];
+    let readers = &flow.readers[program.input];
+    let source = flow.stream_input
+        && input.shape.batch == 1
+        && input.dims.len() == 4
+        && !readers.is_empty()
+        && readers.iter().all(|r| range.contains(r));
+    let offset = usize::from(source);
+    let mut tensors = Vec::with_capacity(n + offset);
+    let mut members = Vec::with_capacity(n + offset);
+    if source {
+        tensors.push(program.input);
+        members.push(Member {
+            height: input.shape.height,
+            held: 0,
+            inputs: [None, None],
+        });
+    }
     for (m, i) in range.clone().enumerate() {
         let step = &program.steps[i];
         let out = step.output_id();
@@ -125,37 +145,44 @@ fn held(program: &Program, flow: &Flow, range: &Range<usize>) -> Option<Vec<usiz
         let windows = windows(program, step)?;
         let mut inputs = [None, None];
         for ((slot, window), t) in inputs.iter_mut().zip(windows).zip(step.inputs()) {
-            let producer = flow.producer[t]
-                .filter(|p| range.contains(p))
-                .map(|p| p - range.start);
+            let producer = match flow.producer[t] {
+                Some(p) if range.contains(&p) => Some(p - range.start + offset),
+                None if source && t == program.input => Some(0),
+                _ => None,
+            };
             *slot = window.map(|window| MemberInput { producer, window });
         }
+        tensors.push(out);
         members.push(Member {
             height: program.tensors[out].shape.height,
             held: 0,
             inputs,
         });
     }
-    let mut state = vec![RowState::default(); n];
-    let mut rows = vec![0usize; n];
-    held_rows(n, |m| members[m], &mut state, &mut rows).ok()?;
-    let gains = rows[..n - 1]
+    let count = members.len();
+    let mut state = vec![RowState::default(); count];
+    let mut rows = vec![0usize; count];
+    held_rows(count, |m| members[m], &mut state, &mut rows).ok()?;
+    let gains = rows[..count - 1]
         .iter()
         .zip(&members)
         .all(|(&r, member)| r > 0 && r < member.height && r <= MAX_HELD);
-    gains.then_some(rows)
+    gains.then(|| {
+        tensors
+            .into_iter()
+            .zip(rows)
+            .filter(|&(_, r)| r > 0)
+            .collect()
+    })
 }
 
 /// Sets the program's segments and its tensors' held rows (all others whole).
-fn apply(program: &mut Program, segments: &[Range<usize>], rows: &[Vec<usize>]) {
+fn apply(program: &mut Program, segments: &[Range<usize>], rows: &[Vec<(usize, usize)>]) {
     for tensor in &mut program.tensors {
         tensor.rows = 0;
     }
-    for (segment, rows) in segments.iter().zip(rows) {
-        for (i, &r) in segment.clone().zip(rows) {
-            let out = program.steps[i].output_id();
-            program.tensors[out].rows = r;
-        }
+    for &(t, r) in rows.iter().flatten() {
+        program.tensors[t].rows = r;
     }
     program.segments = segments.to_vec();
 }
@@ -187,7 +214,7 @@ fn measure(program: &Program, options: &PlanOptions) -> Measure {
 }
 
 /// A choice of segments, each with its held rows.
-type Segments = Vec<(Range<usize>, Vec<usize>)>;
+type Segments = Vec<(Range<usize>, Vec<(usize, usize)>)>;
 
 /// Applies `segments` to the program.
 fn apply_all(program: &mut Program, segments: &Segments) {
@@ -195,18 +222,19 @@ fn apply_all(program: &mut Program, segments: &Segments) {
     apply(program, &ranges, &rows);
 }
 
-/// Chooses the program's row-streamed segments for `streaming` and applies them (with the
-/// planner's `options`).
+/// Chooses the program's row-streamed segments for `streaming` (the model input fed by rows
+/// too with `stream_input`) and applies them (with the planner's `options`).
 pub(crate) fn choose(
     program: &mut Program,
     streaming: Streaming,
+    stream_input: bool,
     options: &PlanOptions,
 ) -> Result<(), CompileError> {
     apply(program, &[], &[]);
     if streaming == Streaming::Off {
         return Ok(());
     }
-    let flow = Flow::new(program);
+    let flow = Flow::new(program, stream_input);
     let mut chosen: Segments = Vec::new();
     let mut now = measure(program, options);
     loop {
@@ -285,9 +313,9 @@ fn prune(program: &mut Program, chosen: &mut Segments, options: &PlanOptions) ->
 fn merged(
     program: &Program,
     flow: &Flow,
-    chosen: &[(Range<usize>, Vec<usize>)],
+    chosen: &Segments,
     range: Range<usize>,
-) -> Option<Vec<(Range<usize>, Vec<usize>)>> {
+) -> Option<Segments> {
     let mut union = range;
     let mut rest = Vec::with_capacity(chosen.len() + 1);
     for (segment, rows) in chosen {

@@ -101,6 +101,7 @@ fn streamed_plans_pass_the_brute_force_check() {
                     ..PlanOptions::default()
                 },
                 stream: Streaming::Smallest,
+                stream_input: true,
             };
             let compiled = compile(graph, &options).unwrap();
             let steps = compiled.program.steps.len();

@@ -13,6 +13,14 @@ fn streamed() -> CompileOptions {
     }
 }
 
+/// Streamed, with the model input fed by rows too.
+fn input_by_rows() -> CompileOptions {
+    CompileOptions {
+        stream_input: true,
+        ..streamed()
+    }
+}
+
 #[test]
 fn mobilenet_v2_streams_bit_exact_in_a_third_of_the_arena() {
     let (graph, _) = mobilenet_v2_like(0.35, 96, 1000);
@@ -33,11 +41,60 @@ fn mobilenet_v2_streams_bit_exact_in_a_third_of_the_arena() {
 }
 
 #[test]
+fn an_input_fed_by_rows_is_never_held_whole() {
+    let (graph, _) = mobilenet_v2_like(0.35, 96, 1000);
+    let streamed = compile(&graph, &streamed()).unwrap();
+    let compiled = support::assert_bit_exact_with(&graph, 4, &input_by_rows());
+    let input = &compiled.program.tensors[compiled.program.input];
+    assert!(
+        input.rows > 0 && input.rows < 8,
+        "{} input rows held",
+        input.rows
+    );
+    // The arena no longer holds the 27,648-byte input, only a few of its rows: it saves
+    // more than half the input's bytes.
+    assert!(
+        compiled.plan.arena_bytes + input.len() / 2 <= streamed.plan.arena_bytes,
+        "fed by rows {} B, streamed {} B",
+        compiled.plan.arena_bytes,
+        streamed.plan.arena_bytes
+    );
+    // `run` has no whole input to read; `invoke_rows` asks for each row once, in order.
+    let owned = edgebone_runtime::OwnedModel::from_bytes(&compiled.bytes).unwrap();
+    let model = owned.model();
+    assert!(model.input_fed_by_rows());
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter =
+        edgebone_runtime::Interpreter::new(&model, &mut arena, &mut plan).unwrap();
+    assert!(interpreter.input_mut().is_empty());
+    assert!(matches!(
+        interpreter.run(),
+        Err(edgebone_runtime::Error::BadStream { .. })
+    ));
+    let whole = support::random_input(&graph, 4);
+    let row = whole.len() / input.shape.height;
+    let mut asked = Vec::new();
+    let mut feed = |r: usize, out: &mut [i8]| {
+        asked.push(r);
+        out.copy_from_slice(&whole[r * row..(r + 1) * row]);
+        Ok(())
+    };
+    let by_rows = interpreter
+        .invoke_rows(&mut feed, |_, _, _| {})
+        .unwrap()
+        .to_vec();
+    assert_eq!(asked, (0..input.shape.height).collect::<Vec<_>>());
+    assert_eq!(by_rows, interpreter.invoke(&whole).unwrap());
+}
+
+#[test]
 fn random_chains_stream_bit_exact() {
     let mut streamed_chains = 0;
     for seed in 0..24 {
         let (graph, _) = random_chain(seed);
         let plain = support::assert_bit_exact(&graph, seed);
+        support::assert_bit_exact_with(&graph, seed, &input_by_rows());
         let compiled = support::assert_bit_exact_with(&graph, seed, &streamed());
         assert!(compiled.plan.arena_bytes <= plain.plan.arena_bytes);
         if !compiled.program.segments.is_empty() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use edgebone_compiler::qgraph::{InputSpec, QGraph};
-use edgebone_compiler::{compile, CompileOptions, Compiled, Streaming};
+use edgebone_compiler::{compile, CompileOptions, Compiled};
 use edgebone_quant::qdq::{from_qdq, metadata};
 use edgebone_zoo::preprocess::{Normalisation, Preprocess};
 use prost::Message;
@@ -48,11 +48,11 @@ pub fn run(args: &CompileArgs) -> Result<Compiled> {
     let path = &args.model;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let model = if path.extension().is_some_and(|e| e == "tflite") {
-        compile_tflite(&bytes, path, args.norm, args.stream.streaming())?
+        compile_tflite(&bytes, path, args.norm, &args.stream.options())?
     } else {
         let proto = ModelProto::decode(bytes.as_slice())
             .map_err(|e| anyhow!("{} is not a valid ONNX model: {e}", path.display()))?;
-        compile_proto(&proto, path, args.norm, args.stream.streaming())?
+        compile_proto(&proto, path, args.norm, &args.stream.options())?
     };
     std::fs::write(&args.output, &model.compiled.bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
@@ -84,13 +84,13 @@ pub struct CompiledQdq {
 }
 
 /// Imports and compiles the QDQ model `proto` read from `source` (named in messages; its
-/// stem names a model without `edgebone.name`), streaming rows as `stream` asks. Labels:
+/// stem names a model without `edgebone.name`), compiled with `options`. Labels:
 /// the file's, else ImageNet's for 1000 classes.
 pub fn compile_proto(
     proto: &ModelProto,
     source: &Path,
     norm: Option<Norm>,
-    stream: Streaming,
+    options: &CompileOptions,
 ) -> Result<CompiledQdq> {
     let meta = metadata::read(proto).with_context(|| format!("in {}", source.display()))?;
     if meta.preprocess.is_none() && norm.is_none() {
@@ -112,18 +112,18 @@ pub fn compile_proto(
     if meta.labels.is_none() {
         graph.labels = imagenet_labels_for(graph);
     }
-    compile_graph(graph, source, stream)
+    compile_graph(graph, source, options)
 }
 
 /// Imports and compiles the int8 `.tflite` model `bytes` read from `source` (whose stem
 /// names the model); the preprocessing is the zoo's standard pipeline with `norm` at the
-/// input resolution (a `.tflite` file has none), streaming rows as `stream` asks. Labels:
+/// input resolution (a `.tflite` file has none), compiled with `options`. Labels:
 /// ImageNet's for 1000 classes.
 pub fn compile_tflite(
     bytes: &[u8],
     source: &Path,
     norm: Option<Norm>,
-    stream: Streaming,
+    options: &CompileOptions,
 ) -> Result<CompiledQdq> {
     let Some(norm) = norm else {
         bail!(
@@ -147,7 +147,7 @@ pub fn compile_tflite(
     let mut graph = edgebone_tflite::read_tflite(bytes, &name, spec)
         .with_context(|| format!("cannot import {}", source.display()))?;
     graph.labels = imagenet_labels_for(&graph);
-    compile_graph(&graph, source, stream)
+    compile_graph(&graph, source, options)
 }
 
 /// ImageNet's class names for a graph with 1000 outputs, else none.
@@ -161,13 +161,9 @@ fn imagenet_labels_for(graph: &QGraph) -> Vec<String> {
 }
 
 /// Compiles the imported `graph` of `source`.
-fn compile_graph(graph: &QGraph, source: &Path, stream: Streaming) -> Result<CompiledQdq> {
-    let options = CompileOptions {
-        stream,
-        ..CompileOptions::default()
-    };
+fn compile_graph(graph: &QGraph, source: &Path, options: &CompileOptions) -> Result<CompiledQdq> {
     let compiled =
-        compile(graph, &options).with_context(|| format!("cannot compile {}", source.display()))?;
+        compile(graph, options).with_context(|| format!("cannot compile {}", source.display()))?;
     Ok(CompiledQdq {
         name: graph.name.clone(),
         ops: graph.ops.len(),

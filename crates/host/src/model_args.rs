@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use edgebone_compiler::Streaming;
+use edgebone_compiler::CompileOptions;
 use edgebone_runtime::OwnedModel;
 use edgebone_zoo::preprocess::Normalisation;
 use edgebone_zoo::{lookup, onnx::to_onnx, Graph, Options, Preprocess, Weights};
@@ -296,7 +296,7 @@ pub fn load_int8(path: &Path, norm: Option<Norm>) -> Result<OwnedModel> {
             &bytes,
             path,
             Some(norm.unwrap_or(Norm::Imagenet)),
-            Streaming::Off,
+            &CompileOptions::default(),
         )?;
         return OwnedModel::from_bytes(&compiled.compiled.bytes)
             .with_context(|| format!("cannot load the model compiled from {}", path.display()));

@@ -1,5 +1,7 @@
-//! The options `compile` and `quantize` share for row-streamed segments (the ops of the
-//! high-resolution head run a few rows at a time, so their intermediates never exist whole).
+//! The options `compile` and `quantize` share for row-streamed segments: by default the ops
+//! of the high-resolution head run a few rows at a time wherever that shrinks the arena, so
+//! their intermediates never exist whole (bit-exact with the layer-wise plan, no MAC
+//! recomputed).
 
 use clap::Args;
 use edgebone_compiler::{CompileOptions, Streaming};
@@ -7,25 +9,28 @@ use edgebone_compiler::{CompileOptions, Streaming};
 /// How the compiled model streams rows.
 #[derive(Args, Clone, Copy, Debug, Default)]
 pub struct StreamArgs {
-    /// Run ops in row-streamed segments wherever they shrink the arena (the intermediates
-    /// between them then never exist whole; bit-exact with the layer-wise plan, no MAC
-    /// recomputed).
-    #[arg(long)]
-    pub stream: bool,
-    /// The most arena bytes the model may take: row-streamed segments are added until the
-    /// plan fits (an error names the smallest arena reachable if none does). Implies
-    /// `--stream`.
+    /// Run every op whole, one after the other (the layer-wise plan: no row-streamed
+    /// segments, a larger arena, a few percent fewer instructions).
+    #[arg(long, conflicts_with = "arena_budget")]
+    pub layer_wise: bool,
+    /// The most arena bytes the model may take: row-streamed segments are added only until
+    /// the plan fits (an error names the smallest arena reachable if none does).
     #[arg(long, value_name = "BYTES")]
     pub arena_budget: Option<usize>,
+    /// Feed the model input by rows too: the arena holds only the input rows the first ops
+    /// still need (the runtime copies them from the caller's whole input, or asks a row
+    /// producer such as a camera pipeline), never the whole input.
+    #[arg(long, conflicts_with = "layer_wise")]
+    pub stream_input: bool,
 }
 
 impl StreamArgs {
     /// How the compiler is asked to stream.
     pub fn streaming(&self) -> Streaming {
-        match (self.arena_budget, self.stream) {
+        match (self.arena_budget, self.layer_wise) {
             (Some(bytes), _) => Streaming::Budget(bytes),
-            (None, true) => Streaming::Smallest,
-            (None, false) => Streaming::Off,
+            (None, true) => Streaming::Off,
+            (None, false) => Streaming::Smallest,
         }
     }
 
@@ -33,6 +38,7 @@ impl StreamArgs {
     pub fn options(&self) -> CompileOptions {
         CompileOptions {
             stream: self.streaming(),
+            stream_input: self.stream_input,
             ..CompileOptions::default()
         }
     }

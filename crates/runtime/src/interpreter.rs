@@ -3,7 +3,8 @@
 use crate::model::check_len;
 use crate::plan::{prepare, PreparedOp};
 use crate::resolve::Region;
-use crate::stream::exec::run_segment;
+use crate::stream::exec::{run_segment, SegmentView};
+use crate::stream::Feed;
 use crate::{exec, Error, Model};
 
 /// Runs a [`Model`] with every activation in one caller-provided arena and its prepared
@@ -16,7 +17,11 @@ use crate::{exec, Error, Model};
 /// The input tensor lives in the arena too: an inference may overwrite it (the planner lets
 /// element-wise ops run in place), so it must be written again before each run —
 /// [`invoke`](Self::invoke) copies it in; [`run`](Self::run) expects it written through
-/// [`input_mut`](Self::input_mut).
+/// [`input_mut`](Self::input_mut). A model whose input is fed by rows
+/// ([`Model::input_fed_by_rows`]: compiled with `--stream-input`) holds only a few input rows
+/// in the arena: [`invoke`](Self::invoke) copies them from the whole input as the schedule
+/// asks for them, [`invoke_rows`](Self::invoke_rows) asks a row producer for them, and
+/// [`run`](Self::run) is [`Error::BadStream`].
 #[derive(Debug)]
 pub struct Interpreter<'m, 'a> {
     model: Model<'m>,
@@ -24,6 +29,8 @@ pub struct Interpreter<'m, 'a> {
     plan: &'a [PreparedOp<'m>],
     input: Region,
     output: Region,
+    /// Bytes of one input row when the input is fed by rows.
+    fed_rows: Option<usize>,
 }
 
 impl<'m, 'a> Interpreter<'m, 'a> {
@@ -43,12 +50,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             .get_mut(..needed)
             .ok_or(Error::ArenaTooSmall { needed, got })?;
         let header = model.header();
+        let input = model.slot(u32::MAX, header.input)?;
         Ok(Self {
             model: *model,
             arena: bytemuck::cast_slice_mut(arena),
             plan: prepare(model, plan)?,
-            input: model.slot(u32::MAX, header.input)?.region(),
+            input: input.region(),
             output: model.slot(u32::MAX, header.output)?.region(),
+            fed_rows: (input.rows > 0).then(|| input.len / input.rows),
         })
     }
 
@@ -62,8 +71,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.plan
     }
 
-    /// The input tensor in the arena (NHWC, quantised with [`Model::input_quant`]).
+    /// The input tensor in the arena (NHWC, quantised with [`Model::input_quant`]); empty
+    /// when the input is fed by rows.
     pub fn input_mut(&mut self) -> &mut [i8] {
+        if self.fed_rows.is_some() {
+            return &mut [];
+        }
         let (start, end) = (self.input.offset, self.input.end());
         self.arena.get_mut(start..end).unwrap_or(&mut [])
     }
@@ -94,9 +107,40 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         input: &[i8],
         observer: impl FnMut(usize, usize, &[i8]),
     ) -> Result<&[i8], Error> {
-        check_len("input", self.input.len, input.len())?;
-        self.input_mut().copy_from_slice(input);
-        self.run_observed(observer)
+        let Some(row) = self.fed_rows else {
+            check_len("input", self.input.len, input.len())?;
+            self.input_mut().copy_from_slice(input);
+            return self.run_observed(observer);
+        };
+        check_len("input", self.model.input().len, input.len())?;
+        let mut feed = |index: usize, out: &mut [i8]| {
+            let bytes = input.get(index * row..(index + 1) * row);
+            out.copy_from_slice(bytes.ok_or(Error::BadStream {
+                op: 0,
+                what: "an input row past the end of the input",
+            })?);
+            Ok(())
+        };
+        self.execute(&mut feed, observer)
+    }
+
+    /// Runs a model whose input is fed by rows ([`Model::input_fed_by_rows`]), asking
+    /// `feed(row, out)` to write each input row (NHWC, quantised with
+    /// [`Model::input_quant`]) into `out` when the schedule needs it — in order, each row
+    /// once — with an observer as in [`invoke_observed`](Self::invoke_observed). A camera
+    /// pipeline that produces rows can feed the model without ever holding a whole frame.
+    pub fn invoke_rows(
+        &mut self,
+        feed: &mut Feed<'_>,
+        observer: impl FnMut(usize, usize, &[i8]),
+    ) -> Result<&[i8], Error> {
+        if self.fed_rows.is_none() {
+            return Err(Error::BadStream {
+                op: 0,
+                what: "the model input is not fed by rows: write it and run",
+            });
+        }
+        self.execute(feed, observer)
     }
 
     /// The output of `entry` as the observer sees it: empty for a row-buffered tensor.
@@ -111,6 +155,21 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// [`run`](Self::run) with an observer as in [`invoke_observed`](Self::invoke_observed).
     pub fn run_observed(
         &mut self,
+        observer: impl FnMut(usize, usize, &[i8]),
+    ) -> Result<&[i8], Error> {
+        if self.fed_rows.is_some() {
+            return Err(Error::BadStream {
+                op: 0,
+                what: "the model input is fed by rows: run it with invoke or invoke_rows",
+            });
+        }
+        self.execute(&mut |_, _| Ok(()), observer)
+    }
+
+    /// Runs the plan; a segment's source is fed by `feed`.
+    fn execute(
+        &mut self,
+        feed: &mut Feed<'_>,
         mut observer: impl FnMut(usize, usize, &[i8]),
     ) -> Result<&[i8], Error> {
         let plan = self.plan;
@@ -119,7 +178,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let segment = entry.segment_len();
             if segment > 0 {
                 let members = plan.get(at..at + segment).unwrap_or(&[]);
-                run_segment(members, self.arena)?;
+                let view = SegmentView {
+                    entries: members,
+                    source: entry.stream.source,
+                };
+                run_segment(&view, self.input, self.arena, feed)?;
                 for member in members {
                     observer(
                         member.op_index(),

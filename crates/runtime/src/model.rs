@@ -199,6 +199,13 @@ impl<'a> Model<'a> {
         self.output_quant().dequantize_slice(output, out)
     }
 
+    /// True when the model input is fed by rows (compiled with `--stream-input`): the arena
+    /// holds only a few of its rows, which `Interpreter::invoke` copies from the whole input
+    /// and `Interpreter::invoke_rows` asks a row producer for.
+    pub fn input_fed_by_rows(&self) -> bool {
+        self.input().rows > 0
+    }
+
     /// What the tensor table says about tensor `id`.
     pub fn tensor(&self, id: usize) -> Result<TensorInfo, Error> {
         let id = u32::try_from(id).unwrap_or(u32::MAX);

@@ -6,7 +6,7 @@
 
 use crate::format::OpRecord;
 use crate::resolve::{resolve, Op, Region, Slot};
-use crate::stream::exec::{Streaming, EMPTY_MEMBER};
+use crate::stream::exec::{SegmentView, Source, Streaming};
 use crate::stream::{schedule, RowState, MAX_SEGMENT_OPS};
 use crate::{Error, Model};
 
@@ -44,6 +44,7 @@ impl<'m> PreparedOp<'m> {
             height: 0,
             held: 0,
             from: [0, 0],
+            source: None,
         },
     };
 
@@ -123,11 +124,21 @@ pub(crate) fn entries(record: &OpRecord<'_>) -> usize {
     }
 }
 
-/// The segment being prepared: its first entry and first op.
+/// The segment being prepared: its first entry and first op, and its source (the model
+/// input fed by rows) if it has one.
 #[derive(Clone, Copy)]
 struct Open {
     leader: usize,
     first_op: u32,
+    source: Option<Source>,
+}
+
+impl Open {
+    /// The member number of the segment's op `op` (after the source, if any).
+    fn member(&self, op: u32) -> Option<usize> {
+        let index = op.checked_sub(self.first_op)? as usize;
+        Some(index + usize::from(self.source.is_some()))
+    }
 }
 
 /// Resolves every op of `model` into the first [`Model::plan_len`] entries of `storage`;
@@ -208,7 +219,7 @@ pub(crate) fn prepare<'m, 'p>(
 }
 
 /// The streaming fields of op `op` (entry `at`), opening a segment at a first row-buffered
-/// output.
+/// output or at a first read of the model input fed by rows.
 fn streaming(
     model: &Model<'_>,
     op: u32,
@@ -219,43 +230,59 @@ fn streaming(
     at: usize,
 ) -> Result<Streaming, Error> {
     let bad = |what| Error::BadStream { op, what };
+    let outside = bad("a row-buffered tensor read outside its segment");
     let mut stream = Streaming::default();
+    let mut inputs = [None, None];
     let mut slot = 0usize;
     let mut checked: Result<(), Error> = Ok(());
     record.for_each_input(&mut |id| {
-        let read = (|| -> Result<(), Error> {
-            let input = model.slot(op, id)?;
-            if input.rows == 0 {
-                return Ok(());
+        let read = model.slot(op, id).and_then(|input| {
+            if input.rows > 0 {
+                *inputs
+                    .get_mut(slot)
+                    .ok_or(bad("a row-buffered third input"))? = Some(input);
             }
-            let segment = open.ok_or(bad("a row-buffered tensor read outside its segment"))?;
-            let member = input
-                .producer
-                .checked_sub(segment.first_op)
-                .and_then(|m| u8::try_from(m + 1).ok())
-                .ok_or(bad("a row-buffered tensor read outside its segment"))?;
-            *stream
-                .from
-                .get_mut(slot)
-                .ok_or(bad("a row-buffered third input"))? = member;
             Ok(())
-        })();
+        });
         slot += 1;
         if checked.is_ok() {
             checked = read;
         }
     });
     checked?;
+    for (input, from) in inputs.iter().zip(&mut stream.from) {
+        let Some(input) = input else { continue };
+        if input.tensor == model.header().input && open.is_none() {
+            *open = Some(Open {
+                leader: at,
+                first_op: op,
+                source: Some(Source {
+                    height: u16::try_from(input.shape.height).map_err(|_| bad("too many rows"))?,
+                    held: input.rows as u16,
+                }),
+            });
+        }
+        let segment = open.ok_or(outside)?;
+        let member = match (input.tensor == model.header().input, segment.source) {
+            (true, Some(_)) => Some(0),
+            (true, None) => None,
+            (false, _) => segment.member(input.producer),
+        };
+        *from = member
+            .and_then(|m| u8::try_from(m + 1).ok())
+            .ok_or(outside)?;
+    }
     if output.rows > 0 && open.is_none() {
         *open = Some(Open {
             leader: at,
             first_op: op,
+            source: None,
         });
     }
     let Some(segment) = *open else {
         return Ok(stream);
     };
-    if (op - segment.first_op) as usize >= MAX_SEGMENT_OPS {
+    if segment.member(op).is_none_or(|m| m >= MAX_SEGMENT_OPS) {
         return Err(bad("more ops than a segment may have"));
     }
     stream.height = u16::try_from(output.shape.height).map_err(|_| bad("too many rows"))?;
@@ -275,19 +302,24 @@ fn streaming(
     Ok(stream)
 }
 
-/// Ends the segment that `segment` opened at entry `last`: records its length and checks
-/// that its schedule fits its row buffers.
+/// Ends the segment that `segment` opened at entry `last`: records its length and source,
+/// and checks that its schedule fits its row buffers.
 fn close(plan: &mut [PreparedOp<'_>], segment: Open, last: usize) -> Result<(), Error> {
-    let members = &plan[segment.leader..=last];
+    let view = SegmentView {
+        entries: &plan[segment.leader..=last],
+        source: segment.source,
+    };
     let mut state = [RowState::default(); MAX_SEGMENT_OPS];
     schedule(
-        segment.first_op as usize,
-        members.len(),
-        |i| members.get(i).map_or(EMPTY_MEMBER, PreparedOp::member),
+        |m| view.op_of(m),
+        view.len(),
+        |m| view.member(m),
         &mut state,
         false,
         |_, _| Ok(()),
     )?;
-    plan[segment.leader].stream.segment = members.len() as u16;
+    let leader = &mut plan[segment.leader].stream;
+    leader.segment = (last + 1 - segment.leader) as u16;
+    leader.source = segment.source;
     Ok(())
 }

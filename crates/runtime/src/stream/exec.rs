@@ -20,9 +20,62 @@ pub(crate) struct Streaming {
     pub height: u16,
     /// Rows of the output its buffer holds, or 0 for a whole tensor.
     pub held: u16,
-    /// For each input slot, 1 + the member of the segment producing it, or 0 for a whole
-    /// tensor written before the segment.
+    /// For each input slot, 1 + the member of the segment producing it (the source is
+    /// member 0), or 0 for a whole tensor written before the segment.
     pub from: [u8; 2],
+    /// For the first entry of a segment whose source is the model input fed by rows: its
+    /// rows and the rows its buffer holds.
+    pub source: Option<Source>,
+}
+
+/// The model input as a segment's source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Source {
+    /// Rows of the input.
+    pub height: u16,
+    /// Rows its buffer holds.
+    pub held: u16,
+}
+
+/// A segment as the schedule sees it: its entries, after its source if it has one.
+pub(crate) struct SegmentView<'p, 'm> {
+    pub entries: &'p [PreparedOp<'m>],
+    pub source: Option<Source>,
+}
+
+impl SegmentView<'_, '_> {
+    /// Members: the source, if any, then the entries.
+    pub fn len(&self) -> usize {
+        self.entries.len() + usize::from(self.source.is_some())
+    }
+
+    /// The entry of member `m` (`None` for the source).
+    fn entry(&self, m: usize) -> Option<&PreparedOp<'_>> {
+        let offset = usize::from(self.source.is_some());
+        self.entries.get(m.checked_sub(offset)?)
+    }
+
+    /// Member `m` as the schedule sees it.
+    pub fn member(&self, m: usize) -> Member {
+        match (self.entry(m), self.source) {
+            (Some(entry), _) => entry.member(),
+            (None, Some(source)) if m == 0 => Member {
+                height: usize::from(source.height),
+                held: usize::from(source.held),
+                inputs: [None, None],
+            },
+            (None, _) => EMPTY_MEMBER,
+        }
+    }
+
+    /// The op that member `m` is, or for the source the first op reading it.
+    pub fn op_of(&self, m: usize) -> u32 {
+        let first = self.entries.first().map_or(0, |e| e.index);
+        match self.entry(m) {
+            Some(entry) => entry.index,
+            None => first,
+        }
+    }
 }
 
 impl Op<'_> {
@@ -155,92 +208,120 @@ impl PreparedOp<'_> {
 }
 
 /// The error for a row range outside its buffer (which preparing the segment rules out).
-fn outside(entry: &PreparedOp<'_>) -> Error {
+fn outside(op: u32) -> Error {
     Error::BadStream {
-        op: entry.index,
+        op,
         what: "rows outside their buffer",
     }
 }
 
-/// Rows `rows` of a tensor whose buffer starts at row `base` with `row_bytes` bytes a row.
+/// Rows `rows` of a tensor whose buffer starts at row `base` with `row_bytes` bytes a row
+/// (`op` names the op in errors).
 fn rows_of(
-    entry: &PreparedOp<'_>,
+    op: u32,
     region: Region,
     base: usize,
     row_bytes: usize,
     rows: &Range<usize>,
 ) -> Result<Region, Error> {
-    let start = rows.start.checked_sub(base).ok_or(outside(entry))?;
+    let start = rows.start.checked_sub(base).ok_or(outside(op))?;
     let cut = Region {
         tensor: region.tensor,
         offset: region.offset + start * row_bytes,
         len: rows.len() * row_bytes,
     };
     if cut.end() > region.end() {
-        return Err(outside(entry));
+        return Err(outside(op));
     }
     Ok(cut)
 }
 
-/// Runs the segment whose entries are `members` on `arena`.
-pub(crate) fn run_segment(members: &[PreparedOp<'_>], arena: &mut [i8]) -> Result<(), Error> {
-    let first = members.first().map_or(0, |e| e.index as usize);
+/// Writes input row `row` to the bytes given (exactly one row): how a segment's source is
+/// fed.
+pub type Feed<'f> = dyn FnMut(usize, &mut [i8]) -> Result<(), Error> + 'f;
+
+/// Runs the segment `view` on `arena`; its source, if any, is the model input at `input`,
+/// fed by `feed`. Never inlined, so that its schedule state is on the stack only while a
+/// segment runs.
+#[inline(never)]
+pub(crate) fn run_segment(
+    view: &SegmentView<'_, '_>,
+    input: Region,
+    arena: &mut [i8],
+    feed: &mut Feed<'_>,
+) -> Result<(), Error> {
     let mut state = [RowState::default(); MAX_SEGMENT_OPS];
-    let member = |i: usize| members.get(i).map_or(EMPTY_MEMBER, PreparedOp::member);
+    let outputs = |m: usize| -> Result<(Region, usize), Error> {
+        match (view.entry(m), view.source) {
+            (Some(entry), _) => Ok((entry.output, entry.row_bytes())),
+            (None, Some(source)) => {
+                let rows = usize::from(source.held);
+                Ok((input, input.len.checked_div(rows).unwrap_or(0)))
+            }
+            (None, None) => Err(Error::BadStream {
+                op: view.op_of(m),
+                what: "a member outside the segment",
+            }),
+        }
+    };
     schedule(
-        first,
-        members.len(),
-        member,
+        |m| view.op_of(m),
+        view.len(),
+        |m| view.member(m),
         &mut state,
         false,
         |event, state| match event {
             Event::Shift { member, drop, keep } => {
-                let entry = members.get(*member).ok_or(Error::BadStream {
-                    op: first as u32,
-                    what: "a member outside the segment",
-                })?;
-                let bytes = entry.row_bytes();
-                let from = entry.output.offset + drop * bytes;
+                let (region, bytes) = outputs(*member)?;
+                let from = region.offset + drop * bytes;
                 let end = from + keep * bytes;
-                if end > entry.output.end() || end > arena.len() {
-                    return Err(outside(entry));
+                if end > region.end() || end > arena.len() {
+                    return Err(outside(view.op_of(*member)));
                 }
-                arena.copy_within(from..end, entry.output.offset);
+                arena.copy_within(from..end, region.offset);
                 Ok(())
             }
-            Event::Run { member, rows } => run_rows(members, *member, rows, state, arena),
+            Event::Run { member, rows } => match view.entry(*member) {
+                Some(entry) => run_rows(entry, *member, rows, state, &outputs, arena),
+                None => {
+                    let (region, bytes) = outputs(*member)?;
+                    let base = state.get(*member).map_or(0, |s| usize::from(s.base));
+                    let cut = rows_of(view.op_of(*member), region, base, bytes, rows)?;
+                    let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
+                    feed(rows.start, slice)
+                }
+            },
         },
     )
 }
 
 /// A member that is not there (never asked for: the schedule only asks for members below
 /// the segment's length).
-pub(crate) const EMPTY_MEMBER: Member = Member {
+const EMPTY_MEMBER: Member = Member {
     height: 0,
     held: 0,
     inputs: [None, None],
 };
 
-/// Runs output rows `rows` of member `m`.
+/// Runs output rows `rows` of `entry`, member `m` of its segment; `outputs(p)` is member
+/// `p`'s buffer and row bytes.
 fn run_rows(
-    members: &[PreparedOp<'_>],
+    entry: &PreparedOp<'_>,
     m: usize,
     rows: &Range<usize>,
     state: &[RowState],
+    outputs: &dyn Fn(usize) -> Result<(Region, usize), Error>,
     arena: &mut [i8],
 ) -> Result<(), Error> {
-    let entry = members.get(m).ok_or(Error::BadStream {
-        op: 0,
-        what: "a member outside the segment",
-    })?;
     let base = |i: usize| state.get(i).map_or(0, |s| usize::from(s.base));
-    let output = rows_of(entry, entry.output, base(m), entry.row_bytes(), rows)?;
+    let index = entry.index;
+    let output = rows_of(index, entry.output, base(m), entry.row_bytes(), rows)?;
     let regions = entry.inputs();
     let windows = entry
         .op
         .row_windows(usize::from(entry.stream.height))
         .ok_or(Error::BadStream {
-            op: entry.index,
+            op: index,
             what: "an op that cannot run row by row",
         })?;
     let mut cut = [None, None];
@@ -252,19 +333,16 @@ fn run_rows(
         let from = usize::from(entry.stream.from[slot]);
         let (start, row_bytes) = match from.checked_sub(1) {
             None => (0, region.len.checked_div(window.input_height).unwrap_or(0)),
-            Some(p) => {
-                let producer = members.get(p).ok_or(outside(entry))?;
-                (base(p), producer.row_bytes())
-            }
+            Some(p) => (base(p), outputs(p)?.1),
         };
         cut[slot] = Some((
-            rows_of(entry, region, start, row_bytes, &read)?,
+            rows_of(index, region, start, row_bytes, &read)?,
             above,
             below,
         ));
     }
     let part = PreparedOp {
-        index: entry.index,
+        index,
         output,
         op: entry.op.for_rows(rows, cut),
         stream: Streaming::default(),

@@ -4,7 +4,11 @@
 //!
 //! A segment's *members* are consecutive ops. Every member but the last writes a
 //! row-buffered tensor that only later members of the segment read; the last writes a whole
-//! tensor. The segment's other inputs are whole tensors written before it. No member runs
+//! tensor. The segment's other inputs are whole tensors written before it, or the model
+//! input itself, row-buffered too: then the segment has a *source*, member 0, whose rows the
+//! caller feeds (`Interpreter::invoke` from a whole input held elsewhere, a frame buffer in
+//! external memory for instance, or `Interpreter::invoke_rows` from a row producer such as
+//! a camera pipeline), so the input never exists whole in the arena. No member runs
 //! in place, and nothing is recomputed: every row of every member is computed exactly once,
 //! by the same kernels with the same arithmetic as the op run whole, so a streamed model is
 //! bit-exact with its unstreamed form.
@@ -22,6 +26,8 @@
 mod tests;
 
 pub(crate) mod exec;
+
+pub use exec::Feed;
 
 use core::ops::Range;
 
@@ -145,8 +151,8 @@ pub enum Event {
     },
 }
 
-/// Runs the schedule of the `n` members that `member(i)` describes (the segment's first op
-/// is op `first`, for errors), calling `on` with each event and the state before it;
+/// Runs the schedule of the `n` members that `member(i)` describes (`op_of(i)` names
+/// member `i`'s op in errors), calling `on` with each event and the state before it;
 /// `eager` drops rows as soon as no consumer needs them (sizing), otherwise only when a
 /// buffer is full (running). `state` must hold `n` entries.
 ///
@@ -155,17 +161,14 @@ pub enum Event {
 /// runs the next row of the member it ends at. So every buffer keeps about the rows of one
 /// window, whatever the strides between it and the end of the segment.
 pub(crate) fn schedule(
-    first: usize,
+    op_of: impl Fn(usize) -> u32,
     n: usize,
     member: impl Fn(usize) -> Member,
     state: &mut [RowState],
     eager: bool,
     mut on: impl FnMut(&Event, &[RowState]) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let stall = |m: usize, what| Error::BadStream {
-        op: (first + m) as u32,
-        what,
-    };
+    let stall = |m: usize, what| Error::BadStream { op: op_of(m), what };
     let last = n.checked_sub(1).ok_or(stall(0, "a segment without ops"))?;
     let state = state
         .get_mut(..n)
@@ -272,13 +275,20 @@ pub fn held_rows(
         held: 0,
         ..member(m)
     };
-    schedule(0, n, unbounded, state, true, |event, state| {
-        if let Event::Run { member, rows } = event {
-            if *member != last {
-                let kept = rows.end - usize::from(state[*member].base);
-                held[*member] = held[*member].max(kept);
+    schedule(
+        |m| m as u32,
+        n,
+        unbounded,
+        state,
+        true,
+        |event, state| {
+            if let Event::Run { member, rows } = event {
+                if *member != last {
+                    let kept = rows.end - usize::from(state[*member].base);
+                    held[*member] = held[*member].max(kept);
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }

@@ -118,6 +118,7 @@ fn rebuild(model: &Path) -> Result<()> {
             width: None,
             resolution: 224,
             weights: Some("weights/mobilenet_v2_imagenet.safetensors"),
+            input_by_rows: false,
         },
         boards: None,
     };

@@ -35,6 +35,8 @@ pub enum Source {
         /// Real weights under the shared folder (`None`: the zoo's seeded weights, with
         /// BatchNorm statistics re-estimated on the calibration images).
         weights: Option<&'static str>,
+        /// Compiled with `--stream-input`: the input fed by rows, never held in the arena.
+        input_by_rows: bool,
     },
     /// `edgebone compile` of an int8 `.tflite` file under the shared folder, with ImageNet
     /// preprocessing (TFLite Micro's arithmetic: the host runtime equals TFLite Micro on it,
@@ -71,8 +73,9 @@ const QEMU_MICROCONTROLLERS: [&str; 5] = [
     "qemu-rv32",
 ];
 
-/// The standard set: MobileNetV2-0.35 and MobileNetV1-0.25 at 96×96 on every board, and the
-/// full MobileNetV2 1.0 at 224 with real ImageNet weights where the memory allows it.
+/// The standard set: MobileNetV2-0.35 and MobileNetV1-0.25 at 96×96 on every board (their
+/// input fed by rows), and the full MobileNetV2 1.0 at 224 with real ImageNet weights where
+/// the memory allows it (its input held whole).
 pub fn board_test_set() -> Vec<ModelSpec> {
     vec![
         ModelSpec {
@@ -82,6 +85,7 @@ pub fn board_test_set() -> Vec<ModelSpec> {
                 width: Some(0.35),
                 resolution: 96,
                 weights: None,
+                input_by_rows: true,
             },
             boards: None,
         },
@@ -92,6 +96,7 @@ pub fn board_test_set() -> Vec<ModelSpec> {
                 width: Some(0.25),
                 resolution: 96,
                 weights: None,
+                input_by_rows: true,
             },
             boards: None,
         },
@@ -102,6 +107,7 @@ pub fn board_test_set() -> Vec<ModelSpec> {
                 width: None,
                 resolution: 224,
                 weights: Some("weights/mobilenet_v2_imagenet.safetensors"),
+                input_by_rows: false,
             },
             // 3.5 MB of weights: every virtual board has room (the M55's model goes to its
             // 8 MiB QSPI flash); streamed, the arena (1.5 MB layer by layer) fits the 512 KiB
@@ -135,7 +141,7 @@ pub fn ensure(spec: &ModelSpec) -> Result<PathBuf> {
 /// Quantises `spec` with `edgebone quantize`, calibrating on the first `calibration_images`
 /// shared dev images, and returns the `.ebm` it wrote.
 pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> {
-    let (model, width, resolution, weights) = match &spec.source {
+    let (model, width, resolution, weights, input_by_rows) = match &spec.source {
         Source::File(path) => return Ok(path.clone()),
         Source::Tflite(file) => return compile_tflite(spec, file),
         Source::Zoo {
@@ -143,7 +149,8 @@ pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> 
             width,
             resolution,
             weights,
-        } => (*model, *width, *resolution, *weights),
+            input_by_rows,
+        } => (*model, *width, *resolution, *weights, *input_by_rows),
     };
     let (dir, ebm) = fresh_output(spec)?;
     let shared = shared_dir();
@@ -171,6 +178,9 @@ pub fn quantize(spec: &ModelSpec, calibration_images: usize) -> Result<PathBuf> 
     ];
     if let Some(width) = width {
         args.extend(["--width".into(), width.to_string()]);
+    }
+    if input_by_rows {
+        args.push("--stream-input".into());
     }
     match weights {
         Some(file) => args.extend(["--weights".into(), shared.join(file).display().to_string()]),

@@ -5,7 +5,8 @@
 //! The stream is what a sensor sends (`cargo xtask run --camera file:IMG` writes one: the
 //! image as a QVGA RGB565 frame), so the board does everything a camera board does after the
 //! pixel bus: center crop, bilinear resize, normalisation and input quantisation, row by row,
-//! with one raw row and two line slots of RAM besides the tensor.
+//! with one raw row and two line slots of RAM besides the tensor. A model whose input is fed
+//! by rows takes the pipeline's rows as the inference asks for them, without the tensor.
 
 use core::ffi::CStr;
 
@@ -13,7 +14,7 @@ use edgebone_camera::pipeline::{PipelineConfig, Preprocessor};
 use edgebone_camera::semihosting::{open_stream, SemihostingFile};
 use edgebone_camera::stream::StreamSource;
 use edgebone_camera::FrameSource;
-use edgebone_runtime::Model;
+use edgebone_runtime::{Interpreter, Model};
 
 use crate::workload::Error;
 use crate::{report, Counter};
@@ -68,6 +69,49 @@ impl Camera {
     /// Number of frames in the stream.
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// Runs `interpreter` on the next frame with its input fed by rows straight from the
+    /// pipeline (a model compiled with `--stream-input`): neither the frame nor the input
+    /// tensor is ever held. Reports the pipeline's work (also inside the inference's count,
+    /// which it is interleaved with) and the checksum of the rows, as [`fill`](Self::fill)
+    /// does of the tensor.
+    pub fn run_by_rows<'i>(
+        &mut self,
+        index: usize,
+        interpreter: &'i mut Interpreter<'_, '_>,
+        observer: impl FnMut(usize, usize, &[i8]),
+        counter: &Counter,
+    ) -> Result<&'i [i8], Error> {
+        let mut row = [0u8; ROW_BYTES];
+        let mut scratch = [0u8; SCRATCH_BYTES];
+        let mut rows = self.pre.rows(&mut self.source, &mut row, &mut scratch)?;
+        let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+        let mut digest = crc.digest();
+        let mut work = 0;
+        let mut failed = None;
+        let mut feed = |_: usize, out: &mut [i8]| {
+            let start = counter.now();
+            let read = rows.next_row(out);
+            work += counter.since(start);
+            read.map_err(|e| {
+                failed = Some(e);
+                edgebone_runtime::Error::BadStream {
+                    op: 0,
+                    what: "the camera pipeline could not produce a row",
+                }
+            })?;
+            digest.update(bytemuck::cast_slice(out));
+            Ok(())
+        };
+        let output = interpreter.invoke_rows(&mut feed, observer);
+        if let Some(e) = failed {
+            return Err(Error::Camera(e));
+        }
+        let output = output?;
+        rows.finish()?;
+        report::camera_frame(index, work, digest.finalize());
+        Ok(output)
     }
 
     /// Reads the next frame and preprocesses it into the input tensor `input`, reporting the

@@ -49,10 +49,6 @@ pub enum Error {
     NoFrames,
     /// The arena, the plan storage or the per-op table was already taken.
     ArenaTaken,
-    /// Camera mode preprocesses whole frames into the input tensor, which a model whose
-    /// input is fed by rows does not hold: compile it without `--stream-input`.
-    #[cfg(feature = "camera")]
-    InputFedByRows,
 }
 
 impl From<edgebone_runtime::Error> for Error {
@@ -61,16 +57,37 @@ impl From<edgebone_runtime::Error> for Error {
     }
 }
 
-/// Frame `index` for a model whose input is fed by rows.
+/// Runs frame `index` on a model whose input is fed by rows: the embedded frame stays where
+/// it is and the runtime copies the input rows it needs (in the count: a few thousand
+/// instructions).
 #[cfg(not(feature = "camera"))]
-fn fed_by_rows(input: &Input, index: usize) -> Result<&'static [i8], Error> {
-    input.frame(index)
+fn by_rows<'i>(
+    input: &mut Input,
+    index: usize,
+    interpreter: &'i mut Interpreter<'_, '_>,
+    ops: &mut OpCounts,
+    counter: &Counter,
+) -> Result<&'i [i8], Error> {
+    let frame = input.frame(index)?;
+    Ok(interpreter.invoke_observed(frame, |op, _, _| ops.op_done(op, counter))?)
 }
 
-/// Camera mode has no whole frame to feed rows from.
+/// Runs frame `index` on a model whose input is fed by rows: the camera pipeline produces
+/// each row when the inference asks for it.
 #[cfg(feature = "camera")]
-fn fed_by_rows(_: &Input, _: usize) -> Result<&'static [i8], Error> {
-    Err(Error::InputFedByRows)
+fn by_rows<'i>(
+    input: &mut Input,
+    index: usize,
+    interpreter: &'i mut Interpreter<'_, '_>,
+    ops: &mut OpCounts,
+    counter: &Counter,
+) -> Result<&'i [i8], Error> {
+    input.run_by_rows(
+        index,
+        interpreter,
+        |op, _, _| ops.op_done(op, counter),
+        counter,
+    )
 }
 
 /// Runs every frame, reporting each output, its top-5 and the summary.
@@ -89,12 +106,9 @@ pub fn run(board: &Board, counter: &Counter) -> Result<(), Error> {
     for index in 0..count {
         let start;
         let output = if model.input_fed_by_rows() {
-            // The frame stays where it is; the runtime copies the input rows it needs (in
-            // the count: a few thousand instructions).
-            let frame = fed_by_rows(&input, index)?;
             start = counter.now();
             ops.start(start);
-            interpreter.invoke_observed(frame, |op, _, _| ops.op_done(op, counter))?
+            by_rows(&mut input, index, &mut interpreter, &mut ops, counter)?
         } else {
             input.fill(index, interpreter.input_mut(), counter)?;
             start = counter.now();

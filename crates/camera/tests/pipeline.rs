@@ -444,3 +444,70 @@ fn crop_fractions_of_resize_and_crop_are_reduced() {
     // 65537 and 65539 are coprime and do not fit a u16: the whole crop.
     assert_eq!(CropFraction::of_resize(65_537, 65_539), CropFraction::FULL);
 }
+
+#[test]
+fn rows_read_on_demand_equal_the_pushed_frame() {
+    let cases = [
+        (
+            Resolution::new(16, 12),
+            PixelFormat::Rgb565Le,
+            (24, 24),
+            Channels::Rgb,
+        ),
+        (
+            Resolution::new(64, 48),
+            PixelFormat::Rgb888,
+            (8, 8),
+            Channels::Rgb,
+        ),
+        (
+            Resolution::new(40, 30),
+            PixelFormat::Gray8,
+            (12, 12),
+            Channels::Gray,
+        ),
+        (
+            Resolution::new(32, 24),
+            PixelFormat::Yuyv,
+            (20, 20),
+            Channels::Rgb,
+        ),
+    ];
+    for (resolution, pixel_format, out, channels) in cases {
+        let format = FrameFormat::new(resolution, pixel_format);
+        let frame_bytes = format.frame_bytes().unwrap();
+        let pixels = Noise::new(11).bytes(2 * frame_bytes);
+        let header = StreamHeader { format, frames: 2 };
+        let mut stream = header.encode().to_vec();
+        stream.extend_from_slice(&pixels);
+        let mut source = StreamSource::new(SliceStream::new(&stream)).unwrap();
+        let mut config = config(format, out, channels);
+        config.crop = CropFraction { num: 7, den: 8 };
+        let pre = Preprocessor::new(&config).unwrap();
+        let mut row = vec![0u8; pre.row_bytes()];
+        let mut scratch = vec![0u8; pre.scratch_bytes()];
+        for frame in pixels.chunks_exact(frame_bytes) {
+            let expected = push_frame(&pre, frame);
+            let mut rows = pre.rows(&mut source, &mut row, &mut scratch).unwrap();
+            let mut got = vec![0i8; pre.output_len()];
+            for out_row in got.chunks_exact_mut(pre.output_row_len()) {
+                rows.next_row(out_row).unwrap();
+            }
+            let mut extra = vec![0i8; pre.output_row_len()];
+            assert_eq!(rows.next_row(&mut extra), Err(Error::NoFrame));
+            rows.finish().unwrap();
+            assert_eq!(got, expected, "{format:?} to {out:?}");
+        }
+    }
+    let format = FrameFormat::new(Resolution::new(16, 12), PixelFormat::Gray8);
+    let stream = StreamHeader { format, frames: 1 }.encode().to_vec();
+    let mut source = StreamSource::new(SliceStream::new(&stream)).unwrap();
+    let mut nchw = config(format, (8, 8), Channels::Gray);
+    nchw.layout = Layout::Nchw;
+    let pre = Preprocessor::new(&nchw).unwrap();
+    let (mut row, mut scratch) = (vec![0u8; 16], vec![0u8; pre.scratch_bytes()]);
+    assert!(matches!(
+        pre.rows(&mut source, &mut row, &mut scratch),
+        Err(Error::InvalidConfig)
+    ));
+}

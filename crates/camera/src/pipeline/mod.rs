@@ -29,8 +29,10 @@ pub(crate) mod convert;
 #[cfg(feature = "runtime")]
 mod model;
 mod resample;
+mod rows;
 
 pub use affine::{InputQuant, Normalisation};
+pub use rows::FrameRows;
 
 use crate::error::Error;
 use crate::format::{FrameFormat, PixelFormat};
@@ -244,13 +246,7 @@ impl Preprocessor {
         scratch: &'a mut [u8],
         output: &'a mut [i8],
     ) -> Result<FrameRun<'a>, Error> {
-        let lines_len = self.scratch_bytes();
-        if scratch.len() < lines_len {
-            return Err(Error::BufferTooSmall {
-                needed: lines_len,
-                got: scratch.len(),
-            });
-        }
+        let lines = self.lines(scratch)?;
         let output_len = self.output_len();
         if output.len() < output_len {
             return Err(Error::BufferTooSmall {
@@ -259,11 +255,8 @@ impl Preprocessor {
             });
         }
         Ok(FrameRun {
-            pre: self,
-            lines: &mut scratch[..lines_len],
+            lines,
             output: &mut output[..output_len],
-            next_source_row: 0,
-            next_output_row: 0,
         })
     }
 
@@ -290,6 +283,24 @@ impl Preprocessor {
         frame.finish()
     }
 
+    /// The line slots of a new frame in `scratch`.
+    fn lines<'a>(&'a self, scratch: &'a mut [u8]) -> Result<Lines<'a>, Error> {
+        let lines_len = self.scratch_bytes();
+        if scratch.len() < lines_len {
+            return Err(Error::BufferTooSmall {
+                needed: lines_len,
+                got: scratch.len(),
+            });
+        }
+        Ok(Lines {
+            pre: self,
+            slots: &mut scratch[..lines_len],
+            next_source_row: 0,
+            next_output_row: 0,
+            last_line: None,
+        })
+    }
+
     /// Bytes of one line slot.
     fn line_len(&self) -> usize {
         let gray = self.channels == Channels::Gray;
@@ -309,11 +320,8 @@ impl Preprocessor {
 
 /// One frame in progress: push its rows in order, then `finish`.
 pub struct FrameRun<'a> {
-    pre: &'a Preprocessor,
-    lines: &'a mut [u8],
+    lines: Lines<'a>,
     output: &'a mut [i8],
-    next_source_row: u16,
-    next_output_row: u16,
 }
 
 impl FrameRun<'_> {
@@ -322,6 +330,36 @@ impl FrameRun<'_> {
     /// Output rows are written as soon as their source rows are in; rows outside the crop,
     /// or skipped by a downscale, cost only the bookkeeping.
     pub fn push_row(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.lines.take(raw)?;
+        let pre = self.lines.pre;
+        while let Some(ty) = self.lines.ready() {
+            let y = usize::from(self.lines.next_output_row);
+            self.lines
+                .emit(ty, self.output, |x, c| pre.output_index(y, x, c));
+        }
+        Ok(())
+    }
+
+    /// End the frame; fails with [`Error::ShortFrame`] if rows are missing.
+    pub fn finish(self) -> Result<(), Error> {
+        self.lines.finish()
+    }
+}
+
+/// The two line slots of a frame in progress and where it stands: the rows taken and the
+/// output rows written.
+struct Lines<'a> {
+    pre: &'a Preprocessor,
+    slots: &'a mut [u8],
+    next_source_row: u16,
+    next_output_row: u16,
+    /// The last crop row converted into a slot.
+    last_line: Option<u32>,
+}
+
+impl Lines<'_> {
+    /// Takes the next source row: converted into a slot when an output row still needs it.
+    fn take(&mut self, raw: &[u8]) -> Result<(), Error> {
         let pre = self.pre;
         let source_row = self.next_source_row;
         if source_row >= pre.source.resolution.height {
@@ -338,7 +376,7 @@ impl FrameRun<'_> {
             return Ok(());
         }
         let line_len = pre.line_len();
-        let slot = &mut self.lines[(r as usize % 2) * line_len..][..line_len];
+        let slot = &mut self.slots[(r as usize % 2) * line_len..][..line_len];
         let gray = pre.channels == Channels::Gray;
         convert_line(
             pre.source.pixel_format,
@@ -347,19 +385,21 @@ impl FrameRun<'_> {
             usize::from(crop.x),
             slot,
         );
-        while self.next_output_row < pre.output_height {
-            let ty = self.output_tap();
-            if ty.i1 > r {
-                break;
-            }
-            self.emit_row(ty);
-            self.next_output_row += 1;
-        }
+        self.last_line = Some(r);
         Ok(())
     }
 
-    /// End the frame; fails with [`Error::ShortFrame`] if rows are missing.
-    pub fn finish(self) -> Result<(), Error> {
+    /// The vertical tap of the next output row when both its source rows are in.
+    fn ready(&self) -> Option<Tap> {
+        if self.next_output_row >= self.pre.output_height {
+            return None;
+        }
+        let ty = self.output_tap();
+        (ty.i1 <= self.last_line?).then_some(ty)
+    }
+
+    /// Fails with [`Error::ShortFrame`] if output rows are missing.
+    fn finish(&self) -> Result<(), Error> {
         if self.next_output_row < self.pre.output_height {
             return Err(Error::ShortFrame {
                 rows: self.next_source_row,
@@ -379,8 +419,9 @@ impl FrameRun<'_> {
         )
     }
 
-    /// Interpolate and quantise the next output row from the line slots named by `ty`.
-    fn emit_row(&mut self, ty: Tap) {
+    /// Interpolates and quantises the next output row from the line slots named by `ty`
+    /// into `output`, element `(x, c)` at `index(x, c)`.
+    fn emit(&mut self, ty: Tap, output: &mut [i8], index: impl Fn(usize, usize) -> usize) {
         let pre = self.pre;
         let line_len = pre.line_len();
         let line_ch = line_len / pre.crop.width as usize;
@@ -388,7 +429,6 @@ impl FrameRun<'_> {
         let (wy0, wy1) = (WEIGHT_ONE - ty.w1, ty.w1);
         let top = (ty.i0 as usize % 2) * line_len;
         let bottom = (ty.i1 as usize % 2) * line_len;
-        let y = usize::from(self.next_output_row);
         for x in 0..usize::from(pre.output_width) {
             let tx = tap(
                 x as u32,
@@ -399,7 +439,7 @@ impl FrameRun<'_> {
             let (left, right) = (tx.i0 as usize * line_ch, tx.i1 as usize * line_ch);
             let mut values = [0u32; 3];
             for (c, value) in values.iter_mut().enumerate().take(line_ch) {
-                let at = |base: usize, offset: usize| u32::from(self.lines[base + offset + c]);
+                let at = |base: usize, offset: usize| u32::from(self.slots[base + offset + c]);
                 let upper = at(top, left) * wx0 + at(top, right) * wx1;
                 let lower = at(bottom, left) * wx0 + at(bottom, right) * wx1;
                 let sum = upper * wy0 + lower * wy1;
@@ -408,9 +448,10 @@ impl FrameRun<'_> {
             }
             for c in 0..out_ch {
                 let value = values[if line_ch == 1 { 0 } else { c }];
-                self.output[pre.output_index(y, x, c)] = pre.affine[c].apply(value);
+                output[index(x, c)] = pre.affine[c].apply(value);
             }
         }
+        self.next_output_row += 1;
     }
 }
 

@@ -252,6 +252,7 @@ fn compile_report_numbers_are_the_compiled_models() {
             norm: Some(Norm::Imagenet),
             report: true,
             stream: StreamArgs::default(),
+            plan_svg: Some(dir.path().join(format!("{stem}.svg"))),
         };
         let compiled = run(&args).unwrap();
         let r = report(&compiled, stem, &path, &shared("")).unwrap();
@@ -280,6 +281,16 @@ fn compile_report_numbers_are_the_compiled_models() {
             );
         }
         assert_eq!(r.rows.iter().map(|row| row.macs).sum::<u64>(), r.macs);
+        // Streamed by default: below the layer-wise bound, the segments in the report and
+        // shaded in the plan's SVG.
+        assert!(!r.segments.is_empty(), "{stem}: streamed");
+        assert!(
+            r.arena < r.layerwise_bound,
+            "{stem}: arena below the layer-wise bound"
+        );
+        assert!(r.rows.iter().any(|row| row.held.is_some()));
+        let svg = std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("row-streamed segment"));
         assert_eq!(
             r.tflm.as_ref().map(|a| a.arena),
             Some(tflm_arena),

@@ -95,6 +95,8 @@ pub struct MemoryPlan {
     pub tensors: Vec<TensorPlacement>,
     /// Live bytes and high water mark at each step ("arena use over time").
     pub usage: Vec<UsagePoint>,
+    /// The row-streamed segments, as step ranges (their steps run interleaved).
+    pub segments: Vec<std::ops::Range<usize>>,
 }
 
 impl MemoryPlan {
@@ -277,6 +279,7 @@ pub fn plan(program: &Program, options: &PlanOptions) -> MemoryPlan {
         strategy,
         tensors,
         usage,
+        segments: program.segments.clone(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! A picture of a memory plan: one rectangle per buffer (x: steps of its lifetime,
-//! y: its arena bytes), with the live-bytes curve (the lower bound's profile) on top.
+//! y: its arena bytes), with the live-bytes curve (the lower bound's profile) on top and the
+//! row-streamed segments shaded.
 
 use std::fmt::Write as _;
 
@@ -28,6 +29,20 @@ impl MemoryPlan {
             self.ratio(),
             self.strategy
         );
+        for segment in &self.segments {
+            let (left, right) = (x(segment.start as f64), x(segment.end as f64));
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{left:.1}" y="{M}" width="{:.1}" height="{:.1}" fill="gainsboro"><title>row-streamed segment: steps {}-{}</title></rect><text x="{left:.1}" y="{:.1}" fill="dimgray">streamed {}-{}</text>"#,
+                right - left,
+                H - 2.0 * M,
+                segment.start,
+                segment.end - 1,
+                M - 4.0,
+                segment.start,
+                segment.end - 1
+            );
+        }
         let mut drawn = std::collections::BTreeSet::new();
         for p in &self.tensors {
             if !drawn.insert(p.buffer) {

@@ -41,6 +41,10 @@ pub struct CompileArgs {
     pub report: bool,
     #[command(flatten)]
     pub stream: StreamArgs,
+    /// Also write the memory plan as an SVG image: each buffer's arena bytes over the ops,
+    /// the live bytes, the row-streamed segments shaded.
+    #[arg(long, value_name = "FILE")]
+    pub plan_svg: Option<PathBuf>,
 }
 
 /// Runs the command; returns the compiled model it wrote.
@@ -67,6 +71,10 @@ pub fn run(args: &CompileArgs) -> Result<Compiled> {
         args.output.display(),
         thousands(compiled.bytes.len() as u64)
     );
+    if let Some(svg) = &args.plan_svg {
+        std::fs::write(svg, model.compiled.plan.to_svg())
+            .with_context(|| format!("cannot write {}", svg.display()))?;
+    }
     if args.report {
         let shared = crate::verify::default_shared_dir();
         report(&model.compiled, &model.name, path, &shared)?.print();

@@ -16,6 +16,8 @@
 
 extern crate alloc;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod bit_exact;
 mod digest;
 mod elementwise;
@@ -157,8 +159,24 @@ bit_exact_tests! {
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_fully_connected_is_bit_exact: reference::fully_connected,
         scratch::dsp_fully_connected, bit_exact::fully_connected_case;
-    // The variant the registry picks on this target, whichever it is.
+    // x86-64's AVX2 kernels (where the CPU lacks AVX2: the portable ones, see `avx2`).
+    #[cfg(target_arch = "x86_64")]
+    x86_avx2_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::avx2_pointwise,
+        bit_exact::pointwise_case;
+    #[cfg(target_arch = "x86_64")]
+    x86_avx2_conv2d_is_bit_exact: reference::conv2d, scratch::avx2_general,
+        bit_exact::general_conv_case;
+    #[cfg(target_arch = "x86_64")]
+    x86_avx2_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d,
+        avx2::depthwise_conv2d, bit_exact::depthwise_case;
+    #[cfg(target_arch = "x86_64")]
+    x86_avx2_fully_connected_is_bit_exact: reference::fully_connected,
+        scratch::avx2_fully_connected, bit_exact::fully_connected_case;
+    // The variant the registry picks on this target, whichever it is, and the one it picks
+    // with the run-time detected kernels ruled out (`Isa::Portable`).
     registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
+        bit_exact::any_conv_case;
+    registry_conv_portable_is_bit_exact: reference::conv2d, scratch::registry_conv2d_portable,
         bit_exact::any_conv_case;
 }
 

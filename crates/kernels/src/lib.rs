@@ -76,4 +76,4 @@ pub use params::{
 };
 pub use reference::SoftmaxParams;
 pub use requant::{Requant, Rounding};
-pub use select::ConvKernel;
+pub use select::{ConvKernel, Isa};

@@ -113,6 +113,11 @@ pub fn depthwise_conv2d(
 
 /// [`depthwise_conv2d`] with the accumulation of `M`, in blocks of `WIDE` channels, then
 /// `HALF`, then `QUARTER` (no block when it equals `HALF`), then single channels.
+///
+/// On x86-64 it and `Layer::row` are inlined into their callers, so that the AVX2 kernel's
+/// copy of the loops is compiled for AVX2 (its `ChannelMac` inlined, its accumulators in
+/// registers).
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn depthwise_conv2d_with<
     M: ChannelMac,
     const WIDE: usize,
@@ -197,6 +202,7 @@ impl Layer<'_> {
 
     /// Computes channels `start .. start + N` of output row `oy` of image `b`, in the
     /// double-rounding form when `DOUBLE`.
+    #[cfg_attr(target_arch = "x86_64", inline(always))]
     fn row<M: ChannelMac, const N: usize, const DOUBLE: bool>(
         &self,
         b: usize,

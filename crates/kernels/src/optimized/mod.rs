@@ -49,18 +49,19 @@ pub use fully_connected::fully_connected;
 pub use global_avg_pool::global_avg_pool;
 
 // The seam the per-ISA kernels of `crate::arch` build on.
-#[cfg(edgebone_arm_dsp)]
-pub(crate) use gemm::{Mac, CHUNK, PIXELS};
 #[cfg(any(edgebone_arm_dsp, target_arch = "x86_64"))]
 pub(crate) use {
-    conv2d::conv2d_with,
-    conv2d_1x1::conv2d_1x1_with,
-    depthwise_conv2d::{depthwise_conv2d_with, ChannelMac},
-    fully_connected::fully_connected_with,
+    conv2d::conv2d_with, conv2d_1x1::conv2d_1x1_with, fully_connected::fully_connected_with,
     gemm::Patches,
 };
 #[cfg(target_arch = "x86_64")]
 pub(crate) use {
+    depthwise_conv2d::{depthwise_conv2d_blocks, ChannelBlock},
     gemm::{Gemm, Layer, Portable},
     output_stage::OutputStage,
+};
+#[cfg(edgebone_arm_dsp)]
+pub(crate) use {
+    depthwise_conv2d::{depthwise_conv2d_with, ChannelMac},
+    gemm::{Mac, CHUNK, PIXELS},
 };

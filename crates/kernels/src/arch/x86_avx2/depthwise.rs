@@ -1,7 +1,8 @@
-//! The AVX2 depthwise convolution: the portable kernel's loops with a `ChannelMac` that
-//! accumulates 16 channels per step in two vectors (`VPMOVSXBW` of the inputs and weights,
-//! the zero point subtracted and the product taken in `i16`, where both are exact, then
-//! widened to `i32`), in blocks of 32, 16 and 8 channels.
+//! The AVX2 depthwise convolution: the portable kernel's loops with a `ChannelBlock` that
+//! keeps a block's accumulators in vector registers, accumulates 16 channels per step
+//! (`VPMOVSXBW` of the inputs and weights, the zero point subtracted and the product taken
+//! in `i16`, where both are exact, then widened to `i32`) and requantises eight channels per
+//! vector, in blocks of 32, 16 and 8 channels.
 
 use core::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_castsi256_si128, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
@@ -9,9 +10,10 @@ use core::arch::x86_64::{
     _mm_cvtepi8_epi16, _mm_mullo_epi16, _mm_set1_epi16, _mm_sub_epi16,
 };
 
-use super::mem::{load_i32x8, load_i8x16, load_i8x8, store_i32x8};
-use crate::optimized::{self, ChannelMac};
-use crate::{DepthwiseConv2dParams, Filter, KernelError};
+use super::mem::{load_i8x16, load_i8x8};
+use super::stage::{store, Stage, LANES};
+use crate::optimized::{self, ChannelBlock};
+use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError};
 
 /// [`optimized::depthwise_conv2d`] with AVX2: every case, same results; on a CPU without
 /// AVX2 it answers [`KernelError::Unsupported`].
@@ -37,78 +39,109 @@ fn depthwise_avx2(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::depthwise_conv2d_with::<Channels, 32, 16, 8>(params, input, filter, output)
+    optimized::depthwise_conv2d_blocks::<Channels, 32, 16, 8>(params, input, filter, output)
 }
 
-/// The AVX2 `ChannelMac`, only used by [`depthwise_avx2`] (so only where AVX2 runs).
+/// The AVX2 `ChannelBlock`, only used by [`depthwise_avx2`] (so only where AVX2 runs).
 struct Channels;
 
-impl ChannelMac for Channels {
+impl ChannelBlock for Channels {
+    /// Up to 32 channels' accumulators, eight per vector (`N` is 8, 16 or 32 here).
+    type Acc<const N: usize> = [__m256i; 4];
+    /// One vector stage per 8 channels.
+    type Stage<const N: usize> = [Stage<1>; 4];
+
     #[inline(always)]
-    fn multiply_accumulate<const N: usize>(
-        acc: &mut [i32; N],
+    fn stage<const N: usize>(
+        filter: &Filter<'_>,
+        start: usize,
+        zero_point: i8,
+        activation: Activation,
+    ) -> Self::Stage<N> {
+        const {
+            assert!(
+                N.is_multiple_of(LANES) && N <= 4 * LANES,
+                "8 to 32 channels"
+            )
+        };
+        core::array::from_fn(|i| {
+            let count = N.saturating_sub(i * LANES).min(LANES);
+            let first = start + i * LANES;
+            // SAFETY: `Channels` only runs inside `depthwise_avx2`, which is entered only
+            // where the CPU runs AVX2 code.
+            unsafe { Stage::new(count, |c| filter.requant(first + c), zero_point, activation) }
+        })
+    }
+
+    #[inline(always)]
+    fn start<const N: usize>(bias: &[i32; N]) -> [__m256i; 4] {
+        let (bias, _) = bias.as_chunks::<LANES>();
+        core::array::from_fn(|i| bytemuck::cast(bias.get(i).copied().unwrap_or_default()))
+    }
+
+    #[inline(always)]
+    fn accumulate<const N: usize>(
+        acc: &mut [__m256i; 4],
         x: &[i8; N],
         w: &[i8; N],
         zero_point: i16,
     ) {
-        const {
-            assert!(
-                N.is_multiple_of(8),
-                "the AVX2 depthwise blocks are multiples of 8 channels"
-            )
-        };
-        let (acc16, acc_tail) = acc.as_chunks_mut::<16>();
         let (x16, x_tail) = x.as_chunks::<16>();
         let (w16, w_tail) = w.as_chunks::<16>();
-        for ((acc, x), w) in acc16.iter_mut().zip(x16).zip(w16) {
-            // SAFETY: `Channels` only runs inside `depthwise_avx2`, which is entered only
-            // where the CPU runs AVX2 code.
-            unsafe { accumulate16(acc, x, w, zero_point) };
+        let mut vectors = acc.iter_mut();
+        for (x, w) in x16.iter().zip(w16) {
+            if let (Some(low), Some(high)) = (vectors.next(), vectors.next()) {
+                // SAFETY: as in `stage`.
+                unsafe { accumulate16([low, high], x, w, zero_point) };
+            }
         }
-        let (acc8, _) = acc_tail.as_chunks_mut::<8>();
-        let (x8, _) = x_tail.as_chunks::<8>();
-        let (w8, _) = w_tail.as_chunks::<8>();
-        for ((acc, x), w) in acc8.iter_mut().zip(x8).zip(w8) {
-            // SAFETY: as above.
+        // Eight channels past the blocks of 16: the next vector.
+        if let (Some(acc), Ok(x), Ok(w)) = (
+            vectors.next(),
+            <&[i8; LANES]>::try_from(x_tail),
+            <&[i8; LANES]>::try_from(w_tail),
+        ) {
+            // SAFETY: as in `stage`.
             unsafe { accumulate8(acc, x, w, zero_point) };
+        }
+    }
+
+    #[inline(always)]
+    fn finish<const N: usize, const DOUBLE: bool>(
+        stage: &Self::Stage<N>,
+        acc: &[__m256i; 4],
+        out: &mut [i8],
+    ) {
+        for ((stage, acc), out) in stage.iter().zip(acc).zip(out.chunks_exact_mut(LANES)) {
+            // SAFETY: as in `stage`.
+            unsafe { store(stage.apply::<DOUBLE>([*acc]), out) };
         }
     }
 }
 
-/// `acc[i] += (x[i] − zero_point) · w[i]` for 16 channels.
+/// `acc += (x − zero_point) · w` for 16 channels, eight per accumulator.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn accumulate16(acc: &mut [i32; 16], x: &[i8; 16], w: &[i8; 16], zero_point: i16) {
+fn accumulate16(acc: [&mut __m256i; 2], x: &[i8; 16], w: &[i8; 16], zero_point: i16) {
     let x = _mm256_sub_epi16(
         _mm256_cvtepi8_epi16(load_i8x16(x)),
         _mm256_set1_epi16(zero_point),
     );
     // |x − zp| ≤ 255 and |w| ≤ 128: the product is exact in i16.
     let product = _mm256_mullo_epi16(x, _mm256_cvtepi8_epi16(load_i8x16(w)));
-    let (low, high) = acc.split_at_mut(8);
-    for (acc, half) in [low, high].into_iter().zip([
-        _mm256_castsi256_si128(product),
-        _mm256_extracti128_si256::<1>(product),
-    ]) {
-        if let Ok(acc) = <&mut [i32; 8]>::try_from(acc) {
-            add(acc, _mm256_cvtepi16_epi32(half));
-        }
-    }
+    let low = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(product));
+    let high = _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(product));
+    let [acc_low, acc_high] = acc;
+    *acc_low = _mm256_add_epi32(*acc_low, low);
+    *acc_high = _mm256_add_epi32(*acc_high, high);
 }
 
-/// `acc[i] += (x[i] − zero_point) · w[i]` for 8 channels.
+/// `acc += (x − zero_point) · w` for 8 channels.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn accumulate8(acc: &mut [i32; 8], x: &[i8; 8], w: &[i8; 8], zero_point: i16) {
+fn accumulate8(acc: &mut __m256i, x: &[i8; 8], w: &[i8; 8], zero_point: i16) {
     let x = _mm_sub_epi16(_mm_cvtepi8_epi16(load_i8x8(x)), _mm_set1_epi16(zero_point));
     // |x − zp| ≤ 255 and |w| ≤ 128: the product is exact in i16.
     let product = _mm_mullo_epi16(x, _mm_cvtepi8_epi16(load_i8x8(w)));
-    add(acc, _mm256_cvtepi16_epi32(product));
-}
-
-/// `acc += values`, wrapping.
-#[target_feature(enable = "avx2")]
-#[inline]
-fn add(acc: &mut [i32; 8], values: __m256i) {
-    store_i32x8(acc, _mm256_add_epi32(load_i32x8(acc), values));
+    *acc = _mm256_add_epi32(*acc, _mm256_cvtepi16_epi32(product));
 }

@@ -19,7 +19,7 @@ use core::arch::x86_64::{
     _mm256_sub_epi32, _mm_packs_epi16, _mm_packs_epi32,
 };
 
-use super::mem::{load_i32x8, store_i32x8, store_i8x8};
+use super::mem::{load_i32x8, store_i32x8, store_i8x16, store_i8x8};
 use crate::optimized::OutputStage;
 use crate::{Activation, Requant};
 
@@ -225,16 +225,25 @@ fn set_i64x4(values: [i64; 4]) -> __m256i {
 #[target_feature(enable = "avx2")]
 #[inline]
 pub(super) fn store<const V: usize>(values: [__m256i; V], out: &mut [i8]) {
-    let mut bytes = [0i8; 2 * LANES];
-    for (value, bytes) in values.iter().zip(bytes.chunks_exact_mut(LANES)) {
-        let low = _mm256_castsi256_si128(*value);
-        let high = _mm256_extracti128_si256::<1>(*value);
-        // The values are clamped to i8 bounds, so the saturating packs are exact.
-        let words = _mm_packs_epi32(low, high);
-        if let Ok(bytes) = <&mut [i8; LANES]>::try_from(bytes) {
-            store_i8x8(bytes, _mm_packs_epi16(words, words));
-        }
+    // The values are clamped to i8 bounds, so the saturating packs are exact.
+    let words = values.map(|value| {
+        _mm_packs_epi32(
+            _mm256_castsi256_si128(value),
+            _mm256_extracti128_si256::<1>(value),
+        )
+    });
+    let bytes = _mm_packs_epi16(words[0], words[V - 1]);
+    if let Ok(out) = <&mut [i8; 2 * LANES]>::try_from(&mut *out) {
+        // A whole block of 16 channels (V is 2 then: a block has at most 8 · V channels).
+        store_i8x16(out, bytes);
+        return;
     }
+    if let Ok(out) = <&mut [i8; LANES]>::try_from(&mut *out) {
+        store_i8x8(out, bytes);
+        return;
+    }
+    let mut all = [0i8; 2 * LANES];
+    store_i8x16(&mut all, bytes);
     let len = out.len().min(V * LANES);
-    out[..len].copy_from_slice(&bytes[..len]);
+    out[..len].copy_from_slice(&all[..len]);
 }

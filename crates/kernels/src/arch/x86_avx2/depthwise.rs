@@ -10,10 +10,13 @@ use core::arch::x86_64::{
     _mm_cvtepi8_epi16, _mm_mullo_epi16, _mm_set1_epi16, _mm_sub_epi16,
 };
 
+use core::ops::Range;
+
 use super::mem::{load_i8x16, load_i8x8};
 use super::stage::{store, Stage, LANES};
+use crate::geometry::Axis;
 use crate::optimized::{self, ChannelBlock};
-use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError};
+use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
 
 /// [`optimized::depthwise_conv2d`] with AVX2: every case, same results; on a CPU without
 /// AVX2 it answers [`KernelError::Unsupported`].
@@ -30,8 +33,9 @@ pub fn depthwise_conv2d(
     unsafe { depthwise_avx2(params, input, filter, output) }
 }
 
-/// [`depthwise_conv2d`] after its check: the portable loops, inlined here so that they are
-/// compiled for AVX2 and the accumulators stay in registers.
+/// [`depthwise_conv2d`] after its check. A channel count that is a multiple of 8 (every
+/// layer of the usual backbones) goes through [`rows`]; any other through the portable
+/// loops, inlined here so that they are compiled for AVX2, with the same channel blocks.
 #[target_feature(enable = "avx2")]
 fn depthwise_avx2(
     params: &DepthwiseConv2dParams,
@@ -39,7 +43,123 @@ fn depthwise_avx2(
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    optimized::depthwise_conv2d_blocks::<Channels, 32, 16, 8>(params, input, filter, output)
+    if !params.input.channels.is_multiple_of(LANES) {
+        return optimized::depthwise_conv2d_blocks::<Channels, 32, 16, 8>(
+            params, input, filter, output,
+        );
+    }
+    let plan = params.plan(input, filter, output)?;
+    if output.is_empty() {
+        return Ok(());
+    }
+    let layer = Layer {
+        params,
+        filter,
+        input,
+        rows: plan.rows,
+        cols: plan.cols,
+        out: plan.output,
+        interior: plan.cols.interior(),
+    };
+    if filter.rounding == Rounding::Double {
+        layer.rows::<true>(output);
+    } else {
+        layer.rows::<false>(output);
+    }
+    Ok(())
+}
+
+/// A validated depthwise convolution whose channel count is a multiple of 8.
+struct Layer<'a> {
+    params: &'a DepthwiseConv2dParams,
+    filter: &'a Filter<'a>,
+    input: &'a [i8],
+    rows: Axis,
+    cols: Axis,
+    /// The output's shape.
+    out: Shape4,
+    /// The output columns whose taps are all inside the input.
+    interior: Range<usize>,
+}
+
+impl Layer<'_> {
+    /// Every output row, in blocks of 32 channels, then 16, then 8.
+    #[target_feature(enable = "avx2")]
+    fn rows<const DOUBLE: bool>(&self, output: &mut [i8]) {
+        let channels = self.params.input.channels;
+        let out = self.out;
+        let (full, half) = (channels / 32 * 32, channels / 16 * 16);
+        for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
+            let (b, oy) = (row / out.height, row % out.height);
+            for start in (0..full).step_by(32) {
+                self.row::<32, DOUBLE>(b, oy, start, out_row);
+            }
+            for start in (full..half).step_by(16) {
+                self.row::<16, DOUBLE>(b, oy, start, out_row);
+            }
+            for start in (half..channels).step_by(8) {
+                self.row::<8, DOUBLE>(b, oy, start, out_row);
+            }
+        }
+    }
+
+    /// Channels `start .. start + N` of output row `oy` of image `b`: per pixel, the input
+    /// offset of each kernel row's first column once, then each tap one step of the
+    /// dilation further (wrapping arithmetic on offsets the plan keeps inside the input).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn row<const N: usize, const DOUBLE: bool>(
+        &self,
+        b: usize,
+        oy: usize,
+        start: usize,
+        out_row: &mut [i8],
+    ) {
+        let (params, rows, cols) = (self.params, self.rows, self.cols);
+        let channels = params.input.channels;
+        let zero_point = i16::from(params.input_zero_point);
+        let stage = Channels::stage::<N>(
+            self.filter,
+            start,
+            params.output_zero_point,
+            params.activation,
+        );
+        let bias = <&[i32; N]>::try_from(&self.filter.bias[start..start + N]);
+        let Ok(bias) = bias else { return };
+        let kernel_rows = rows.taps(oy);
+        let step = cols.dilation * channels;
+        for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
+            let kernel_cols = if self.interior.contains(&ox) {
+                0..cols.kernel
+            } else {
+                cols.taps(ox)
+            };
+            // The input column of tap 0 (before the padding: wraps below zero, but every
+            // tap in `kernel_cols` lands inside the input).
+            let x0 = (ox * cols.stride).wrapping_sub(cols.pad_before);
+            let mut acc = Channels::start(bias);
+            for ky in kernel_rows.clone() {
+                let iy = rows.input(oy, ky);
+                let row_at = params.input.offset(b, iy, 0, start);
+                let first = kernel_cols.start;
+                let mut at = row_at.wrapping_add(
+                    x0.wrapping_add(first * cols.dilation)
+                        .wrapping_mul(channels),
+                );
+                let mut tap = (ky * cols.kernel + first) * channels + start;
+                for _ in kernel_cols.clone() {
+                    let x = self.input.get(at..).and_then(|x| x.first_chunk::<N>());
+                    let w = self.filter.weights.get(tap..);
+                    if let (Some(x), Some(w)) = (x, w.and_then(|w| w.first_chunk::<N>())) {
+                        Channels::accumulate(&mut acc, x, w, zero_point);
+                    }
+                    at = at.wrapping_add(step);
+                    tap += channels;
+                }
+            }
+            Channels::finish::<N, DOUBLE>(&stage, &acc, &mut pixel[start..start + N]);
+        }
+    }
 }
 
 /// The AVX2 `ChannelBlock`, only used by [`depthwise_avx2`] (so only where AVX2 runs).

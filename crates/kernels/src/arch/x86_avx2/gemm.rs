@@ -20,7 +20,7 @@ use core::arch::x86_64::{
 };
 use core::ops::Range;
 
-use super::mem::{load_i16x16, load_i32x8, load_i8x16};
+use super::mem::{load_i32x8, load_i8x16};
 use super::stage::{store, Stage, LANES};
 use crate::optimized::{Gemm, Layer, Patches, Portable};
 use crate::{KernelError, Rounding};
@@ -69,7 +69,7 @@ impl Gemm for Avx2 {
 fn convolve<P: Patches>(patches: &P, layer: &Layer<'_>, output: &mut [i8]) {
     let (depth, channels) = (patches.depth(), layer.channels);
     let pairs = depth.div_ceil(2);
-    let mut packed = [[[0i16; 16]; 2]; MAX_PAIRS];
+    let mut packed = [[_mm256_setzero_si256(); 2]; MAX_PAIRS];
     let mut xs = [[0u32; MAX_PAIRS]; PIXELS];
     let blocks = (MAX_PAIRS / pairs.max(1)).clamp(1, PANEL_BLOCKS);
     for first in (0..channels).step_by(blocks * CHANNELS) {
@@ -110,7 +110,7 @@ struct Panel<'w> {
 struct Block<'w> {
     channels: Range<usize>,
     /// `(w[c][2j], w[c][2j + 1])` for the block's channels `c`, in pair `j` (see [`pack`]).
-    packed: &'w [[[i16; 16]; 2]],
+    packed: &'w [[__m256i; 2]],
     bias: [__m256i; 2],
     stage: Stage<2>,
 }
@@ -123,7 +123,7 @@ impl<'w> Block<'w> {
         layer: &Layer<'_>,
         channels: Range<usize>,
         depth: usize,
-        packed: &'w mut [[[i16; 16]; 2]],
+        packed: &'w mut [[__m256i; 2]],
     ) -> Self {
         let filter = layer.filter;
         pack(
@@ -222,8 +222,8 @@ impl Block<'_> {
 /// (8 × 8 16-bit lanes) and sign-extended; the last `depth % 16` values one at a time.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn pack(weights: &[i8], depth: usize, out: &mut [[[i16; 16]; 2]]) {
-    out.fill([[0; 16]; 2]);
+fn pack(weights: &[i8], depth: usize, out: &mut [[__m256i; 2]]) {
+    out.fill([_mm256_setzero_si256(); 2]);
     if depth == 0 {
         return;
     }
@@ -238,13 +238,14 @@ fn pack(weights: &[i8], depth: usize, out: &mut [[[i16; 16]; 2]]) {
                     .map_or(_mm_setzero_si128(), |values| load_i8x16(values))
             });
             for (out, pairs) in out.iter_mut().zip(transpose_pairs(values)) {
-                out[v] = bytemuck::cast(_mm256_cvtepi8_epi16(pairs));
+                out[v] = _mm256_cvtepi8_epi16(pairs);
             }
         }
         for c in 0..LANES {
             let Some(row) = row(c) else { break };
             for (k, &w) in row.iter().enumerate().skip(16 * full) {
-                out[k / 2][v][2 * c + k % 2] = i16::from(w);
+                let lanes: &mut [i16; 16] = bytemuck::cast_mut(&mut out[k / 2][v]);
+                lanes[2 * c + k % 2] = i16::from(w);
             }
         }
     }
@@ -280,13 +281,13 @@ fn transpose_pairs(rows: [__m128i; LANES]) -> [__m128i; LANES] {
 /// values) with the 16 packed channels, as two vectors of 8 channels per pixel.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn multiply(xs: [&[u32]; PIXELS], packed: &[[[i16; 16]; 2]]) -> [[__m256i; 2]; PIXELS] {
+fn multiply(xs: [&[u32]; PIXELS], packed: &[[__m256i; 2]]) -> [[__m256i; 2]; PIXELS] {
     let zero = _mm256_setzero_si256();
     let (mut a0, mut b0, mut a1, mut b1) = (zero, zero, zero, zero);
     let (mut a2, mut b2, mut a3, mut b3) = (zero, zero, zero, zero);
     let [x0, x1, x2, x3] = xs.map(|x| bytemuck::cast_slice::<u32, f32>(x));
     for ((((w, x0), x1), x2), x3) in packed.iter().zip(x0).zip(x1).zip(x2).zip(x3) {
-        let (w0, w1) = (load_i16x16(&w[0]), load_i16x16(&w[1]));
+        let [w0, w1] = *w;
         // Each pixel's pair of values in every lane (a load, as a float's bits).
         let x = _mm256_castps_si256(_mm256_broadcast_ss(x0));
         a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x, w0));

@@ -18,13 +18,6 @@ pub(super) fn store_i32x8(values: &mut [i32; 8], vector: __m256i) {
     *values = bytemuck::cast(vector);
 }
 
-/// Sixteen `i16`s as a vector.
-#[target_feature(enable = "avx2")]
-#[inline]
-pub(super) fn load_i16x16(values: &[i16; 16]) -> __m256i {
-    bytemuck::cast(*values)
-}
-
 /// Sixteen `i8`s as a 128-bit vector.
 #[target_feature(enable = "avx2")]
 #[inline]

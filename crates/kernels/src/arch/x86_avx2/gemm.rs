@@ -22,7 +22,7 @@ use core::ops::Range;
 
 use super::mem::{load_i32x8, load_i8x16};
 use super::stage::{store, Stage, LANES};
-use crate::optimized::{Gemm, Layer, Patches, Portable};
+use crate::optimized::{Gemm, Layer, OutputStage, Patches, Portable};
 use crate::{KernelError, Rounding};
 
 /// The most values per patch (weights per output channel) the packed weights hold.
@@ -54,6 +54,11 @@ impl Gemm for Avx2 {
             return Portable::convolve(patches, layer, output, scratch);
         }
         if output.is_empty() {
+            return Ok(());
+        }
+        if patches.rows() == 1 && patches.width() == 1 {
+            // SAFETY: as below.
+            unsafe { convolve_pixel(patches, layer, output) };
             return Ok(());
         }
         // SAFETY: the CPU runs AVX2 code (checked above), all the function requires.
@@ -94,6 +99,60 @@ fn convolve<P: Patches>(patches: &P, layer: &Layer<'_>, output: &mut [i8]) {
         }
         panel.run(patches, layer, &mut xs, output);
     }
+}
+
+/// [`Avx2::convolve`] for a single output pixel (a fully connected layer's one row): each
+/// weight row against the patch directly (16 values per `VPMADDWD`, summed across the lanes
+/// at the end), with no packing that only one pixel would use.
+#[target_feature(enable = "avx2")]
+fn convolve_pixel<P: Patches>(patches: &P, layer: &Layer<'_>, output: &mut [i8]) {
+    let depth = patches.depth();
+    let mut patch = [0i16; MAX_DEPTH];
+    let values = &mut patch[..depth];
+    let chunk = patches.chunk().max(1);
+    let row = patches.row(0);
+    for from in (0..depth).step_by(chunk) {
+        let range = from..depth.min(from + chunk);
+        patches.gather(row, 0, range.clone(), &mut values[range]);
+    }
+    let filter = layer.filter;
+    let (zero_point, min, max) = (
+        i32::from(layer.zero_point),
+        i32::from(layer.activation.min),
+        i32::from(layer.activation.max),
+    );
+    let double = filter.rounding == Rounding::Double;
+    for (c, out) in output.iter_mut().enumerate().take(layer.channels) {
+        let weights = &filter.weights[c * depth..(c + 1) * depth];
+        let acc = dot(values, weights).wrapping_add(filter.bias[c]);
+        let stage = OutputStage::new(filter.requant(c));
+        let scaled = if double {
+            stage.scale::<true>(acc)
+        } else {
+            stage.scale::<false>(acc)
+        };
+        // The clamp to i8 bounds makes the cast lossless.
+        *out = scaled.wrapping_add(zero_point).clamp(min, max) as i8;
+    }
+}
+
+/// `Σ_k x[k] · w[k]` (wrapping) over the shorter length.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn dot(x: &[i16], w: &[i8]) -> i32 {
+    let (x16, x_tail) = x.as_chunks::<16>();
+    let (w16, w_tail) = w.as_chunks::<16>();
+    let mut acc = _mm256_setzero_si256();
+    for (x, w) in x16.iter().zip(w16) {
+        let w = _mm256_cvtepi8_epi16(load_i8x16(w));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(bytemuck::cast(*x), w));
+    }
+    let lanes: [i32; LANES] = bytemuck::cast(acc);
+    let sum = lanes.iter().fold(0i32, |sum, &lane| sum.wrapping_add(lane));
+    x_tail.iter().zip(w_tail).fold(sum, |sum, (&x, &w)| {
+        // |x| ≤ 255 and |w| ≤ 128: the product is exact.
+        sum.wrapping_add(i32::from(x) * i32::from(w))
+    })
 }
 
 /// Blocks of 16 output channels computed per gathering of a pixel block's patches.

@@ -11,13 +11,6 @@ pub(super) fn load_i32x8(values: &[i32; 8]) -> __m256i {
     bytemuck::cast(*values)
 }
 
-/// A vector as eight `i32`s.
-#[target_feature(enable = "avx2")]
-#[inline]
-pub(super) fn store_i32x8(values: &mut [i32; 8], vector: __m256i) {
-    *values = bytemuck::cast(vector);
-}
-
 /// Sixteen `i8`s as a 128-bit vector.
 #[target_feature(enable = "avx2")]
 #[inline]

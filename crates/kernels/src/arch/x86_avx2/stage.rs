@@ -19,9 +19,9 @@ use core::arch::x86_64::{
     _mm256_sub_epi32, _mm_packs_epi16, _mm_packs_epi32,
 };
 
-use super::mem::{load_i32x8, store_i32x8, store_i8x16, store_i8x8};
+use super::mem::{load_i32x8, store_i8x16, store_i8x8};
 use crate::optimized::OutputStage;
-use crate::{Activation, Requant};
+use crate::{Activation, Requant, Rounding};
 
 /// Output channels per vector.
 pub(super) const LANES: usize = 8;
@@ -39,9 +39,9 @@ pub(super) struct Stage<const V: usize> {
     /// Double rounding: the left shift and the right shift.
     left_shift: [__m256i; V],
     right_shift: [__m256i; V],
-    /// Single rounding with a right shift below 32 somewhere in the block: the scalar
-    /// stages (only the first `8 · V` are used).
-    scalar: Option<[OutputStage; 2 * LANES]>,
+    /// Single rounding with a right shift below 32 somewhere in the block: each lane
+    /// through the scalar stage (rebuilt from the multiplier and `high_shift`).
+    scalar: bool,
     zero_point: __m256i,
     min: __m256i,
     max: __m256i,
@@ -78,7 +78,7 @@ impl<const V: usize> Stage<V> {
             high_shift: [zero; V],
             left_shift: [zero; V],
             right_shift: [zero; V],
-            scalar: None,
+            scalar: false,
             zero_point: _mm256_set1_epi32(i32::from(zero_point)),
             min: _mm256_set1_epi32(i32::from(activation.min)),
             max: _mm256_set1_epi32(i32::from(activation.max)),
@@ -104,9 +104,7 @@ impl<const V: usize> Stage<V> {
             stage.round_odd[v] = set_i64x4([round(1), round(3), round(5), round(7)]);
         }
         let active = &stages[..count.min(V * LANES)];
-        if active.iter().any(|s| s.shift() < 32) {
-            stage.scalar = Some(stages);
-        }
+        stage.scalar = active.iter().any(|s| s.shift() < 32);
         stage
     }
 
@@ -132,13 +130,21 @@ impl<const V: usize> Stage<V> {
     #[target_feature(enable = "avx2")]
     #[inline]
     fn single(&self, acc: __m256i, v: usize) -> __m256i {
-        if let Some(stages) = &self.scalar {
-            let mut values = [0i32; LANES];
-            store_i32x8(&mut values, acc);
-            for (value, stage) in values.iter_mut().zip(&stages[v * LANES..]) {
+        if self.scalar {
+            let mut values: [i32; LANES] = bytemuck::cast(acc);
+            let multipliers: [i32; LANES] = bytemuck::cast(self.multiplier[v]);
+            let shifts: [i32; LANES] = bytemuck::cast(self.high_shift[v]);
+            for ((value, multiplier), shift) in values.iter_mut().zip(multipliers).zip(shifts) {
+                // The stored exponent back from the right shift (`high_shift` + 32).
+                let shift = 31 - (shift + 32);
+                let stage = OutputStage::new(Requant {
+                    multiplier,
+                    shift,
+                    rounding: Rounding::Single,
+                });
                 *value = stage.scale::<false>(*value);
             }
-            return load_i32x8(&values);
+            return bytemuck::cast(values);
         }
         // |acc · multiplier| ≤ 2^62 and the rounding term is at most 2^61: no wrap.
         let even = _mm256_mul_epi32(acc, self.multiplier[v]);

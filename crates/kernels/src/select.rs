@@ -146,8 +146,13 @@ impl ConvKernel {
     /// The scratch bytes the variant needs for `params` (which it must cover).
     pub fn scratch_bytes(self, params: &Conv2dParams) -> usize {
         match self {
+            // The AVX2 kernels use the stack, not the scratch, for patches of up to
+            // `MAX_DEPTH` values, but are chosen under the same condition as the portable
+            // ones (a model compiled without scratch runs the reference everywhere).
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2Pointwise | Self::Avx2General => 0,
+            Self::Avx2Pointwise => optimized::conv2d_1x1::scratch_bytes(params),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2General => optimized::conv2d::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]

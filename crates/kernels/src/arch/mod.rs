@@ -15,7 +15,10 @@
 //! [`KernelError::Unsupported`](crate::KernelError::Unsupported) where it does not cover a
 //! case; the matrix-shaped ones implement the portable kernels' `Mac` seam (how patch
 //! values are buffered and multiplied), the depthwise one its `ChannelMac` (how a block of
-//! channels accumulates a tap), and they reuse the rest of `optimized`.
+//! channels accumulates a tap), and they reuse the rest of `optimized` (`x86_avx2`, whose
+//! register blocks do not fit those seams, the wider `Gemm` and `ChannelBlock`). Run-time
+//! detected modules (`x86_avx2`) answer `Unsupported` on a CPU without the extension, and
+//! the registry only picks them where [`select::Isa`](crate::select::Isa) allows.
 //!
 //! Which kernel runs is the registry's choice: on cores with Helium (`cfg(edgebone_arm_mve)`:
 //! Cortex-M55, M85) the portable kernels, which LLVM vectorises with MVE, beat `arm_dsp`

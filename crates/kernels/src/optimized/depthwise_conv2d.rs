@@ -5,7 +5,7 @@ use core::ops::Range;
 use super::gemm::Portable;
 use super::output_stage::{OutputRange, OutputStage};
 use crate::geometry::Axis;
-use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
+use crate::{DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
 
 /// Channels accumulated together by the portable kernel: one short vector per tap.
 const LANES: usize = 16;
@@ -20,77 +20,6 @@ pub(crate) trait ChannelMac {
         w: &[i8; N],
         zero_point: i16,
     );
-}
-
-/// A block of `N` channels in the depthwise loops: how its accumulators are held, how a
-/// tap adds to them and how they become outputs. Every [`ChannelMac`] is one (accumulators
-/// in an `[i32; N]`, the portable output stage per channel); a target whose fast form keeps
-/// its accumulators in vector registers and requantises them in vectors implements it
-/// whole (see `crate::arch`).
-pub(crate) trait ChannelBlock {
-    /// The accumulators of `N` channels.
-    type Acc<const N: usize>: Copy;
-    /// The output stage of `N` channels, prepared once per output row.
-    type Stage<const N: usize>;
-    /// The stage of channels `start .. start + N` (which `filter` has).
-    fn stage<const N: usize>(
-        filter: &Filter<'_>,
-        start: usize,
-        zero_point: i8,
-        activation: Activation,
-    ) -> Self::Stage<N>;
-    /// Accumulators holding `bias`.
-    fn start<const N: usize>(bias: &[i32; N]) -> Self::Acc<N>;
-    /// `acc[i] += (x[i] − zero_point) · w[i]`, wrapping.
-    fn accumulate<const N: usize>(
-        acc: &mut Self::Acc<N>,
-        x: &[i8; N],
-        w: &[i8; N],
-        zero_point: i16,
-    );
-    /// Writes the outputs of the accumulators `acc` (bias included) to `out` (`N` values),
-    /// in the double-rounding form when `DOUBLE`.
-    fn finish<const N: usize, const DOUBLE: bool>(
-        stage: &Self::Stage<N>,
-        acc: &Self::Acc<N>,
-        out: &mut [i8],
-    );
-}
-
-impl<M: ChannelMac> ChannelBlock for M {
-    type Acc<const N: usize> = [i32; N];
-    type Stage<const N: usize> = ([OutputStage; N], OutputRange);
-
-    #[inline(always)]
-    fn stage<const N: usize>(
-        filter: &Filter<'_>,
-        start: usize,
-        zero_point: i8,
-        activation: Activation,
-    ) -> Self::Stage<N> {
-        let stage = core::array::from_fn(|i| OutputStage::new(filter.requant(start + i)));
-        (stage, OutputRange::new(zero_point, activation))
-    }
-
-    #[inline(always)]
-    fn start<const N: usize>(bias: &[i32; N]) -> [i32; N] {
-        *bias
-    }
-
-    #[inline(always)]
-    fn accumulate<const N: usize>(acc: &mut [i32; N], x: &[i8; N], w: &[i8; N], zero_point: i16) {
-        M::multiply_accumulate(acc, x, w, zero_point);
-    }
-
-    #[inline(always)]
-    fn finish<const N: usize, const DOUBLE: bool>(
-        (stage, range): &Self::Stage<N>,
-        acc: &[i32; N],
-        out: &mut [i8],
-    ) {
-        let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale::<DOUBLE>(acc[i]));
-        range.write(&scaled, out);
-    }
 }
 
 impl ChannelMac for Portable {
@@ -184,29 +113,8 @@ pub fn depthwise_conv2d(
 
 /// [`depthwise_conv2d`] with the accumulation of `M`, in blocks of `WIDE` channels, then
 /// `HALF`, then `QUARTER` (no block when it equals `HALF`), then single channels.
-///
-/// On x86-64 it and `Layer::row` are inlined into their callers, so that the AVX2 kernel's
-/// copy of the loops is compiled for AVX2 (its `ChannelMac` inlined, its accumulators in
-/// registers).
-#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn depthwise_conv2d_with<
     M: ChannelMac,
-    const WIDE: usize,
-    const HALF: usize,
-    const QUARTER: usize,
->(
-    params: &DepthwiseConv2dParams,
-    input: &[i8],
-    filter: &Filter<'_>,
-    output: &mut [i8],
-) -> Result<(), KernelError> {
-    depthwise_conv2d_blocks::<M, WIDE, HALF, QUARTER>(params, input, filter, output)
-}
-
-/// [`depthwise_conv2d_with`] for any [`ChannelBlock`] `B`.
-#[cfg_attr(target_arch = "x86_64", inline(always))]
-pub(crate) fn depthwise_conv2d_blocks<
-    B: ChannelBlock,
     const WIDE: usize,
     const HALF: usize,
     const QUARTER: usize,
@@ -232,9 +140,9 @@ pub(crate) fn depthwise_conv2d_blocks<
     // One copy of the loops per rounding form, so that the single-rounding one is the
     // loops as they were before the double-rounding form existed.
     if filter.rounding == Rounding::Double {
-        layer.rows::<B, WIDE, HALF, QUARTER, true>(plan.output, output);
+        layer.rows::<M, WIDE, HALF, QUARTER, true>(plan.output, output);
     } else {
-        layer.rows::<B, WIDE, HALF, QUARTER, false>(plan.output, output);
+        layer.rows::<M, WIDE, HALF, QUARTER, false>(plan.output, output);
     }
     Ok(())
 }
@@ -256,7 +164,7 @@ impl Layer<'_> {
     /// `HALF`, then `QUARTER`, then single channels.
     #[inline(always)]
     fn rows<
-        B: ChannelBlock,
+        M: ChannelMac,
         const WIDE: usize,
         const HALF: usize,
         const QUARTER: usize,
@@ -273,13 +181,13 @@ impl Layer<'_> {
         for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
             let (b, oy) = (row / out.height, row % out.height);
             for start in (0..full).step_by(WIDE) {
-                self.row::<B, WIDE, DOUBLE>(b, oy, start, out_row);
+                self.row::<M, WIDE, DOUBLE>(b, oy, start, out_row);
             }
             for start in (full..half).step_by(HALF) {
-                self.row::<B, HALF, DOUBLE>(b, oy, start, out_row);
+                self.row::<M, HALF, DOUBLE>(b, oy, start, out_row);
             }
             for start in (half..quarter).step_by(QUARTER) {
-                self.row::<B, QUARTER, DOUBLE>(b, oy, start, out_row);
+                self.row::<M, QUARTER, DOUBLE>(b, oy, start, out_row);
             }
             for start in quarter..channels {
                 self.row::<Portable, 1, DOUBLE>(b, oy, start, out_row);
@@ -289,8 +197,7 @@ impl Layer<'_> {
 
     /// Computes channels `start .. start + N` of output row `oy` of image `b`, in the
     /// double-rounding form when `DOUBLE`.
-    #[cfg_attr(target_arch = "x86_64", inline(always))]
-    fn row<B: ChannelBlock, const N: usize, const DOUBLE: bool>(
+    fn row<M: ChannelMac, const N: usize, const DOUBLE: bool>(
         &self,
         b: usize,
         oy: usize,
@@ -298,12 +205,9 @@ impl Layer<'_> {
         out_row: &mut [i8],
     ) {
         let channels = self.params.input.channels;
-        let stage = B::stage::<N>(
-            self.filter,
-            start,
-            self.params.output_zero_point,
-            self.params.activation,
-        );
+        let stage: [OutputStage; N] =
+            core::array::from_fn(|i| OutputStage::new(self.filter.requant(start + i)));
+        let range = OutputRange::new(self.params.output_zero_point, self.params.activation);
         let bias: [i32; N] = core::array::from_fn(|i| self.filter.bias[start + i]);
         let rows = self.rows.taps(oy);
         for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
@@ -312,7 +216,7 @@ impl Layer<'_> {
             } else {
                 self.cols.taps(ox)
             };
-            let mut acc = B::start(&bias);
+            let mut acc = bias;
             for ky in rows.clone() {
                 let iy = self.rows.input(oy, ky);
                 for kx in cols.clone() {
@@ -323,11 +227,12 @@ impl Layer<'_> {
                     // Both are always `Some`: the plan checked that channels `start .. start + N`
                     // exist in every input pixel and weight tap.
                     if let (Some(x), Some(w)) = (x.first_chunk::<N>(), w.first_chunk::<N>()) {
-                        B::accumulate(&mut acc, x, w, self.zero_point);
+                        M::multiply_accumulate(&mut acc, x, w, self.zero_point);
                     }
                 }
             }
-            B::finish::<N, DOUBLE>(&stage, &acc, &mut pixel[start..start + N]);
+            let scaled: [i32; N] = core::array::from_fn(|i| stage[i].scale::<DOUBLE>(acc[i]));
+            range.write(&scaled, &mut pixel[start..start + N]);
         }
     }
 }

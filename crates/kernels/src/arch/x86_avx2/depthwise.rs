@@ -1,8 +1,11 @@
-//! The AVX2 depthwise convolution: the portable kernel's loops with a `ChannelBlock` that
-//! keeps a block's accumulators in vector registers, accumulates 16 channels per step
-//! (`VPMOVSXBW` of the inputs and weights, the zero point subtracted and the product taken
-//! in `i16`, where both are exact, then widened to `i32`) and requantises eight channels per
-//! vector, in blocks of 32, 16 and 8 channels.
+//! The AVX2 depthwise convolution for channel counts that are multiples of 8, in blocks of
+//! 32, 16 and 8 channels: the portable kernel's order of loops (channels innermost, taps
+//! inside the input found per row and, for the columns, only at the border), its
+//! accumulators in vector registers (which the portable `ChannelMac` seam, on `[i32; N]`,
+//! does not allow), 16 channels per step (`VPMOVSXBW` of the inputs and weights, the zero
+//! point subtracted and the product taken in `i16`, where both are exact, then widened to
+//! `i32`) and the output stage eight channels per vector. Other channel counts run the
+//! portable kernel.
 
 use core::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_castsi256_si128, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
@@ -15,7 +18,7 @@ use core::ops::Range;
 use super::mem::{load_i8x16, load_i8x8};
 use super::stage::{store, Stage, LANES};
 use crate::geometry::Axis;
-use crate::optimized::{self, ChannelBlock};
+use crate::optimized;
 use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
 
 /// [`optimized::depthwise_conv2d`] with AVX2: every case, same results; on a CPU without
@@ -34,8 +37,8 @@ pub fn depthwise_conv2d(
 }
 
 /// [`depthwise_conv2d`] after its check. A channel count that is a multiple of 8 (every
-/// layer of the usual backbones) goes through [`rows`]; any other through the portable
-/// loops, inlined here so that they are compiled for AVX2, with the same channel blocks.
+/// layer of the usual backbones) goes through `Layer::rows`; any other through the portable
+/// kernel.
 #[target_feature(enable = "avx2")]
 fn depthwise_avx2(
     params: &DepthwiseConv2dParams,
@@ -44,9 +47,7 @@ fn depthwise_avx2(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     if !params.input.channels.is_multiple_of(LANES) {
-        return optimized::depthwise_conv2d_blocks::<Channels, 32, 16, 8>(
-            params, input, filter, output,
-        );
+        return optimized::depthwise_conv2d(params, input, filter, output);
     }
     let plan = params.plan(input, filter, output)?;
     if output.is_empty() {
@@ -162,22 +163,19 @@ impl Layer<'_> {
     }
 }
 
-/// The AVX2 `ChannelBlock`, only used by [`depthwise_avx2`] (so only where AVX2 runs).
+/// A block of `N` (8, 16 or 32) channels of [`depthwise_avx2`]'s loops (so only used where
+/// AVX2 runs): accumulators in up to four vectors, one vector stage per 8 channels.
 struct Channels;
 
-impl ChannelBlock for Channels {
-    /// Up to 32 channels' accumulators, eight per vector (`N` is 8, 16 or 32 here).
-    type Acc<const N: usize> = [__m256i; 4];
-    /// One vector stage per 8 channels.
-    type Stage<const N: usize> = [Stage<1>; 4];
-
+impl Channels {
+    /// The output stages of channels `start .. start + N`.
     #[inline(always)]
     fn stage<const N: usize>(
         filter: &Filter<'_>,
         start: usize,
         zero_point: i8,
         activation: Activation,
-    ) -> Self::Stage<N> {
+    ) -> [Stage<1>; 4] {
         const {
             assert!(
                 N.is_multiple_of(LANES) && N <= 4 * LANES,
@@ -193,12 +191,14 @@ impl ChannelBlock for Channels {
         })
     }
 
+    /// Accumulators holding `bias`.
     #[inline(always)]
     fn start<const N: usize>(bias: &[i32; N]) -> [__m256i; 4] {
         let (bias, _) = bias.as_chunks::<LANES>();
         core::array::from_fn(|i| bytemuck::cast(bias.get(i).copied().unwrap_or_default()))
     }
 
+    /// `acc[i] += (x[i] − zero_point) · w[i]`, wrapping.
     #[inline(always)]
     fn accumulate<const N: usize>(
         acc: &mut [__m256i; 4],
@@ -226,9 +226,11 @@ impl ChannelBlock for Channels {
         }
     }
 
+    /// Writes the outputs of the accumulators `acc` (bias included) to `out` (`N` values),
+    /// in the double-rounding form when `DOUBLE`.
     #[inline(always)]
     fn finish<const N: usize, const DOUBLE: bool>(
-        stage: &Self::Stage<N>,
+        stage: &[Stage<1>; 4],
         acc: &[__m256i; 4],
         out: &mut [i8],
     ) {

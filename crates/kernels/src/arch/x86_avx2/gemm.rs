@@ -344,7 +344,7 @@ fn multiply(xs: [&[u32]; PIXELS], packed: &[[__m256i; 2]]) -> [[__m256i; 2]; PIX
     let zero = _mm256_setzero_si256();
     let (mut a0, mut b0, mut a1, mut b1) = (zero, zero, zero, zero);
     let (mut a2, mut b2, mut a3, mut b3) = (zero, zero, zero, zero);
-    let [x0, x1, x2, x3] = xs.map(|x| bytemuck::cast_slice::<u32, f32>(x));
+    let [x0, x1, x2, x3] = xs.map(bytemuck::cast_slice::<u32, f32>);
     for ((((w, x0), x1), x2), x3) in packed.iter().zip(x0).zip(x1).zip(x2).zip(x3) {
         let [w0, w1] = *w;
         // Each pixel's pair of values in every lane (a load, as a float's bits).

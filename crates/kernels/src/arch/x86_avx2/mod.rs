@@ -9,9 +9,10 @@
 //!
 //! Every result is bit-exact with the reference. Each kernel answers
 //! [`KernelError::Unsupported`] on a CPU without AVX2, and covers what the portable kernel
-//! it replaces covers. The matrix-shaped ones need no scratch of the caller's for patches of
-//! up to [`MAX_DEPTH`] values (the packed weights live on the stack: 64 KiB, plus 16 KiB of
-//! patches); deeper ones go through the portable product and its scratch.
+//! it replaces covers. The matrix-shaped ones keep their packed weights and patches on the
+//! stack (64 KiB and 16 KiB) for patches of up to [`MAX_DEPTH`] values and put deeper ones
+//! through the portable product and its scratch; the registry gives them the portable
+//! kernels' scratch either way.
 
 mod depthwise;
 mod detect;

@@ -58,16 +58,26 @@ impl<const V: usize> Stage<V> {
         activation: Activation,
     ) -> Self {
         const { assert!(V >= 1 && V <= 2, "a stage is one or two vectors") };
-        let mut stages = [OutputStage::default(); 2 * LANES];
-        for (i, stage) in stages.iter_mut().enumerate().take(count.min(V * LANES)) {
-            *stage = OutputStage::new(requant(i));
+        // Per lane: the multiplier, the right shift of the single form (1..=62; 0 for the
+        // lanes past `count`), the stored exponent as the double form clamps it, and the
+        // single form's rounding term (half of the right shift's unit).
+        let mut multiplier = [0i32; 2 * LANES];
+        let mut shift = [0i32; 2 * LANES];
+        let mut exponent = [0i32; 2 * LANES];
+        let mut round = [0i64; 2 * LANES];
+        let mut scalar = false;
+        for i in 0..count.min(V * LANES) {
+            let stage = OutputStage::new(requant(i));
+            multiplier[i] = stage.multiplier();
+            shift[i] = stage.shift() as i32;
+            exponent[i] = (31 - shift[i]).clamp(-31, 30);
+            round[i] = 1i64 << (stage.shift() - 1);
+            scalar |= stage.shift() < 32;
         }
-        let lanes = |v: usize, f: &dyn Fn(&OutputStage) -> i32| {
-            let mut values = [0i32; LANES];
-            for (value, stage) in values.iter_mut().zip(&stages[v * LANES..]) {
-                *value = f(stage);
-            }
-            load_i32x8(&values)
+        let lanes = |values: &[i32], v: usize| {
+            let mut lanes = [0i32; LANES];
+            lanes.copy_from_slice(&values[v * LANES..(v + 1) * LANES]);
+            lanes
         };
         let zero = _mm256_setzero_si256();
         let mut stage = Self {
@@ -78,33 +88,22 @@ impl<const V: usize> Stage<V> {
             high_shift: [zero; V],
             left_shift: [zero; V],
             right_shift: [zero; V],
-            scalar: false,
+            scalar,
             zero_point: _mm256_set1_epi32(i32::from(zero_point)),
             min: _mm256_set1_epi32(i32::from(activation.min)),
             max: _mm256_set1_epi32(i32::from(activation.max)),
         };
         for v in 0..V {
-            stage.multiplier[v] = lanes(v, &|s| s.multiplier());
+            stage.multiplier[v] = load_i32x8(&lanes(&multiplier, v));
             stage.multiplier_odd[v] = _mm256_srli_epi64::<32>(stage.multiplier[v]);
-            // Double rounding: the stored exponent, clamped as the scalar form clamps it.
-            let exponent = |s: &OutputStage| (31 - s.shift() as i32).clamp(-31, 30);
-            stage.right_shift[v] = lanes(v, &|s| (-exponent(s)).max(0));
-            stage.left_shift[v] = lanes(v, &|s| exponent(s).max(0));
-            stage.high_shift[v] = lanes(v, &|s| s.shift() as i32 - 32);
-            let round = |lane: usize| {
-                let s = &stages[v * LANES + lane];
-                // The rounding term of the single form, half of the right shift's unit.
-                if s.shift() == 0 {
-                    0
-                } else {
-                    1i64 << (s.shift() - 1)
-                }
-            };
+            stage.high_shift[v] = load_i32x8(&lanes(&shift, v).map(|shift| shift - 32));
+            let exponents = lanes(&exponent, v);
+            stage.left_shift[v] = load_i32x8(&exponents.map(|e| e.max(0)));
+            stage.right_shift[v] = load_i32x8(&exponents.map(|e| (-e).max(0)));
+            let round = |lane: usize| round[v * LANES + lane];
             stage.round_even[v] = set_i64x4([round(0), round(2), round(4), round(6)]);
             stage.round_odd[v] = set_i64x4([round(1), round(3), round(5), round(7)]);
         }
-        let active = &stages[..count.min(V * LANES)];
-        stage.scalar = active.iter().any(|s| s.shift() < 32);
         stage
     }
 

@@ -9,9 +9,8 @@
 
 use core::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_castsi256_si128, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
-    _mm256_extracti128_si256, _mm256_madd_epi16, _mm256_mullo_epi16, _mm256_permute2x128_si256,
-    _mm256_set1_epi16, _mm256_setzero_si256, _mm256_sub_epi16, _mm256_unpackhi_epi16,
-    _mm256_unpacklo_epi16, _mm_cvtepi8_epi16, _mm_mullo_epi16, _mm_set1_epi16, _mm_sub_epi16,
+    _mm256_extracti128_si256, _mm256_mullo_epi16, _mm256_set1_epi16, _mm256_sub_epi16,
+    _mm_cvtepi8_epi16, _mm_mullo_epi16, _mm_set1_epi16, _mm_sub_epi16,
 };
 
 use core::ops::Range;
@@ -130,19 +129,7 @@ impl Layer<'_> {
         let Ok(bias) = bias else { return };
         let kernel_rows = rows.taps(oy);
         let step = cols.dilation * channels;
-        let paired = Paired::<N>::new(self, start);
         for (ox, pixel) in out_row.chunks_exact_mut(channels).enumerate() {
-            if let Some(paired) = paired.as_ref().filter(|_| self.interior.contains(&ox)) {
-                let x0 = ox * cols.stride - cols.pad_before;
-                let mut acc = [_mm256_setzero_si256(); 4];
-                for ky in kernel_rows.clone() {
-                    let at = params.input.offset(b, rows.input(oy, ky), x0, start);
-                    paired.accumulate(&mut acc, ky, self.input, at, step, zero_point);
-                }
-                let acc = Paired::<N>::sums(acc, bias);
-                Channels::finish::<N, DOUBLE>(&stage, &acc, &mut pixel[start..start + N]);
-                continue;
-            }
             let kernel_cols = if self.interior.contains(&ox) {
                 0..cols.kernel
             } else {
@@ -173,118 +160,6 @@ impl Layer<'_> {
             }
             Channels::finish::<N, DOUBLE>(&stage, &acc, &mut pixel[start..start + N]);
         }
-    }
-}
-
-/// Kernel rows and columns whose taps the paired form holds, at most.
-const PAIRED_TAPS: usize = 32;
-
-/// The weights of a block of `N` channels (16 or 32) for the paired form of interior
-/// pixels: two horizontally neighbouring taps `(ky, 2j)` and `(ky, 2j + 1)` of a channel
-/// side by side as `i16` (the second 0 past an odd kernel width), in the order
-/// `VPUNPCKLWD`/`VPUNPCKHWD` give the inputs, so that one `VPMADDWD` adds both taps'
-/// products (exact, like every `i16` product here) for 8 channels: per 16 channels and two
-/// taps two multiply-adds into `i32` lanes instead of two `i16` multiplies, four widenings
-/// and four additions. The accumulators' channels are then in that order, `sums` puts them
-/// back.
-struct Paired<const N: usize> {
-    /// Per kernel row and pair of taps, per 16 channels, the low and high halves.
-    weights: [[[__m256i; 2]; 2]; PAIRED_TAPS],
-    /// Pairs of taps per kernel row.
-    pairs: usize,
-    /// Kernel width.
-    width: usize,
-}
-
-impl<const N: usize> Paired<N> {
-    /// The paired weights of channels `start .. start + N` of `layer`, when `N` is 16 or 32
-    /// and the kernel has at most [`PAIRED_TAPS`] pairs of taps.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn new(layer: &Layer<'_>, start: usize) -> Option<Self> {
-        let (width, height) = (layer.cols.kernel, layer.rows.kernel);
-        let pairs = width.div_ceil(2);
-        if !N.is_multiple_of(16) || N > 32 || pairs * height > PAIRED_TAPS {
-            return None;
-        }
-        let channels = layer.params.input.channels;
-        let weight = |ky: usize, kx: usize, group: usize| {
-            let at = (ky * width + kx) * channels + start + 16 * group;
-            let w = layer
-                .filter
-                .weights
-                .get(at..)
-                .and_then(|w| w.first_chunk::<16>());
-            w.filter(|_| kx < width)
-                .map_or(_mm256_setzero_si256(), |w| {
-                    _mm256_cvtepi8_epi16(load_i8x16(w))
-                })
-        };
-        let mut weights = [[[_mm256_setzero_si256(); 2]; 2]; PAIRED_TAPS];
-        for (index, slot) in weights.iter_mut().enumerate().take(pairs * height) {
-            let (ky, j) = (index / pairs, index % pairs);
-            for (group, halves) in slot.iter_mut().enumerate().take(N / 16) {
-                let (a, b) = (weight(ky, 2 * j, group), weight(ky, 2 * j + 1, group));
-                *halves = [_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)];
-            }
-        }
-        Some(Self {
-            weights,
-            pairs,
-            width,
-        })
-    }
-
-    /// Adds kernel row `ky`'s taps of an interior pixel to `acc` (in the paired order), its
-    /// first tap's channels at `input[at..]`, the next taps `step` bytes apart.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn accumulate(
-        &self,
-        acc: &mut [__m256i; 4],
-        ky: usize,
-        input: &[i8],
-        at: usize,
-        step: usize,
-        zero_point: i16,
-    ) {
-        let zero_point = _mm256_set1_epi16(zero_point);
-        let values = |kx: usize, group: usize| {
-            let x = input.get(at + kx * step + 16 * group..);
-            let x = x
-                .and_then(|x| x.first_chunk::<16>())
-                .filter(|_| kx < self.width);
-            x.map_or(_mm256_setzero_si256(), |x| {
-                _mm256_sub_epi16(_mm256_cvtepi8_epi16(load_i8x16(x)), zero_point)
-            })
-        };
-        let weights = &self.weights[ky * self.pairs..(ky + 1) * self.pairs];
-        for (j, weights) in weights.iter().enumerate() {
-            for (group, [low, high]) in weights.iter().enumerate().take(N / 16) {
-                let (a, b) = (values(2 * j, group), values(2 * j + 1, group));
-                let (x_low, x_high) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
-                acc[2 * group] = _mm256_add_epi32(acc[2 * group], _mm256_madd_epi16(x_low, *low));
-                acc[2 * group + 1] =
-                    _mm256_add_epi32(acc[2 * group + 1], _mm256_madd_epi16(x_high, *high));
-            }
-        }
-    }
-
-    /// The accumulators of the paired order back in channel order, plus `bias`.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn sums(acc: [__m256i; 4], bias: &[i32; N]) -> [__m256i; 4] {
-        let bias = Channels::start(bias);
-        let mut sums = acc;
-        for group in 0..N / 16 {
-            // The low halves hold channels 0-3 and 8-11, the high halves 4-7 and 12-15.
-            let (low, high) = (acc[2 * group], acc[2 * group + 1]);
-            let first = _mm256_permute2x128_si256::<0x20>(low, high);
-            let second = _mm256_permute2x128_si256::<0x31>(low, high);
-            sums[2 * group] = _mm256_add_epi32(first, bias[2 * group]);
-            sums[2 * group + 1] = _mm256_add_epi32(second, bias[2 * group + 1]);
-        }
-        sums
     }
 }
 

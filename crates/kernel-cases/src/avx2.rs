@@ -11,7 +11,9 @@ use edgebone_kernels::{
 /// has AVX2, else `portable`.
 macro_rules! avx2_or_portable {
     ($($name:ident: $params:ty => $avx2:path, $portable:path $(, $scratch:ident)?;)*) => {$(
-        #[doc = concat!("`", stringify!($avx2), "`, or `", stringify!($portable), "` without AVX2.")]
+        #[doc = concat!(
+            "`", stringify!($avx2), "`, or `", stringify!($portable), "` without AVX2."
+        )]
         pub(crate) fn $name(
             params: &$params,
             input: &[i8],

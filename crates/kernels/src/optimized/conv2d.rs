@@ -33,7 +33,8 @@ pub(crate) fn scratch_bytes(params: &Conv2dParams) -> usize {
     gemm::scratch_bytes(params.out_channels)
 }
 
-/// [`conv2d`] with the matrix product of `G` (a `Mac`'s blocked product, or a target's own).
+/// [`conv2d`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
 pub(crate) fn conv2d_with<G: Gemm>(
     params: &Conv2dParams,
     input: &[i8],

@@ -25,7 +25,8 @@ pub fn conv2d_1x1(
     conv2d_1x1_with::<Portable>(params, input, filter, output, scratch)
 }
 
-/// [`conv2d_1x1`] with the matrix product of `G` (a `Mac`'s blocked product, or a target's own).
+/// [`conv2d_1x1`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
 pub(crate) fn conv2d_1x1_with<G: Gemm>(
     params: &Conv2dParams,
     input: &[i8],

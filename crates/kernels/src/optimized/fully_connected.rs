@@ -28,7 +28,8 @@ pub(crate) fn scratch_bytes(params: &FullyConnectedParams) -> usize {
     gemm::scratch_bytes(params.out_features)
 }
 
-/// [`fully_connected`] with the matrix product of `G` (a `Mac`'s blocked product, or a target's own).
+/// [`fully_connected`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
 pub(crate) fn fully_connected_with<G: Gemm>(
     params: &FullyConnectedParams,
     input: &[i8],

@@ -10,7 +10,9 @@
 //! `i32` lane: 8 multiply-adds into 8 accumulators kept in registers per pair, the products
 //! and their pairwise sums exact (`|x − zp| ≤ 255`, `|w| ≤ 128`), the sums wrapping like
 //! the reference's. The accumulators get their bias and go through the vector output stage
-//! ([`Stage`]) in the same registers.
+//! ([`Stage`]) in the same registers. The blocks go in panels of up to 16 (as many as the
+//! 64 KiB of packed weights hold), so that a pixel block's patches are gathered once per
+//! panel; the weights are packed by 8 × 8 transposes of value pairs.
 
 use core::arch::x86_64::{
     __m128i, __m256i, _mm256_add_epi32, _mm256_broadcast_ss, _mm256_castps_si256,

@@ -19,7 +19,7 @@ use super::mem::{load_i8x16, load_i8x8};
 use super::stage::{store, Stage, LANES};
 use crate::geometry::Axis;
 use crate::optimized;
-use crate::{Activation, DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
+use crate::{DepthwiseConv2dParams, Filter, KernelError, Rounding, Shape4};
 
 /// [`optimized::depthwise_conv2d`] with AVX2: every case, same results; on a CPU without
 /// AVX2 it answers [`KernelError::Unsupported`].
@@ -84,22 +84,31 @@ struct Layer<'a> {
 }
 
 impl Layer<'_> {
-    /// Every output row, in blocks of 32 channels, then 16, then 8.
+    /// Every output row, in blocks of 32 channels, then 16, then 8. The output stages are
+    /// prepared once for the layer (up to [`STAGES`] of them; a wider layer prepares each
+    /// block's per row).
     #[target_feature(enable = "avx2")]
     fn rows<const DOUBLE: bool>(&self, output: &mut [i8]) {
         let channels = self.params.input.channels;
         let out = self.out;
         let (full, half) = (channels / 32 * 32, channels / 16 * 16);
+        let mut stages = [const { None }; STAGES];
+        if channels / LANES <= STAGES {
+            for (i, stage) in stages.iter_mut().enumerate().take(channels / LANES) {
+                *stage = Some(Channels::stage(self, i * LANES, LANES));
+            }
+        }
+        let stages = &stages[..];
         for (row, out_row) in output.chunks_exact_mut(out.width * channels).enumerate() {
             let (b, oy) = (row / out.height, row % out.height);
             for start in (0..full).step_by(32) {
-                self.row::<32, DOUBLE>(b, oy, start, out_row);
+                self.row::<32, DOUBLE>(b, oy, start, out_row, stages);
             }
             for start in (full..half).step_by(16) {
-                self.row::<16, DOUBLE>(b, oy, start, out_row);
+                self.row::<16, DOUBLE>(b, oy, start, out_row, stages);
             }
             for start in (half..channels).step_by(8) {
-                self.row::<8, DOUBLE>(b, oy, start, out_row);
+                self.row::<8, DOUBLE>(b, oy, start, out_row, stages);
             }
         }
     }
@@ -115,16 +124,23 @@ impl Layer<'_> {
         oy: usize,
         start: usize,
         out_row: &mut [i8],
+        stages: &[Option<Stage<1>>],
     ) {
         let (params, rows, cols) = (self.params, self.rows, self.cols);
         let channels = params.input.channels;
         let zero_point = i16::from(params.input_zero_point);
-        let stage = Channels::stage::<N>(
-            self.filter,
-            start,
-            params.output_zero_point,
-            params.activation,
-        );
+        // The layer's stages of the block, or the block's own.
+        let block = start / LANES..(start + N) / LANES;
+        let mut own = [const { None }; 4];
+        let stage = match stages.get(block.clone()) {
+            Some(stage) if stage.iter().all(Option::is_some) => stage,
+            _ => {
+                for (i, own) in own.iter_mut().enumerate().take(block.len()) {
+                    *own = Some(Channels::stage(self, start + i * LANES, LANES));
+                }
+                &own[..block.len()]
+            }
+        };
         let bias = <&[i32; N]>::try_from(&self.filter.bias[start..start + N]);
         let Ok(bias) = bias else { return };
         let kernel_rows = rows.taps(oy);
@@ -158,37 +174,28 @@ impl Layer<'_> {
                     tap += channels;
                 }
             }
-            Channels::finish::<N, DOUBLE>(&stage, &acc, &mut pixel[start..start + N]);
+            Channels::finish::<N, DOUBLE>(stage, &acc, &mut pixel[start..start + N]);
         }
     }
 }
+
+/// Output stages prepared once per layer, at most (1024 channels).
+const STAGES: usize = 128;
 
 /// A block of `N` (8, 16 or 32) channels of [`depthwise_avx2`]'s loops (so only used where
 /// AVX2 runs): accumulators in up to four vectors, one vector stage per 8 channels.
 struct Channels;
 
 impl Channels {
-    /// The output stages of channels `start .. start + N`.
+    /// The output stage of the `count` (at most 8) channels from `start` of `layer`.
     #[inline(always)]
-    fn stage<const N: usize>(
-        filter: &Filter<'_>,
-        start: usize,
-        zero_point: i8,
-        activation: Activation,
-    ) -> [Stage<1>; 4] {
-        const {
-            assert!(
-                N.is_multiple_of(LANES) && N <= 4 * LANES,
-                "8 to 32 channels"
-            )
-        };
-        core::array::from_fn(|i| {
-            let count = N.saturating_sub(i * LANES).min(LANES);
-            let first = start + i * LANES;
-            // SAFETY: `Channels` only runs inside `depthwise_avx2`, which is entered only
-            // where the CPU runs AVX2 code.
-            unsafe { Stage::new(count, |c| filter.requant(first + c), zero_point, activation) }
-        })
+    fn stage(layer: &Layer<'_>, start: usize, count: usize) -> Stage<1> {
+        let (params, filter) = (layer.params, layer.filter);
+        let requant = |c: usize| filter.requant(start + c);
+        let (zero_point, activation) = (params.output_zero_point, params.activation);
+        // SAFETY: `Channels` only runs inside `depthwise_avx2`, which is entered only where
+        // the CPU runs AVX2 code.
+        unsafe { Stage::new(count, requant, zero_point, activation) }
     }
 
     /// Accumulators holding `bias`.
@@ -230,13 +237,15 @@ impl Channels {
     /// in the double-rounding form when `DOUBLE`.
     #[inline(always)]
     fn finish<const N: usize, const DOUBLE: bool>(
-        stage: &[Stage<1>; 4],
+        stages: &[Option<Stage<1>>],
         acc: &[__m256i; 4],
         out: &mut [i8],
     ) {
-        for ((stage, acc), out) in stage.iter().zip(acc).zip(out.chunks_exact_mut(LANES)) {
-            // SAFETY: as in `stage`.
-            unsafe { store(stage.apply::<DOUBLE>([*acc]), out) };
+        for ((stage, acc), out) in stages.iter().zip(acc).zip(out.chunks_exact_mut(LANES)) {
+            if let Some(stage) = stage {
+                // SAFETY: as in `stage`.
+                unsafe { store(stage.apply::<DOUBLE>([*acc]), out) };
+            }
         }
     }
 }

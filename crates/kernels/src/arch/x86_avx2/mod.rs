@@ -13,9 +13,9 @@
 //!
 //! Measured on this project's AMD EPYC (Zen 1, whose 256-bit integer multiplies issue as
 //! two halves on one pipe, so `VPMADDWD` peaks at 8 multiply-adds per cycle), one thread,
-//! against tract fp32 in the same run: MobileNetV2 1.0 at 224 from 1.27× to 0.64×,
-//! EfficientNet-Lite0 from 1.06× to 0.53× (`edgebone bench --compare-tract`, `--portable`
-//! for the former).
+//! against tract fp32 in the same run: MobileNetV2 1.0 at 224 from 1.22× to 0.59× (80.0 to
+//! 38.5 ms), EfficientNet-Lite0 from 1.00× to 0.49× (96.8 to 47.6 ms) (`edgebone bench
+//! --compare-tract`, `--portable` for the former).
 //! Every result is bit-exact with the reference. Each kernel answers
 //! [`KernelError::Unsupported`] on a CPU without AVX2, and covers what the portable kernel
 //! it replaces covers. The matrix-shaped ones keep their packed weights and patches on the

@@ -19,6 +19,7 @@ use indicatif::ProgressBar;
 use crate::bench_report::{BenchReport, Latency, OpTime, TractTime};
 use crate::model_args::load_int8;
 use crate::tract_runner::FloatModel;
+use edgebone_kernels::Isa;
 
 /// `edgebone bench`'s arguments.
 #[derive(Args, Debug)]
@@ -41,6 +42,10 @@ pub struct BenchArgs {
     /// runtime, and print int8 / tract.
     #[arg(long, value_name = "ONNX")]
     pub compare_tract: Option<PathBuf>,
+    /// Run only the portable kernels, none of those chosen by the CPU's features at run time
+    /// (AVX2 on x86-64), for comparison.
+    #[arg(long)]
+    pub portable: bool,
 }
 
 /// A float model whose input is not the int8 model's.
@@ -71,6 +76,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 /// engines take turns, one inference each, so that a change of load on a shared machine
 /// slows both alike and their ratio holds.
 pub fn measure(args: &BenchArgs) -> Result<BenchReport> {
+    if args.portable {
+        Isa::Portable.set_current();
+    }
     let owned = load_int8(&args.model, None)?;
     let float = match &args.compare_tract {
         Some(onnx) => Some((float_source(onnx, &args.model, &owned)?, onnx)),

@@ -8,7 +8,8 @@
 //! test's digest of the reference outputs with the one the host computes for the same seeds.
 //!
 //! The lists: [`BIT_EXACT`] (every optimised kernel against its reference, one line per
-//! kernel in `bit_exact_tests!`), [`ROBUSTNESS`] (absurd parameters at every kernel) and
+//! kernel in `bit_exact_tests!`; on x86-64 also `X86_AVX2`, the host's run-time detected
+//! kernels, which the boards never compile), [`ROBUSTNESS`] (absurd parameters at every kernel) and
 //! [`REFERENCE`] (reference kernels without an optimised version, by digest: Softmax).
 #![no_std]
 #![forbid(unsafe_code)]
@@ -16,6 +17,8 @@
 
 extern crate alloc;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod bit_exact;
 mod digest;
 mod elementwise;
@@ -101,14 +104,18 @@ pub fn all() -> impl Iterator<Item = &'static KernelTest> {
     BIT_EXACT.iter().chain(ROBUSTNESS).chain(REFERENCE)
 }
 
-/// Declares [`BIT_EXACT`]: `name: reference, optimised, generator;` per line, each line
+/// Declares [`BIT_EXACT`] (or, after `static NAME: "doc";`, another list): `name:
+/// reference, optimised, generator;` per line, each line
 /// optionally behind attributes (`#[cfg(edgebone_arm_dsp)]` for an ISA-specific kernel,
 /// which then runs on the boards that have the feature; stable Rust never sets
 /// `target_feature = "dsp"`, see `build.rs`).
 macro_rules! bit_exact_tests {
-    ($($(#[$attr:meta])* $name:ident: $reference:path, $optimized:path, $generator:path;)*) => {
-        /// Every optimised kernel against its reference, bit for bit, on seeded cases.
-        pub static BIT_EXACT: &[KernelTest] = &[$(
+    (
+        static $list:ident: $doc:literal;
+        $($(#[$attr:meta])* $name:ident: $reference:path, $optimized:path, $generator:path;)*
+    ) => {
+        #[doc = $doc]
+        pub static $list: &[KernelTest] = &[$(
             $(#[$attr])*
             KernelTest {
                 name: stringify!($name),
@@ -124,6 +131,13 @@ macro_rules! bit_exact_tests {
                 },
             },
         )*];
+    };
+    ($($line:tt)*) => {
+        bit_exact_tests! {
+            static BIT_EXACT:
+                "Every optimised kernel against its reference, bit for bit, on seeded cases.";
+            $($line)*
+        }
     };
 }
 
@@ -157,9 +171,29 @@ bit_exact_tests! {
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_fully_connected_is_bit_exact: reference::fully_connected,
         scratch::dsp_fully_connected, bit_exact::fully_connected_case;
-    // The variant the registry picks on this target, whichever it is.
+    // The variant the registry picks on this target, whichever it is, and the one it picks
+    // with the run-time detected kernels ruled out (`Isa::Portable`).
     registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
         bit_exact::any_conv_case;
+    registry_conv_portable_is_bit_exact: reference::conv2d, scratch::registry_conv2d_portable,
+        bit_exact::any_conv_case;
+}
+
+// x86-64's AVX2 kernels (where the CPU lacks AVX2: the portable ones, see `avx2`). Only the
+// host compiles them, so they are a list of their own: every test of `BIT_EXACT` must run on
+// every QEMU board (`cargo xtask test-kernels` checks that).
+#[cfg(target_arch = "x86_64")]
+bit_exact_tests! {
+    static X86_AVX2:
+        "The x86-64 AVX2 kernels against their references, bit for bit, on seeded cases.";
+    x86_avx2_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::avx2_pointwise,
+        bit_exact::pointwise_case;
+    x86_avx2_conv2d_is_bit_exact: reference::conv2d, scratch::avx2_general,
+        bit_exact::general_conv_case;
+    x86_avx2_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d,
+        avx2::depthwise_conv2d, bit_exact::depthwise_case;
+    x86_avx2_fully_connected_is_bit_exact: reference::fully_connected,
+        scratch::avx2_fully_connected, bit_exact::fully_connected_case;
 }
 
 /// Random, often absurd, parameters at every kernel: each must return `Ok` or `Err`, never

@@ -205,12 +205,92 @@ fn elements(shape: Result<Shape4, KernelError>) -> Result<usize, KernelError> {
     shape.and_then(|s| s.elements())
 }
 
+/// The outcomes of the per-ISA convolution kernels of this target (none but on x86-64).
+#[derive(Default)]
+struct IsaOutcomes {
+    #[cfg(target_arch = "x86_64")]
+    avx2: [Outcomes; 4],
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+impl IsaOutcomes {
+    /// The 1x1 and general convolutions.
+    fn convolutions(
+        &mut self,
+        p: &Conv2dParams,
+        input: &[i8],
+        filter: &Filter<'_>,
+        output: &mut [i8],
+        scratch: &mut [i8],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut digest = Digest::new();
+            let result = crate::avx2::conv2d_1x1(p, input, filter, output, scratch);
+            self.avx2[0].record(result, output, &mut digest);
+            let result = crate::avx2::conv2d(p, input, filter, output, scratch);
+            self.avx2[1].record(result, output, &mut digest);
+        }
+    }
+
+    /// The depthwise convolution.
+    fn depthwise(
+        &mut self,
+        d: &DepthwiseConv2dParams,
+        input: &[i8],
+        filter: &Filter<'_>,
+        output: &mut [i8],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let result = crate::avx2::depthwise_conv2d(d, input, filter, output);
+            self.avx2[2].record(result, output, &mut Digest::new());
+        }
+    }
+
+    /// The fully connected layer.
+    fn fully_connected(
+        &mut self,
+        f: &FullyConnectedParams,
+        input: &[i8],
+        filter: &Filter<'_>,
+        output: &mut [i8],
+        scratch: &mut [i8],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let result = crate::avx2::fully_connected(f, input, filter, output, scratch);
+            self.avx2[3].record(result, output, &mut Digest::new());
+        }
+    }
+
+    /// Fails unless every kernel saw both outcomes.
+    fn check(&self, rounds: usize) -> Result<(), Failure> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let names = [
+                "x86_avx2::conv2d_1x1",
+                "x86_avx2::conv2d",
+                "x86_avx2::depthwise_conv2d",
+                "x86_avx2::fully_connected",
+            ];
+            for (name, outcomes) in names.into_iter().zip(&self.avx2) {
+                outcomes.check_both(name, rounds)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every convolution and fully connected kernel, reference and optimised.
 pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
     let mut rng = Rng::from_name("robust_conv");
     let mut digest = Digest::new();
     let [mut conv, mut pointwise, mut general, mut dw, mut fast_dw, mut fc, mut fast_fc] =
         <[Outcomes; 7]>::default();
+    // The per-ISA kernels of this target: their outcomes are counted, not digested (the
+    // digest stays the same on every target of one pointer width).
+    let mut isa = IsaOutcomes::default();
     for _ in 0..budget.rounds {
         let pointwise_shape = rng.chance(30);
         let p = Conv2dParams {
@@ -252,6 +332,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        isa.convolutions(&p, &input, &ops.filter(), &mut output, &mut scratch);
 
         let d = DepthwiseConv2dParams {
             input: p.input,
@@ -279,6 +360,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        isa.depthwise(&d, &input, &ops.filter(), &mut output);
 
         let f = FullyConnectedParams {
             batches: p.input.batch,
@@ -310,7 +392,9 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        isa.fully_connected(&f, &input, &ops.filter(), &mut output, &mut scratch);
     }
+    isa.check(budget.rounds)?;
     passed(
         &[
             ("conv2d", &conv),

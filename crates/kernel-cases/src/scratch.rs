@@ -9,8 +9,11 @@ use alloc::vec;
 use edgebone_kernels::arch::arm_dsp;
 use edgebone_kernels::select::{conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
-    optimized, Conv2dParams, ConvKernel, Filter, FullyConnectedParams, KernelError,
+    optimized, Conv2dParams, ConvKernel, Filter, FullyConnectedParams, Isa, KernelError,
 };
+
+#[cfg(target_arch = "x86_64")]
+use crate::avx2;
 
 /// Declares `name(params, input, filter, output)` running `kernel` with the scratch of
 /// `bytes(params)`.
@@ -44,18 +47,34 @@ with_scratch! {
     #[cfg(edgebone_arm_dsp)]
     dsp_fully_connected: FullyConnectedParams => arm_dsp::fully_connected,
         fully_connected_scratch_bytes;
+    #[cfg(target_arch = "x86_64")]
+    avx2_pointwise: Conv2dParams => avx2::conv2d_1x1, conv2d_scratch_bytes;
+    #[cfg(target_arch = "x86_64")]
+    avx2_general: Conv2dParams => avx2::conv2d, conv2d_scratch_bytes;
+    #[cfg(target_arch = "x86_64")]
+    avx2_fully_connected: FullyConnectedParams => avx2::fully_connected,
+        fully_connected_scratch_bytes;
     // The variant the registry picks on this target for the scratch the compiler reserves
-    // (a variant whose `covers` rule claims a case it then refuses fails this test).
-    registry_conv2d: Conv2dParams => registry_run, conv2d_scratch_bytes;
+    // (a variant whose `covers` rule claims a case it then refuses fails this test), with
+    // every kernel this CPU runs and with the portable ones only.
+    registry_conv2d: Conv2dParams => registry_run::<true>, conv2d_scratch_bytes;
+    registry_conv2d_portable: Conv2dParams => registry_run::<false>, conv2d_scratch_bytes;
 }
 
-/// Runs the variant the registry picks for `params` and `scratch`.
-fn registry_run(
+/// Runs the variant the registry picks for `params` and `scratch`, among every kernel this
+/// CPU runs when `DETECTED`, else among the portable ones ([`Isa::Portable`]).
+fn registry_run<const DETECTED: bool>(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
     scratch: &mut [i8],
 ) -> Result<(), KernelError> {
-    ConvKernel::for_params(params, scratch.len()).run(params, input, filter, output, scratch)
+    let isa = if DETECTED {
+        Isa::Detected
+    } else {
+        Isa::Portable
+    };
+    ConvKernel::for_params_on(isa, params, scratch.len())
+        .run(params, input, filter, output, scratch)
 }

@@ -6,7 +6,9 @@
 //! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
 //! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
 //! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
-//! with MVE and those win (the depthwise one in its vector-loop form). A new variant is one enum variant, one `covers` rule, one
+//! with MVE and those win (the depthwise one in its vector-loop form). On x86-64 the
+//! `arch::x86_avx2` kernels come first where the CPU has AVX2, detected at run time, unless
+//! [`Isa::Portable`] rules them out. A new variant is one enum variant, one `covers` rule, one
 //! `scratch_bytes` rule, one line in the variant list and one line in
 //! `edgebone-kernel-cases`' `bit_exact_tests!`.
 //!
@@ -17,18 +19,69 @@
 //! compiled model serves every target. A variant is only chosen where its scratch fits
 //! ([`ConvKernel::for_params`]); the reference kernels need none.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
 use crate::arch::arm_dsp;
+#[cfg(target_arch = "x86_64")]
+use crate::arch::x86_avx2;
 use crate::{
     optimized, reference, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams,
     KernelError,
 };
+
+/// Which kernels the registry may choose among those it could run here: a process-wide
+/// setting, read when a model is prepared (convolutions) and at each call (depthwise, fully
+/// connected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Isa {
+    /// The kernels of the instruction-set extensions this CPU has, detected at run time
+    /// (AVX2 on x86-64), besides those the target was compiled for: the default.
+    Detected,
+    /// None of the kernels detected at run time: the portable ones (and those the target
+    /// was compiled for), for tests and comparisons.
+    Portable,
+}
+
+/// Set by [`Isa::set_current`] to [`Isa::Portable`].
+static PORTABLE_ONLY: AtomicBool = AtomicBool::new(false);
+
+impl Isa {
+    /// The process-wide setting ([`Isa::Detected`] unless set otherwise).
+    pub fn current() -> Self {
+        if PORTABLE_ONLY.load(Ordering::Relaxed) {
+            Self::Portable
+        } else {
+            Self::Detected
+        }
+    }
+
+    /// Makes `self` the process-wide setting (for models prepared from now on).
+    pub fn set_current(self) {
+        PORTABLE_ONLY.store(self == Self::Portable, Ordering::Relaxed);
+    }
+
+    /// True if the `arch::x86_avx2` kernels may run: allowed, and the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    fn avx2(self) -> bool {
+        self == Self::Detected && x86_avx2::available()
+    }
+}
 
 /// A kernel for a 2-D convolution with one or more groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConvKernel {
+    /// `arch::x86_avx2::conv2d_1x1`: as [`ConvKernel::Pointwise`] with AVX2, at most 2048
+    /// input channels.
+    #[cfg(target_arch = "x86_64")]
+    Avx2Pointwise,
+    /// `arch::x86_avx2::conv2d`: as [`ConvKernel::General`] with AVX2, patches of at most
+    /// 2048 values.
+    #[cfg(target_arch = "x86_64")]
+    Avx2General,
     /// `arch::arm_dsp::conv2d_1x1`: as [`ConvKernel::Pointwise`], with `SMLAD`.
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     DspPointwise,
@@ -46,6 +99,10 @@ pub enum ConvKernel {
 impl ConvKernel {
     /// The variants in order of preference on this target.
     pub const ALL: &'static [ConvKernel] = &[
+        #[cfg(target_arch = "x86_64")]
+        Self::Avx2Pointwise,
+        #[cfg(target_arch = "x86_64")]
+        Self::Avx2General,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
         Self::DspPointwise,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -56,18 +113,46 @@ impl ConvKernel {
     ];
 
     /// The first variant that covers `params` on this target with at most `scratch`
-    /// scratch bytes.
+    /// scratch bytes, among those [`Isa::current`] allows.
     pub fn for_params(params: &Conv2dParams, scratch: usize) -> Self {
+        Self::for_params_on(Isa::current(), params, scratch)
+    }
+
+    /// [`for_params`](Self::for_params) among the variants `isa` allows.
+    pub fn for_params_on(isa: Isa, params: &Conv2dParams, scratch: usize) -> Self {
         Self::ALL
             .iter()
             .copied()
-            .find(|kernel| kernel.covers(params) && kernel.scratch_bytes(params) <= scratch)
+            .find(|kernel| {
+                kernel.runs_on(isa)
+                    && kernel.covers(params)
+                    && kernel.scratch_bytes(params) <= scratch
+            })
             .unwrap_or(Self::Reference)
+    }
+
+    /// True if `isa` allows the variant on this CPU.
+    fn runs_on(self, isa: Isa) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2Pointwise | Self::Avx2General => isa.avx2(),
+            _ => {
+                let _ = isa;
+                true
+            }
+        }
     }
 
     /// The scratch bytes the variant needs for `params` (which it must cover).
     pub fn scratch_bytes(self, params: &Conv2dParams) -> usize {
         match self {
+            // The AVX2 kernels use the stack, not the scratch, for patches of up to
+            // `MAX_DEPTH` values, but are chosen under the same condition as the portable
+            // ones (a model compiled without scratch runs the reference everywhere).
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2Pointwise => optimized::conv2d_1x1::scratch_bytes(params),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2General => optimized::conv2d::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -81,6 +166,19 @@ impl ConvKernel {
     /// True if this variant computes `params` (the reference covers everything).
     pub fn covers(self, params: &Conv2dParams) -> bool {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2Pointwise => {
+                optimized::conv2d_1x1::covers(params)
+                    && params.input.channels <= x86_avx2::MAX_DEPTH
+            }
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2General => {
+                let depth = params.kernel[0]
+                    .checked_mul(params.kernel[1])
+                    .and_then(|taps| taps.checked_mul(params.input.channels));
+                optimized::conv2d::covers(params)
+                    && depth.is_some_and(|depth| depth <= x86_avx2::MAX_DEPTH)
+            }
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -94,6 +192,10 @@ impl ConvKernel {
     /// The variant's name, as `inspect` prints it.
     pub fn name(self) -> &'static str {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2Pointwise => "x86_avx2::conv2d_1x1",
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2General => "x86_avx2::conv2d",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => "arm_dsp::conv2d_1x1",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -114,6 +216,10 @@ impl ConvKernel {
         scratch: &mut [i8],
     ) -> Result<(), KernelError> {
         let kernel = match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2Pointwise => x86_avx2::conv2d_1x1,
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2General => x86_avx2::conv2d,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => arm_dsp::conv2d_1x1,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -139,14 +245,30 @@ pub fn conv2d_scratch_bytes(params: &Conv2dParams) -> usize {
 }
 
 /// The depthwise convolution kernel of this target (every variant covers every case): the
-/// DSP one on DSP cores without Helium, the vector-loop one on Helium cores, else the
-/// portable one.
+/// AVX2 one where the CPU has it and [`Isa::current`] allows it, the DSP one on DSP cores
+/// without Helium, the vector-loop one on Helium cores, else the portable one.
 pub fn depthwise_conv2d(
     params: &DepthwiseConv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
     output: &mut [i8],
 ) -> Result<(), KernelError> {
+    depthwise_conv2d_on(Isa::current(), params, input, filter, output)
+}
+
+/// [`depthwise_conv2d`] among the kernels `isa` allows.
+pub fn depthwise_conv2d_on(
+    isa: Isa,
+    params: &DepthwiseConv2dParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    #[cfg(target_arch = "x86_64")]
+    if isa.avx2() {
+        return x86_avx2::depthwise_conv2d(params, input, filter, output);
+    }
+    let _ = isa;
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::depthwise_conv2d(params, input, filter, output);
     #[cfg(edgebone_arm_mve)]
@@ -156,17 +278,37 @@ pub fn depthwise_conv2d(
 }
 
 /// The name of [`depthwise_conv2d`]'s kernel, as `inspect` prints it.
-pub const DEPTHWISE_CONV2D: &str = if cfg!(edgebone_arm_mve) {
-    "depthwise_conv2d_vector_loop"
-} else if cfg!(edgebone_arm_dsp) {
-    "arm_dsp::depthwise_conv2d"
-} else {
-    "depthwise_conv2d"
-};
+pub fn depthwise_conv2d_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if Isa::current().avx2() {
+        return "x86_avx2::depthwise_conv2d";
+    }
+    if cfg!(edgebone_arm_mve) {
+        "depthwise_conv2d_vector_loop"
+    } else if cfg!(edgebone_arm_dsp) {
+        "arm_dsp::depthwise_conv2d"
+    } else {
+        "depthwise_conv2d"
+    }
+}
 
 /// The fully connected kernel of this target (it covers every case) where `scratch` holds
-/// [`fully_connected_scratch_bytes`], else the reference kernel.
+/// [`fully_connected_scratch_bytes`], else the reference kernel: the AVX2 one where the
+/// CPU has it, [`Isa::current`] allows it and it covers the case (at most 2048 input
+/// features).
 pub fn fully_connected(
+    params: &FullyConnectedParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+    scratch: &mut [i8],
+) -> Result<(), KernelError> {
+    fully_connected_on(Isa::current(), params, input, filter, output, scratch)
+}
+
+/// [`fully_connected`] among the kernels `isa` allows.
+pub fn fully_connected_on(
+    isa: Isa,
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -176,6 +318,11 @@ pub fn fully_connected(
     if scratch.len() < fully_connected_scratch_bytes(params) {
         return reference::fully_connected(params, input, filter, output);
     }
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fully_connected(isa, params) {
+        return x86_avx2::fully_connected(params, input, filter, output, scratch);
+    }
+    let _ = isa;
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::fully_connected(params, input, filter, output, scratch);
     #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
@@ -191,6 +338,12 @@ pub fn fully_connected_scratch_bytes(params: &FullyConnectedParams) -> usize {
 /// The name of the kernel [`fully_connected`] runs with `scratch` bytes of scratch, as
 /// `inspect` prints it.
 pub fn fully_connected_name(params: &FullyConnectedParams, scratch: usize) -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if scratch >= fully_connected_scratch_bytes(params)
+        && avx2_fully_connected(Isa::current(), params)
+    {
+        return "x86_avx2::fully_connected";
+    }
     if scratch < fully_connected_scratch_bytes(params) {
         "reference::fully_connected"
     } else if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
@@ -198,4 +351,10 @@ pub fn fully_connected_name(params: &FullyConnectedParams, scratch: usize) -> &'
     } else {
         "fully_connected"
     }
+}
+
+/// True if `isa` allows the AVX2 fully connected kernel here and it covers `params`.
+#[cfg(target_arch = "x86_64")]
+fn avx2_fully_connected(isa: Isa, params: &FullyConnectedParams) -> bool {
+    isa.avx2() && params.in_features <= x86_avx2::MAX_DEPTH
 }

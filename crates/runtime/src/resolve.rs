@@ -170,7 +170,7 @@ impl Op<'_> {
     pub fn kernel_name(&self) -> &'static str {
         match self {
             Op::Conv { kernel, .. } => kernel.name(),
-            Op::Depthwise { .. } => select::DEPTHWISE_CONV2D,
+            Op::Depthwise { .. } => select::depthwise_conv2d_name(),
             Op::FullyConnected {
                 params, scratch, ..
             } => select::fully_connected_name(params, scratch.len),

@@ -5,8 +5,9 @@
 //! | module | compiled when | kernels |
 //! |---|---|---|
 //! | `arm_dsp` | `cfg(edgebone_arm_dsp)`: Arm's DSP extension (Cortex-M4, M7, M33, M55) | `conv2d_1x1`, `conv2d`, `fully_connected`, `depthwise_conv2d` |
+//! | `x86_avx2` | `target_arch = "x86_64"`, used where the CPU has AVX2 (detected at run time) | `conv2d_1x1`, `conv2d`, `fully_connected` (packed-weight `VPMADDWD` blocks, vector requantisation), `depthwise_conv2d` |
 //!
-//! A module for another instruction set (`arm_mve` for Helium, `x86_avx2`, `aarch64_neon`,
+//! A module for another instruction set (`arm_mve` for Helium, `aarch64_neon`,
 //! `riscv`) is added with its first kernel, never as an empty placeholder. The crate's
 //! `build.rs` sets the `cfg`s that stable Rust does not (Arm's target features are
 //! unstable, so `cfg(target_feature = "dsp")` is never set there). A kernel here has the
@@ -14,7 +15,10 @@
 //! [`KernelError::Unsupported`](crate::KernelError::Unsupported) where it does not cover a
 //! case; the matrix-shaped ones implement the portable kernels' `Mac` seam (how patch
 //! values are buffered and multiplied), the depthwise one its `ChannelMac` (how a block of
-//! channels accumulates a tap), and they reuse the rest of `optimized`.
+//! channels accumulates a tap), and they reuse the rest of `optimized` (`x86_avx2`, whose
+//! register blocks do not fit those seams, the wider `Gemm` and `ChannelBlock`). Run-time
+//! detected modules (`x86_avx2`) answer `Unsupported` on a CPU without the extension, and
+//! the registry only picks them where [`select::Isa`](crate::select::Isa) allows.
 //!
 //! Which kernel runs is the registry's choice: on cores with Helium (`cfg(edgebone_arm_mve)`:
 //! Cortex-M55, M85) the portable kernels, which LLVM vectorises with MVE, beat `arm_dsp`
@@ -27,3 +31,7 @@
 #[cfg(edgebone_arm_dsp)]
 #[allow(unsafe_code)]
 pub mod arm_dsp;
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+pub mod x86_avx2;

@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{self, convolve, Layer, Mac, Patches, Portable, CHUNK};
+use super::gemm::{self, Gemm, Layer, Patches, Portable, CHUNK};
 use crate::params::ConvPlan;
 use crate::{Conv2dParams, Filter, KernelError, Shape4};
 
@@ -33,8 +33,9 @@ pub(crate) fn scratch_bytes(params: &Conv2dParams) -> usize {
     gemm::scratch_bytes(params.out_channels)
 }
 
-/// [`conv2d`] with the buffering and multiply-accumulates of `M`.
-pub(crate) fn conv2d_with<M: Mac>(
+/// [`conv2d`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
+pub(crate) fn conv2d_with<G: Gemm>(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -64,7 +65,7 @@ pub(crate) fn conv2d_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&window, &layer, output, scratch)
+    G::convolve(&window, &layer, output, scratch)
 }
 
 /// True if [`conv2d`] covers `params`: one group and 1 to 128 input channels.

@@ -2,7 +2,7 @@
 
 use core::ops::Range;
 
-use super::gemm::{self, convolve, Layer, Mac, Patches, Portable, CHUNK};
+use super::gemm::{self, Gemm, Layer, Patches, Portable, CHUNK};
 use crate::{Conv2dParams, Filter, KernelError, Padding, Shape4};
 
 /// [`reference::conv2d`](crate::reference::conv2d) for a 1x1 kernel with one group and no
@@ -25,8 +25,9 @@ pub fn conv2d_1x1(
     conv2d_1x1_with::<Portable>(params, input, filter, output, scratch)
 }
 
-/// [`conv2d_1x1`] with the buffering and multiply-accumulates of `M`.
-pub(crate) fn conv2d_1x1_with<M: Mac>(
+/// [`conv2d_1x1`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
+pub(crate) fn conv2d_1x1_with<G: Gemm>(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -65,7 +66,7 @@ pub(crate) fn conv2d_1x1_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&pixels, &layer, output, scratch)
+    G::convolve(&pixels, &layer, output, scratch)
 }
 
 /// The scratch bytes [`conv2d_1x1`] needs for `params`.

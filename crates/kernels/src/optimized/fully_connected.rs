@@ -1,7 +1,7 @@
 //! Fully connected layer, the classifier at the end of every backbone.
 
 use super::conv2d_1x1::Pixels;
-use super::gemm::{self, convolve, Layer, Mac, Portable};
+use super::gemm::{self, Gemm, Layer, Portable};
 use crate::{Filter, FullyConnectedParams, KernelError};
 
 /// [`reference::fully_connected`](crate::reference::fully_connected), bit-exact with it, in
@@ -28,8 +28,9 @@ pub(crate) fn scratch_bytes(params: &FullyConnectedParams) -> usize {
     gemm::scratch_bytes(params.out_features)
 }
 
-/// [`fully_connected`] with the buffering and multiply-accumulates of `M`.
-pub(crate) fn fully_connected_with<M: Mac>(
+/// [`fully_connected`] with the matrix product of `G` (a `Mac`'s blocked product, or a
+/// target's own).
+pub(crate) fn fully_connected_with<G: Gemm>(
     params: &FullyConnectedParams,
     input: &[i8],
     filter: &Filter<'_>,
@@ -49,5 +50,5 @@ pub(crate) fn fully_connected_with<M: Mac>(
         zero_point: params.output_zero_point,
         activation: params.activation,
     };
-    convolve::<M>(&rows, &layer, output, scratch)
+    G::convolve(&rows, &layer, output, scratch)
 }

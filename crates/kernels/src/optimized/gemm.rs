@@ -135,8 +135,34 @@ impl Mac for Portable {
     }
 }
 
+/// How a convolution computes its outputs from its [`Patches`]: every [`Mac`] through the
+/// blocked product of [`convolve`]; a target whose fast form does not fit that loop (AVX2's
+/// register blocks of pixels times channels on packed weights) implements it whole in
+/// `crate::arch`. Same sums, same results, the scratch of [`scratch_bytes`] at most.
+pub(crate) trait Gemm {
+    /// Computes every output of `layer` over `patches` into `output` (see [`convolve`]).
+    fn convolve<P: Patches>(
+        patches: &P,
+        layer: &Layer<'_>,
+        output: &mut [i8],
+        scratch: &mut [i8],
+    ) -> Result<(), KernelError>;
+}
+
+impl<M: Mac> Gemm for M {
+    #[inline(always)]
+    fn convolve<P: Patches>(
+        patches: &P,
+        layer: &Layer<'_>,
+        output: &mut [i8],
+        scratch: &mut [i8],
+    ) -> Result<(), KernelError> {
+        convolve::<M>(patches, layer, output, scratch)
+    }
+}
+
 /// The constant operands and the output stage of a convolution.
-pub(super) struct Layer<'a> {
+pub(crate) struct Layer<'a> {
     /// Weights `[channels, depth]`, bias and requantisation per output channel.
     pub filter: &'a Filter<'a>,
     /// Output channels.
@@ -211,7 +237,7 @@ const TOO_SMALL: KernelError = KernelError::BadParam {
 /// Computes every output of `layer` over `patches` into `output`, which must hold
 /// `rows · width · channels` values (the kernels validated that, and the weights' length),
 /// with the patch buffers and accumulators in `scratch` (at least [`scratch_bytes`] bytes).
-pub(super) fn convolve<M: Mac>(
+pub(crate) fn convolve<M: Mac>(
     patches: &impl Patches,
     layer: &Layer<'_>,
     output: &mut [i8],

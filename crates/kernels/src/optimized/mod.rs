@@ -30,7 +30,10 @@
 //!
 //! The per-ISA kernels of [`crate::arch`] are these kernels with another `gemm::Mac` (how
 //! patch values are buffered and multiplied) or `depthwise_conv2d::ChannelMac` (how a block
-//! of channels accumulates a tap), so everything else is shared.
+//! of channels accumulates a tap), so everything else is shared; where that seam is too
+//! narrow (AVX2's register blocks), with another `gemm::Gemm` (the whole matrix product on
+//! the same patches) or `depthwise_conv2d::ChannelBlock` (a block's accumulators, taps and
+//! output stage).
 
 mod add;
 pub(crate) mod conv2d;
@@ -49,11 +52,18 @@ pub use fully_connected::fully_connected;
 pub use global_avg_pool::global_avg_pool;
 
 // The seam the per-ISA kernels of `crate::arch` build on.
+#[cfg(any(edgebone_arm_dsp, target_arch = "x86_64"))]
+pub(crate) use {
+    conv2d::conv2d_with, conv2d_1x1::conv2d_1x1_with, fully_connected::fully_connected_with,
+    gemm::Patches,
+};
 #[cfg(edgebone_arm_dsp)]
 pub(crate) use {
-    conv2d::conv2d_with,
-    conv2d_1x1::conv2d_1x1_with,
     depthwise_conv2d::{depthwise_conv2d_with, ChannelMac},
-    fully_connected::fully_connected_with,
-    gemm::{Mac, Patches, CHUNK, PIXELS},
+    gemm::{Mac, CHUNK, PIXELS},
+};
+#[cfg(target_arch = "x86_64")]
+pub(crate) use {
+    gemm::{Gemm, Layer, Portable},
+    output_stage::OutputStage,
 };

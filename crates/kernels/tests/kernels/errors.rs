@@ -9,7 +9,8 @@ use edgebone_kernels::select::{self, conv2d_scratch_bytes, fully_connected_scrat
 use edgebone_kernels::{
     Activation, AddParams, Broadcast, ChannelShuffleParams, ConcatInput, ConcatParams,
     Conv2dParams, ConvKernel, DepthwiseConv2dParams, Filter, FullyConnectedParams,
-    GlobalAvgPoolParams, KernelError, PadParams, Padding, PoolParams, Requant, Rounding, Shape4,
+    GlobalAvgPoolParams, Isa, KernelError, PadParams, Padding, PoolParams, Requant, Rounding,
+    Shape4,
 };
 
 fn bad(what: &'static str) -> Result<(), KernelError> {
@@ -198,13 +199,31 @@ fn optimized_kernels_refuse_short_scratch_and_the_registry_falls_back() {
         (needed, ConvKernel::Pointwise),
     ];
     for (scratch, expected) in expected {
-        let kernel = ConvKernel::for_params(&p, scratch);
+        let kernel = ConvKernel::for_params_on(Isa::Portable, &p, scratch);
         assert_eq!(kernel, expected, "with {scratch} scratch bytes");
         let mut got = [0; 18];
         kernel
             .run(&p, &input, &filter, &mut got, &mut vec![0; scratch])
             .unwrap();
         assert_eq!(got, want, "{kernel:?} with {scratch} scratch bytes");
+    }
+    // Where the CPU has AVX2, its variant comes first under the same scratch rule.
+    #[cfg(target_arch = "x86_64")]
+    if edgebone_kernels::arch::x86_avx2::available() {
+        let expected = [
+            (needed - 1, ConvKernel::Reference),
+            (needed, ConvKernel::Avx2Pointwise),
+        ];
+        for (scratch, expected) in expected {
+            let kernel = ConvKernel::for_params_on(Isa::Detected, &p, scratch);
+            assert_eq!(kernel, expected, "with {scratch} scratch bytes and AVX2");
+            let mut got = [0; 18];
+            let mut scratch = vec![0; scratch];
+            kernel
+                .run(&p, &input, &filter, &mut got, &mut scratch)
+                .unwrap();
+            assert_eq!(got, want, "{kernel:?}");
+        }
     }
 
     let fc = FullyConnectedParams {

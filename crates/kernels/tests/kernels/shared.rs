@@ -29,6 +29,13 @@ fn optimised_kernels_are_bit_exact() {
     run_all(BIT_EXACT);
 }
 
+/// The host's AVX2 kernels (the boards never compile them, so they are not in `BIT_EXACT`).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_kernels_are_bit_exact() {
+    run_all(edgebone_kernel_cases::X86_AVX2);
+}
+
 #[test]
 fn kernels_never_panic() {
     run_all(ROBUSTNESS);

@@ -43,6 +43,8 @@ fn main() {
     }
     if options.has("mve", &MVE_CORES, false) {
         println!("cargo::rustc-cfg=edgebone_arm_mve");
+        // `DEP_EDGEBONE_KERNELS_ARM_MVE` for dependents, as `arm_dsp` above.
+        println!("cargo::metadata=arm_mve=1");
     }
 }
 

@@ -157,6 +157,10 @@ bit_exact_tests! {
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_fully_connected_is_bit_exact: reference::fully_connected,
         scratch::dsp_fully_connected, bit_exact::fully_connected_case;
+    // Helium: where `edgebone-kernels` compiled `arch::arm_mve` (see build.rs).
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::mve_pointwise,
+        bit_exact::pointwise_case;
     // The variant the registry picks on this target, whichever it is.
     registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
         bit_exact::any_conv_case;
@@ -189,6 +193,12 @@ pub static ROBUSTNESS: &[KernelTest] = &[
         name: "robust_shapes",
         portable_digest: false,
         run: robustness::shapes,
+    },
+    #[cfg(edgebone_arm_mve)]
+    KernelTest {
+        name: "robust_arm_mve",
+        portable_digest: false,
+        run: robustness::arm_mve,
     },
 ];
 

@@ -212,27 +212,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
     let [mut conv, mut pointwise, mut general, mut dw, mut fast_dw, mut fc, mut fast_fc] =
         <[Outcomes; 7]>::default();
     for _ in 0..budget.rounds {
-        let pointwise_shape = rng.chance(30);
-        let p = Conv2dParams {
-            input: shape(&mut rng),
-            out_channels: dim(&mut rng),
-            kernel: if pointwise_shape {
-                [1, 1]
-            } else {
-                pair(&mut rng)
-            },
-            stride: pair(&mut rng),
-            dilation: pair(&mut rng),
-            padding: if pointwise_shape {
-                Padding::ZERO
-            } else {
-                padding(&mut rng)
-            },
-            groups: if rng.chance(70) { 1 } else { dim(&mut rng) },
-            input_zero_point: rng.i8(),
-            output_zero_point: rng.i8(),
-            activation: activation(&mut rng),
-        };
+        let p = conv_params(&mut rng);
         let input = bytes(&mut rng, p.input.elements());
         let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
         let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
@@ -321,6 +301,53 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             ("fully_connected", &fc),
             ("optimized::fully_connected", &fast_fc),
         ],
+        budget.rounds,
+        &digest,
+    )
+}
+
+/// Random (often absurd) convolution parameters, a pointwise shape three times in ten.
+fn conv_params(rng: &mut Rng) -> Conv2dParams {
+    let pointwise_shape = rng.chance(30);
+    Conv2dParams {
+        input: shape(rng),
+        out_channels: dim(rng),
+        kernel: if pointwise_shape { [1, 1] } else { pair(rng) },
+        stride: pair(rng),
+        dilation: pair(rng),
+        padding: if pointwise_shape {
+            Padding::ZERO
+        } else {
+            padding(rng)
+        },
+        groups: if rng.chance(70) { 1 } else { dim(rng) },
+        input_zero_point: rng.i8(),
+        output_zero_point: rng.i8(),
+        activation: activation(rng),
+    }
+}
+
+/// The Helium kernels (on the cores that have them), on [`convolutions`]' parameters.
+#[cfg(edgebone_arm_mve)]
+pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
+    use edgebone_kernels::arch::arm_mve;
+    let mut rng = Rng::from_name("robust_arm_mve");
+    let mut digest = Digest::new();
+    let mut pointwise = Outcomes::default();
+    for _ in 0..budget.rounds {
+        let p = conv_params(&mut rng);
+        let input = bytes(&mut rng, p.input.elements());
+        let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
+        let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
+        let mut scratch = vec![0; conv2d_scratch_bytes(&p)];
+        pointwise.record(
+            arm_mve::conv2d_1x1(&p, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
+    }
+    passed(
+        &[("arm_mve::conv2d_1x1", &pointwise)],
         budget.rounds,
         &digest,
     )

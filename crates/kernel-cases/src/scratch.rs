@@ -7,6 +7,8 @@ use alloc::vec;
 
 #[cfg(edgebone_arm_dsp)]
 use edgebone_kernels::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use edgebone_kernels::arch::arm_mve;
 use edgebone_kernels::select::{conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
     optimized, Conv2dParams, ConvKernel, Filter, FullyConnectedParams, KernelError,
@@ -44,6 +46,8 @@ with_scratch! {
     #[cfg(edgebone_arm_dsp)]
     dsp_fully_connected: FullyConnectedParams => arm_dsp::fully_connected,
         fully_connected_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_pointwise: Conv2dParams => arm_mve::conv2d_1x1, conv2d_scratch_bytes;
     // The variant the registry picks on this target for the scratch the compiler reserves
     // (a variant whose `covers` rule claims a case it then refuses fails this test).
     registry_conv2d: Conv2dParams => registry_run, conv2d_scratch_bytes;

@@ -5,8 +5,9 @@
 //!
 //! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
 //! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
-//! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
-//! with MVE and those win (the depthwise one in its vector-loop form). A new variant is one enum variant, one `covers` rule, one
+//! `arch::arm_dsp` kernels come first; on Helium cores (`cfg(edgebone_arm_mve)`) the
+//! `arch::arm_mve` ones, else the portable kernels, which LLVM vectorises with MVE (the
+//! depthwise one in its vector-loop form). A new variant is one enum variant, one `covers` rule, one
 //! `scratch_bytes` rule, one line in the variant list and one line in
 //! `edgebone-kernel-cases`' `bit_exact_tests!`.
 //!
@@ -19,6 +20,8 @@
 
 #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
 use crate::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use crate::arch::arm_mve;
 use crate::{
     optimized, reference, Conv2dParams, DepthwiseConv2dParams, Filter, FullyConnectedParams,
     KernelError,
@@ -29,6 +32,10 @@ use crate::{
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConvKernel {
+    /// `arch::arm_mve::conv2d_1x1`: as [`ConvKernel::Pointwise`] with input channels, with
+    /// Helium's `VMLADAVA`.
+    #[cfg(edgebone_arm_mve)]
+    MvePointwise,
     /// `arch::arm_dsp::conv2d_1x1`: as [`ConvKernel::Pointwise`], with `SMLAD`.
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     DspPointwise,
@@ -46,6 +53,8 @@ pub enum ConvKernel {
 impl ConvKernel {
     /// The variants in order of preference on this target.
     pub const ALL: &'static [ConvKernel] = &[
+        #[cfg(edgebone_arm_mve)]
+        Self::MvePointwise,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
         Self::DspPointwise,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -68,6 +77,8 @@ impl ConvKernel {
     /// The scratch bytes the variant needs for `params` (which it must cover).
     pub fn scratch_bytes(self, params: &Conv2dParams) -> usize {
         match self {
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1_scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -81,6 +92,8 @@ impl ConvKernel {
     /// True if this variant computes `params` (the reference covers everything).
     pub fn covers(self, params: &Conv2dParams) -> bool {
         match self {
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1_covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -94,6 +107,8 @@ impl ConvKernel {
     /// The variant's name, as `inspect` prints it.
     pub fn name(self) -> &'static str {
         match self {
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => "arm_mve::conv2d_1x1",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => "arm_dsp::conv2d_1x1",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -114,6 +129,8 @@ impl ConvKernel {
         scratch: &mut [i8],
     ) -> Result<(), KernelError> {
         let kernel = match self {
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => arm_dsp::conv2d_1x1,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]

@@ -27,3 +27,6 @@
 #[cfg(edgebone_arm_dsp)]
 #[allow(unsafe_code)]
 pub mod arm_dsp;
+#[cfg(edgebone_arm_mve)]
+#[allow(unsafe_code)]
+pub mod arm_mve;

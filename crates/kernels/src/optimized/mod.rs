@@ -57,3 +57,6 @@ pub(crate) use {
     fully_connected::fully_connected_with,
     gemm::{Mac, Patches, CHUNK, PIXELS},
 };
+// The Helium kernels' output stage, for the channels their vector form does not take.
+#[cfg(edgebone_arm_mve)]
+pub(crate) use output_stage::{OutputRange, OutputStage};

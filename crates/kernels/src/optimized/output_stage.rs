@@ -9,7 +9,7 @@ use crate::{Activation, Requant};
 /// followed by [`OutputRange::write`] computes exactly what the reference kernels' final
 /// step computes, in either [`Rounding`](crate::Rounding).
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct OutputStage {
+pub(crate) struct OutputStage {
     /// The rounding term, half of the right shift's unit.
     round: i64,
     multiplier: i32,
@@ -22,7 +22,7 @@ pub(super) struct OutputStage {
 ///
 /// Kept apart from the per-channel [`OutputStage`] so that the kernels hold it in registers.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct OutputRange {
+pub(crate) struct OutputRange {
     zero_point: i32,
     min: i32,
     max: i32,
@@ -30,7 +30,7 @@ pub(super) struct OutputRange {
 
 impl OutputRange {
     /// The output's zero point and fused activation.
-    pub(super) fn new(zero_point: i8, activation: Activation) -> Self {
+    pub(crate) fn new(zero_point: i8, activation: Activation) -> Self {
         Self {
             zero_point: i32::from(zero_point),
             min: i32::from(activation.min),
@@ -45,7 +45,7 @@ impl OutputRange {
     /// data (a ReLU6 output is often at one of its bounds), and this loop compiles to
     /// vector compares and selects, never to branches that mispredict.
     #[inline(always)]
-    pub(super) fn write(&self, scaled: &[i32], out: &mut [i8]) {
+    pub(crate) fn write(&self, scaled: &[i32], out: &mut [i8]) {
         for (out, &scaled) in out.iter_mut().zip(scaled) {
             let value = scaled
                 .wrapping_add(self.zero_point)
@@ -59,7 +59,7 @@ impl OutputRange {
 
 impl OutputStage {
     /// The stage for `requant`.
-    pub(super) fn new(requant: Requant) -> Self {
+    pub(crate) fn new(requant: Requant) -> Self {
         // As in the reference: the shift is clamped so that the right shift is 1..=62 bits.
         let shift = 31 - requant.shift.clamp(-31, 30);
         Self {
@@ -69,11 +69,19 @@ impl OutputStage {
         }
     }
 
+    /// The multiplier and the right shift of the high word (0..=30) when the stage is the
+    /// usual case of [`scale`](Self::scale)'s single-rounding form (a right shift of 32 or
+    /// more): then `scale(acc)` is the high word of `acc · multiplier + round`, shifted.
+    #[cfg(edgebone_arm_mve)]
+    pub(crate) fn high_word(&self) -> Option<(i32, u32)> {
+        (self.shift >= 32).then(|| (self.multiplier, u32::from(self.shift) - 32))
+    }
+
     /// The requantised accumulator `acc` (bias included), before the output zero point, in
     /// the double-rounding form when `DOUBLE` (the kernels keep one copy of their loops per
     /// form, chosen once per call, so the single-rounding loops are as they were).
     #[inline(always)]
-    pub(super) fn scale<const DOUBLE: bool>(&self, acc: i32) -> i32 {
+    pub(crate) fn scale<const DOUBLE: bool>(&self, acc: i32) -> i32 {
         if DOUBLE {
             // The clamped exponent, back from the right shift (the stage stays 16 bytes, and
             // 32 of them on the stack).

@@ -30,6 +30,8 @@ use core::fmt;
 
 #[cfg(edgebone_arm_dsp)]
 use edgebone_kernels::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use edgebone_kernels::arch::arm_mve;
 use edgebone_kernels::{optimized, reference};
 
 pub use bit_exact::{Case, FilterCase, FilterParams};
@@ -161,6 +163,9 @@ bit_exact_tests! {
     #[cfg(edgebone_arm_mve)]
     arm_mve_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::mve_pointwise,
         bit_exact::pointwise_case;
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d,
+        arm_mve::depthwise_conv2d, bit_exact::depthwise_case;
     // The variant the registry picks on this target, whichever it is.
     registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
         bit_exact::any_conv_case;

@@ -233,21 +233,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &mut digest,
         );
 
-        let d = DepthwiseConv2dParams {
-            input: p.input,
-            kernel: p.kernel,
-            stride: p.stride,
-            dilation: p.dilation,
-            padding: p.padding,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            activation: p.activation,
-        };
-        let weights = p.kernel[0]
-            .checked_mul(p.kernel[1])
-            .and_then(|k| k.checked_mul(p.input.channels))
-            .ok_or(KernelError::BadParam { what: "overflow" });
-        let ops = Operands::new(&mut rng, weights, p.input.channels);
+        let (d, ops) = depthwise_operands(&mut rng, &p);
         let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
         dw.record(
             depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
@@ -327,13 +313,32 @@ fn conv_params(rng: &mut Rng) -> Conv2dParams {
     }
 }
 
+/// The depthwise convolution over the input of the convolution `p`, and its operands.
+fn depthwise_operands(rng: &mut Rng, p: &Conv2dParams) -> (DepthwiseConv2dParams, Operands) {
+    let d = DepthwiseConv2dParams {
+        input: p.input,
+        kernel: p.kernel,
+        stride: p.stride,
+        dilation: p.dilation,
+        padding: p.padding,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        activation: p.activation,
+    };
+    let weights = p.kernel[0]
+        .checked_mul(p.kernel[1])
+        .and_then(|k| k.checked_mul(p.input.channels))
+        .ok_or(KernelError::BadParam { what: "overflow" });
+    (d, Operands::new(rng, weights, p.input.channels))
+}
+
 /// The Helium kernels (on the cores that have them), on [`convolutions`]' parameters.
 #[cfg(edgebone_arm_mve)]
 pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
     use edgebone_kernels::arch::arm_mve;
     let mut rng = Rng::from_name("robust_arm_mve");
     let mut digest = Digest::new();
-    let mut pointwise = Outcomes::default();
+    let [mut pointwise, mut depthwise] = <[Outcomes; 2]>::default();
     for _ in 0..budget.rounds {
         let p = conv_params(&mut rng);
         let input = bytes(&mut rng, p.input.elements());
@@ -345,9 +350,19 @@ pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        let (d, ops) = depthwise_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
+        depthwise.record(
+            arm_mve::depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
+            &output,
+            &mut digest,
+        );
     }
     passed(
-        &[("arm_mve::conv2d_1x1", &pointwise)],
+        &[
+            ("arm_mve::conv2d_1x1", &pointwise),
+            ("arm_mve::depthwise_conv2d", &depthwise),
+        ],
         budget.rounds,
         &digest,
     )

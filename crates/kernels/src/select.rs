@@ -156,8 +156,8 @@ pub fn conv2d_scratch_bytes(params: &Conv2dParams) -> usize {
 }
 
 /// The depthwise convolution kernel of this target (every variant covers every case): the
-/// DSP one on DSP cores without Helium, the vector-loop one on Helium cores, else the
-/// portable one.
+/// DSP one on DSP cores without Helium, the Helium one on Helium cores (the vector-loop one
+/// for the kernels above 5x5 it refuses), else the portable one.
 pub fn depthwise_conv2d(
     params: &DepthwiseConv2dParams,
     input: &[i8],
@@ -167,14 +167,19 @@ pub fn depthwise_conv2d(
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::depthwise_conv2d(params, input, filter, output);
     #[cfg(edgebone_arm_mve)]
-    return optimized::depthwise_conv2d_vector_loop(params, input, filter, output);
+    return match arm_mve::depthwise_conv2d(params, input, filter, output) {
+        Err(KernelError::Unsupported { .. }) => {
+            optimized::depthwise_conv2d_vector_loop(params, input, filter, output)
+        }
+        result => result,
+    };
     #[cfg(not(any(edgebone_arm_dsp, edgebone_arm_mve)))]
     optimized::depthwise_conv2d(params, input, filter, output)
 }
 
 /// The name of [`depthwise_conv2d`]'s kernel, as `inspect` prints it.
 pub const DEPTHWISE_CONV2D: &str = if cfg!(edgebone_arm_mve) {
-    "depthwise_conv2d_vector_loop"
+    "arm_mve::depthwise_conv2d"
 } else if cfg!(edgebone_arm_dsp) {
     "arm_dsp::depthwise_conv2d"
 } else {

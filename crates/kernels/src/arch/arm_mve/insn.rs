@@ -59,7 +59,7 @@ pub(super) unsafe fn dot4(pixels: [*const i8; 4], weights: &[i8]) -> [i32; 4] {
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(16))]
 pub(super) struct LayerWords {
-    /// Zero point, minimum, maximum, unused.
+    /// Zero point, minimum, maximum, and `C` (read by the Rust side).
     pub range: [i32; 4],
     /// `0, C, 2C, 3C` for `C` output channels.
     pub offsets: [i32; 4],
@@ -175,3 +175,244 @@ requantize4!(
     "vqadd.s32 q0, q0, q1",
     "vrshl.s32 q0, {r}"
 );
+
+/// One tap of a depthwise convolution for four output pixels of one channel: where each
+/// pixel's input byte lies (from a base address), the weight, and the tap's column.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(8))]
+pub(super) struct Tap {
+    /// The byte offset of each pixel's input from the base address.
+    pub offsets: [i32; 4],
+    /// The weight.
+    pub weight: i32,
+    /// The tap's input column from the pixel's first tap's (`kx · dilation`).
+    pub column: i32,
+}
+
+/// The columns where [`depthwise4`]'s four pixels are inside the input (read by its
+/// assembly only).
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+#[allow(dead_code)]
+pub(super) struct Columns {
+    /// The input column of each pixel's first tap (`ox · stride − pad` and on, as `u32`:
+    /// a column left of the input is a large value).
+    pub first: [i32; 4],
+    /// The input's width.
+    pub width: i32,
+}
+
+/// `Σ_t (x_p[t] − zp) · w[t]` (wrapping `i32`) over the taps inside the input, for the
+/// four output pixels `p` of one channel of a depthwise convolution, `x_p[t]` the byte at
+/// `base + taps[t].offsets[p]`. Per tap (a `DLS`/`LE` loop): the pixels whose input column
+/// (`columns.first[p] + taps[t].column`) lies in `0..columns.width` compared into a
+/// predicate (`VPT`), then for them a gather load of their bytes (`VLDRB.S32` with the
+/// tap's offset vector), the zero point subtracted and a vector-by-scalar `VMLA` by the
+/// tap's weight; a pixel the tap does not reach reads nothing and keeps its sum (a padded
+/// tap adds a real zero).
+///
+/// # Safety
+///
+/// `base + taps[t].offsets[p]` must be valid for a one-byte read for every tap `t` and
+/// pixel `p` whose column is inside `0..columns.width`.
+#[inline(always)]
+pub(super) unsafe fn depthwise4(
+    base: *const i8,
+    taps: &[Tap],
+    zero_point: i32,
+    columns: &Columns,
+) -> [i32; 4] {
+    let (s0, s1, s2, s3): (i32, i32, i32, i32);
+    if taps.is_empty() {
+        // `DLS` runs its loop at least once.
+        return [0; 4];
+    }
+    // SAFETY: the loop reads the taps (a slice), `columns` (a reference) and the input bytes
+    // at `base + taps[t].offsets[p]` of the pixels inside the input's columns, which the
+    // caller guarantees are valid; it writes only the registers named here.
+    unsafe {
+        asm!(
+            "vmov.i32 q0, #0",
+            "vldrw.u32 q3, [{columns}]",
+            "ldr {w}, [{columns}, #16]",
+            "vdup.32 q4, {w}",
+            "dls lr, lr",
+            "2:",
+            "vldrw.u32 q1, [{tp}], #24",
+            "ldrd {w}, {k}, [{tp}, #-8]",
+            "vadd.i32 q5, q3, {k}",
+            "vpttt.u32 hi, q4, q5",
+            "vldrbt.s32 q2, [{base}, q1]",
+            "vsubt.i32 q2, q2, {zp}",
+            "vmlat.s32 q0, q2, {w}",
+            "le lr, 2b",
+            "vmov {s0}, {s2}, q0[2], q0[0]",
+            "vmov {s1}, {s3}, q0[3], q0[1]",
+            tp = inout(reg) taps.as_ptr() => _,
+            base = in(reg) base,
+            zp = in(reg) zero_point,
+            columns = in(reg) core::ptr::from_ref(columns),
+            w = out(reg) _,
+            k = out(reg) _,
+            s0 = lateout(reg) s0,
+            s1 = lateout(reg) s1,
+            s2 = lateout(reg) s2,
+            s3 = lateout(reg) s3,
+            inout("lr") taps.len() => _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _, out("d5") _,
+            out("d6") _, out("d7") _, out("d8") _, out("d9") _, out("d10") _, out("d11") _,
+            options(nostack, readonly),
+        );
+    }
+    [s0, s1, s2, s3]
+}
+
+/// The operands of a `depthwise_row` variant: one channel along one output row.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(super) struct RowWords {
+    /// The taps of the kernel rows inside the input, and how many.
+    pub taps: *const Tap,
+    pub count: i32,
+    /// Input bytes from one block of four pixels to the next, and output bytes.
+    pub input_step: i32,
+    pub output_step: i32,
+    /// The channel's [`ChannelWords`].
+    pub channel: ChannelWords,
+    /// Output zero point, activation minimum and maximum.
+    pub range: [i32; 3],
+    /// The input's width.
+    pub width: i32,
+    /// Input columns from one block to the next (`4 · stride`).
+    pub column_step: i32,
+    /// The input column of the first taps of the row's first four pixels (see [`Columns`]).
+    pub first: [i32; 4],
+    /// `0, C, 2C, 3C` for `C` channels.
+    pub offsets: [i32; 4],
+}
+
+/// Declares a `depthwise_row` variant whose requantisation of `q0` (the sums, then the
+/// scaled values; `{w}`, `{k}`, `{tp}` and `q1` free) is `$requantize`.
+macro_rules! depthwise_row {
+    ($(#[$doc:meta])* $name:ident, $($requantize:literal),+) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// For each block `b` of the row (`width` output pixels), `base + b · input_step +
+        /// taps[t].offsets[p]` must be valid for a one-byte read for every tap `t` and
+        /// pixel `p` whose column is inside the input, and `out + b · output_step +
+        /// offsets[p]` for a one-byte write for every pixel `p` of the row.
+        #[inline(always)]
+        pub(super) unsafe fn $name(
+            words: &RowWords,
+            base: *const i8,
+            zero_point: i32,
+            out: *mut i8,
+            width: usize,
+        ) {
+            if words.count <= 0 || width == 0 {
+                // `DLS` runs its loop at least once; the kernel has no such rows.
+                return;
+            }
+            // SAFETY: the loops read `words` (a reference), the taps it points to (the
+            // kernel's) and the input bytes of the taps inside the input, and write the
+            // row's outputs, all valid by the caller's guarantee; nothing else but the
+            // registers named here.
+            unsafe {
+                asm!(
+                    "vldrw.u32 q6, [{words}, #68]",
+                    "vldrw.u32 q3, [{words}, #52]",
+                    "ldr {w}, [{words}, #44]",
+                    "vdup.32 q4, {w}",
+                    "3:",
+                    "vmov.i32 q0, #0",
+                    "ldrd {tp}, {k}, [{words}]",
+                    "dls lr, {k}",
+                    "2:",
+                    "vldrw.u32 q1, [{tp}], #24",
+                    "ldrd {w}, {k}, [{tp}, #-8]",
+                    "vadd.i32 q5, q3, {k}",
+                    "vpttt.u32 hi, q4, q5",
+                    "vldrbt.s32 q2, [{base}, q1]",
+                    "vsubt.i32 q2, q2, {zp}",
+                    "vmlat.s32 q0, q2, {w}",
+                    "le lr, 2b",
+                    "ldrd {w}, {k}, [{words}, #16]",
+                    "vadd.i32 q0, q0, {w}",
+                    $($requantize,)+
+                    "ldrd {w}, {k}, [{words}, #32]",
+                    "vadd.i32 q0, q0, {w}",
+                    "vdup.32 q1, {k}",
+                    "vmax.s32 q0, q0, q1",
+                    "ldr {w}, [{words}, #40]",
+                    "vdup.32 q1, {w}",
+                    "vmin.s32 q0, q0, q1",
+                    "vctp.32 {rem}",
+                    "vpst",
+                    "vstrbt.32 q0, [{out}, q6]",
+                    "ldrd {w}, {k}, [{words}, #8]",
+                    "add {base}, {w}",
+                    "add {out}, {k}",
+                    "ldr {w}, [{words}, #48]",
+                    "vadd.i32 q3, q3, {w}",
+                    "subs {rem}, #4",
+                    "bgt 3b",
+                    words = in(reg) core::ptr::from_ref(words),
+                    base = inout(reg) base => _,
+                    zp = in(reg) zero_point,
+                    out = inout(reg) out => _,
+                    rem = inout(reg) width => _,
+                    tp = out(reg) _,
+                    w = out(reg) _,
+                    k = out(reg) _,
+                    out("lr") _,
+                    out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _,
+                    out("d5") _, out("d6") _, out("d7") _, out("d8") _, out("d9") _,
+                    out("d10") _, out("d11") _, out("d12") _, out("d13") _,
+                    options(nostack),
+                );
+            }
+        }
+    };
+}
+
+depthwise_row!(
+    /// One channel of one output row of a depthwise convolution, four pixels per block as
+    /// in [`depthwise4`], each block requantised as in [`requantize4_shifted`] and
+    /// stored (the last block's pixels past `width` predicated off), all in one loop.
+    depthwise_row_shifted,
+    "vdup.32 q1, {k}",
+    "vmulh.s32 q0, q0, q1",
+    "ldr {w}, [{words}, #24]",
+    "vrshl.s32 q0, {w} /* {tp} */"
+);
+
+depthwise_row!(
+    /// As [`depthwise_row_shifted`], requantised as in [`requantize4_high`].
+    depthwise_row_high,
+    "vdup.32 q1, {k}",
+    "vrmulh.s32 q0, q0, q1 /* {tp} */"
+);
+
+depthwise_row!(
+    /// As [`depthwise_row_shifted`], requantised as in [`requantize4_double`].
+    depthwise_row_double,
+    "ldrd {w}, {tp}, [{words}, #24]",
+    "vshl.s32 q0, {tp}",
+    "vqrdmulh.s32 q0, q0, {k}",
+    "vdup.32 q1, {w}",
+    "vand q1, q0, q1",
+    "vshr.s32 q1, q1, #31",
+    "vqadd.s32 q0, q0, q1",
+    "vrshl.s32 q0, {w}"
+);
+
+// The offsets the assembly of the `depthwise_row` variants reads its operands at.
+const _: () = {
+    assert!(core::mem::offset_of!(RowWords, channel) == 16);
+    assert!(core::mem::offset_of!(RowWords, range) == 32);
+    assert!(core::mem::offset_of!(RowWords, width) == 44);
+    assert!(core::mem::offset_of!(RowWords, first) == 52);
+    assert!(core::mem::offset_of!(RowWords, offsets) == 68);
+};

@@ -7,9 +7,12 @@
 //! one vector. The sums are the same wrapping `i32` sums as the reference's, so the results
 //! are bit-exact with it.
 
+mod depthwise;
 mod insn;
 mod pointwise;
+mod stage;
 
+pub use depthwise::depthwise_conv2d;
 pub use pointwise::conv2d_1x1;
 pub(crate) use pointwise::{
     covers as conv2d_1x1_covers, scratch_bytes as conv2d_1x1_scratch_bytes,

@@ -1,9 +1,10 @@
 //! The pointwise (1x1) convolution with `VMLADAVA.S8`: raw int8 products, the input zero
 //! point folded into a per-channel constant.
 
-use super::insn::{self, ChannelWords, LayerWords};
-use crate::optimized::{self, OutputRange, OutputStage};
-use crate::{Conv2dParams, Filter, KernelError, Requant, Rounding, Shape4};
+use super::insn::{self, LayerWords};
+use super::stage::{layer_words, Stage};
+use crate::optimized::{self, OutputRange};
+use crate::{Conv2dParams, Filter, KernelError, Shape4};
 
 /// Output pixels computed together (the accumulators of [`insn::dot4`]).
 const PIXELS: usize = 4;
@@ -38,22 +39,8 @@ pub fn conv2d_1x1(
     let rows = Rows::new(params, plan.output);
     let depth = params.input.channels;
     let channels = plan.output.channels;
-    let offsets = [0, 1, 2, 3].map(|i| i32::try_from(i * channels));
-    let [Ok(o0), Ok(o1), Ok(o2), Ok(o3)] = offsets else {
-        return Err(KernelError::Unsupported {
-            what: "arm_mve::conv2d_1x1 needs 3 · channels below 2^31",
-        });
-    };
     let range = OutputRange::new(params.output_zero_point, params.activation);
-    let layer = LayerWords {
-        range: [
-            params.output_zero_point.into(),
-            params.activation.min.into(),
-            params.activation.max.into(),
-            0,
-        ],
-        offsets: [o0, o1, o2, o3],
-    };
+    let layer = layer_words(params.output_zero_point, params.activation, channels)?;
     let zero_point = i32::from(params.input_zero_point);
     // `depth` is positive (`covers`), and the plan checked there is a row per channel.
     let weights = filter.weights.chunks_exact(depth);
@@ -82,45 +69,6 @@ pub(crate) fn covers(params: &Conv2dParams) -> bool {
     optimized::conv2d_1x1::covers(params) && params.input.channels > 0
 }
 
-/// How one channel's sums become outputs.
-enum Stage {
-    /// [`insn::requantize4_shifted`].
-    Shifted(ChannelWords),
-    /// [`insn::requantize4_high`].
-    High(ChannelWords),
-    /// [`insn::requantize4_double`].
-    Double(ChannelWords),
-    /// The portable output stage's single-rounding form (a right shift below 32).
-    Portable { stage: OutputStage, offset: i32 },
-}
-
-impl Stage {
-    fn new(requant: Requant, offset: i32) -> Self {
-        let stage = OutputStage::new(requant);
-        let words = |multiplier, right: u32, left: u32| ChannelWords {
-            offset,
-            multiplier,
-            // Both are at most 31, so the casts are exact.
-            right: -(right as i32),
-            left: left as i32,
-        };
-        if requant.rounding == Rounding::Double {
-            let exponent = requant.shift.clamp(-31, 30);
-            let (left, right) = (exponent.max(0), (-exponent).max(0));
-            return Self::Double(words(
-                requant.multiplier,
-                right.unsigned_abs(),
-                left.unsigned_abs(),
-            ));
-        }
-        match stage.high_word() {
-            Some((multiplier, 0)) => Self::High(words(multiplier, 0, 0)),
-            Some((multiplier, shift)) => Self::Shifted(words(multiplier, shift, 0)),
-            None => Self::Portable { stage, offset },
-        }
-    }
-}
-
 /// One channel's outputs along one row of output pixels.
 #[inline(always)]
 fn channel_row(
@@ -133,39 +81,23 @@ fn channel_row(
     output: &mut [i8],
 ) {
     let channels = rows.channels;
-    for x in (0..rows.width).step_by(PIXELS) {
-        let lanes = PIXELS.min(rows.width - x);
-        // The pixels past the row's end repeat its last one; their sums are never written.
-        let pixels = [0, 1, 2, 3].map(|i| {
-            let at = (x + i.min(lanes - 1)) * rows.step;
-            input.as_ptr().wrapping_add(at)
-        });
+    let full = rows.width - rows.width % PIXELS;
+    let mut pixel = input.as_ptr();
+    for x in (0..full).step_by(PIXELS) {
+        let pixels = [0, 1, 2, 3].map(|i| pixel.wrapping_add(i * rows.step));
+        pixel = pixel.wrapping_add(PIXELS * rows.step);
         // SAFETY: pixel `x + i` (below `rows.width`) starts `(x + i) · step` bytes into
         // `input`, which `Rows::slices` cut to hold the row's last pixel's `depth` bytes.
         let sums = unsafe { insn::dot4(pixels, w) };
-        let out = output.as_mut_ptr().wrapping_add(x * channels);
-        // SAFETY (each arm): `out + i · channels` is output `(x + i) · channels` of `output`,
-        // which `Rows::slices` cut to hold the row's last pixel's output, for `i < lanes`.
-        match stage {
-            // SAFETY: as above.
-            Stage::Shifted(words) => unsafe {
-                insn::requantize4_shifted(sums, words, layer, out, lanes)
-            },
-            // SAFETY: as above.
-            Stage::High(words) => unsafe { insn::requantize4_high(sums, words, layer, out, lanes) },
-            // SAFETY: as above.
-            Stage::Double(words) => unsafe {
-                insn::requantize4_double(sums, words, layer, out, lanes)
-            },
-            Stage::Portable { stage, offset } => {
-                for (i, &sum) in sums.iter().enumerate().take(lanes) {
-                    let scaled = stage.scale::<false>(sum.wrapping_add(*offset));
-                    if let Some(out) = output.get_mut((x + i) * channels..) {
-                        range.write(&[scaled], out);
-                    }
-                }
-            }
-        }
+        stage.store(sums, layer, range, output, x * channels, PIXELS);
+    }
+    let lanes = rows.width - full;
+    if lanes > 0 {
+        // The pixels past the row's end repeat its last one; their sums are never written.
+        let pixels = [0, 1, 2, 3].map(|i| pixel.wrapping_add(i.min(lanes - 1) * rows.step));
+        // SAFETY: as above, for pixels `full + i`, `i < lanes`.
+        let sums = unsafe { insn::dot4(pixels, w) };
+        stage.store(sums, layer, range, output, full * channels, lanes);
     }
 }
 

@@ -1,0 +1,122 @@
+//! The output stage of the Helium kernels: four sums of one output channel (four output
+//! pixels `C` bytes apart) requantised in one vector and stored.
+
+use super::insn::{self, ChannelWords, LayerWords};
+use crate::optimized::{OutputRange, OutputStage};
+use crate::{Activation, KernelError, Requant, Rounding};
+
+/// The layer-wide words for an output of `channels` channels, or
+/// [`KernelError::Unsupported`] if `3 · channels` does not fit an `i32`.
+pub(super) fn layer_words(
+    zero_point: i8,
+    activation: Activation,
+    channels: usize,
+) -> Result<LayerWords, KernelError> {
+    let offsets = [0, 1, 2, 3].map(|i| i32::try_from(i * channels));
+    let [Ok(o0), Ok(o1), Ok(o2), Ok(o3)] = offsets else {
+        return Err(KernelError::Unsupported {
+            what: "the Helium kernels need 3 · channels below 2^31",
+        });
+    };
+    Ok(LayerWords {
+        range: [
+            zero_point.into(),
+            activation.min.into(),
+            activation.max.into(),
+            o1,
+        ],
+        offsets: [o0, o1, o2, o3],
+    })
+}
+
+/// How one channel's sums become outputs.
+pub(super) enum Stage {
+    /// [`insn::requantize4_shifted`].
+    Shifted(ChannelWords),
+    /// [`insn::requantize4_high`].
+    High(ChannelWords),
+    /// [`insn::requantize4_double`].
+    Double(ChannelWords),
+    /// The portable output stage's single-rounding form (a right shift below 32).
+    Portable { stage: OutputStage, offset: i32 },
+}
+
+impl Stage {
+    /// The stage of a channel requantised with `requant`, whose sums lack `offset` (the bias
+    /// and whatever the kernel folded in).
+    pub(super) fn new(requant: Requant, offset: i32) -> Self {
+        let stage = OutputStage::new(requant);
+        let words = |multiplier, right: u32, left: u32| ChannelWords {
+            offset,
+            multiplier,
+            // Both are at most 31, so the casts are exact.
+            right: -(right as i32),
+            left: left as i32,
+        };
+        if requant.rounding == Rounding::Double {
+            // As `multiply_by_quantized_multiplier_double` splits its exponent.
+            let exponent = requant.shift.clamp(-31, 30);
+            let (left, right) = (exponent.max(0), (-exponent).max(0));
+            return Self::Double(words(
+                requant.multiplier,
+                right.unsigned_abs(),
+                left.unsigned_abs(),
+            ));
+        }
+        match stage.high_word() {
+            Some((multiplier, 0)) => Self::High(words(multiplier, 0, 0)),
+            Some((multiplier, shift)) => Self::Shifted(words(multiplier, shift, 0)),
+            None => Self::Portable { stage, offset },
+        }
+    }
+
+    /// The vector stages' words (`None` for the portable one).
+    pub(super) fn words(&self) -> Option<&ChannelWords> {
+        match self {
+            Self::Shifted(words) | Self::High(words) | Self::Double(words) => Some(words),
+            Self::Portable { .. } => None,
+        }
+    }
+
+    /// Writes the first `lanes` (1 to 4) of the outputs of `sums` to `output[at + i · C]`
+    /// for `C` = `layer`'s channels; nothing if the last one lies outside `output`, which
+    /// the kernels rule out.
+    #[inline(always)]
+    pub(super) fn store(
+        &self,
+        sums: [i32; 4],
+        layer: &LayerWords,
+        range: &OutputRange,
+        output: &mut [i8],
+        at: usize,
+        lanes: usize,
+    ) {
+        let channels = layer.range[3].unsigned_abs() as usize;
+        let last = at + (lanes.clamp(1, 4) - 1) * channels;
+        let Some(span) = output.get_mut(at..=last) else {
+            return;
+        };
+        let out = span.as_mut_ptr();
+        // SAFETY (each arm): `out + i · channels` lies in `span` for `i < lanes`.
+        match self {
+            // SAFETY: as above.
+            Self::Shifted(words) => unsafe {
+                insn::requantize4_shifted(sums, words, layer, out, lanes)
+            },
+            // SAFETY: as above.
+            Self::High(words) => unsafe { insn::requantize4_high(sums, words, layer, out, lanes) },
+            // SAFETY: as above.
+            Self::Double(words) => unsafe {
+                insn::requantize4_double(sums, words, layer, out, lanes)
+            },
+            Self::Portable { stage, offset } => {
+                for (i, &sum) in sums.iter().enumerate().take(lanes) {
+                    let scaled = stage.scale::<false>(sum.wrapping_add(*offset));
+                    if let Some(out) = span.get_mut(i * channels..) {
+                        range.write(&[scaled], out);
+                    }
+                }
+            }
+        }
+    }
+}

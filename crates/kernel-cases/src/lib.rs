@@ -164,6 +164,12 @@ bit_exact_tests! {
     arm_mve_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::mve_pointwise,
         bit_exact::pointwise_case;
     #[cfg(edgebone_arm_mve)]
+    arm_mve_conv2d_is_bit_exact: reference::conv2d, scratch::mve_general,
+        bit_exact::general_conv_case;
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_fully_connected_is_bit_exact: reference::fully_connected,
+        scratch::mve_fully_connected, bit_exact::fully_connected_case;
+    #[cfg(edgebone_arm_mve)]
     arm_mve_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d,
         arm_mve::depthwise_conv2d, bit_exact::depthwise_case;
     // The variant the registry picks on this target, whichever it is.

@@ -246,25 +246,8 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             &mut digest,
         );
 
-        let f = FullyConnectedParams {
-            batches: p.input.batch,
-            in_features: dim(&mut rng),
-            out_features: p.out_channels,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            activation: p.activation,
-        };
-        let checked = |a: usize, b: usize| {
-            a.checked_mul(b)
-                .ok_or(KernelError::BadParam { what: "overflow" })
-        };
-        let input = bytes(&mut rng, checked(f.batches, f.in_features));
-        let ops = Operands::new(
-            &mut rng,
-            checked(f.out_features, f.in_features),
-            f.out_features,
-        );
-        let mut output = vec![0; len(&mut rng, checked(f.batches, f.out_features))];
+        let (f, input, ops, outputs) = fully_connected_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, outputs)];
         fc.record(
             fully_connected(&f, &input, &ops.filter(), &mut output),
             &output,
@@ -313,6 +296,35 @@ fn conv_params(rng: &mut Rng) -> Conv2dParams {
     }
 }
 
+/// A fully connected layer over as many rows as the convolution `p`'s images, its input,
+/// its operands and its output length.
+fn fully_connected_operands(
+    rng: &mut Rng,
+    p: &Conv2dParams,
+) -> (
+    FullyConnectedParams,
+    Vec<i8>,
+    Operands,
+    Result<usize, KernelError>,
+) {
+    let f = FullyConnectedParams {
+        batches: p.input.batch,
+        in_features: dim(rng),
+        out_features: p.out_channels,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        activation: p.activation,
+    };
+    let checked = |a: usize, b: usize| {
+        a.checked_mul(b)
+            .ok_or(KernelError::BadParam { what: "overflow" })
+    };
+    let input = bytes(rng, checked(f.batches, f.in_features));
+    let ops = Operands::new(rng, checked(f.out_features, f.in_features), f.out_features);
+    let outputs = checked(f.batches, f.out_features);
+    (f, input, ops, outputs)
+}
+
 /// The depthwise convolution over the input of the convolution `p`, and its operands.
 fn depthwise_operands(rng: &mut Rng, p: &Conv2dParams) -> (DepthwiseConv2dParams, Operands) {
     let d = DepthwiseConv2dParams {
@@ -338,7 +350,7 @@ pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
     use edgebone_kernels::arch::arm_mve;
     let mut rng = Rng::from_name("robust_arm_mve");
     let mut digest = Digest::new();
-    let [mut pointwise, mut depthwise] = <[Outcomes; 2]>::default();
+    let [mut pointwise, mut general, mut depthwise, mut connected] = <[Outcomes; 4]>::default();
     for _ in 0..budget.rounds {
         let p = conv_params(&mut rng);
         let input = bytes(&mut rng, p.input.elements());
@@ -350,6 +362,11 @@ pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        general.record(
+            arm_mve::conv2d(&p, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
         let (d, ops) = depthwise_operands(&mut rng, &p);
         let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
         depthwise.record(
@@ -357,11 +374,21 @@ pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
             &output,
             &mut digest,
         );
+        let (f, input, ops, outputs) = fully_connected_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, outputs)];
+        let mut scratch = vec![0; fully_connected_scratch_bytes(&f)];
+        connected.record(
+            arm_mve::fully_connected(&f, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
     }
     passed(
         &[
             ("arm_mve::conv2d_1x1", &pointwise),
+            ("arm_mve::conv2d", &general),
             ("arm_mve::depthwise_conv2d", &depthwise),
+            ("arm_mve::fully_connected", &connected),
         ],
         budget.rounds,
         &digest,

@@ -48,6 +48,11 @@ with_scratch! {
         fully_connected_scratch_bytes;
     #[cfg(edgebone_arm_mve)]
     mve_pointwise: Conv2dParams => arm_mve::conv2d_1x1, conv2d_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_general: Conv2dParams => arm_mve::conv2d, conv2d_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_fully_connected: FullyConnectedParams => arm_mve::fully_connected,
+        fully_connected_scratch_bytes;
     // The variant the registry picks on this target for the scratch the compiler reserves
     // (a variant whose `covers` rule claims a case it then refuses fails this test).
     registry_conv2d: Conv2dParams => registry_run, conv2d_scratch_bytes;

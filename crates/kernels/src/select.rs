@@ -36,6 +36,9 @@ pub enum ConvKernel {
     /// Helium's `VMLADAVA`.
     #[cfg(edgebone_arm_mve)]
     MvePointwise,
+    /// `arch::arm_mve::conv2d`: as [`ConvKernel::General`], with `VMLADAVA.S16`.
+    #[cfg(edgebone_arm_mve)]
+    MveGeneral,
     /// `arch::arm_dsp::conv2d_1x1`: as [`ConvKernel::Pointwise`], with `SMLAD`.
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     DspPointwise,
@@ -55,6 +58,8 @@ impl ConvKernel {
     pub const ALL: &'static [ConvKernel] = &[
         #[cfg(edgebone_arm_mve)]
         Self::MvePointwise,
+        #[cfg(edgebone_arm_mve)]
+        Self::MveGeneral,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
         Self::DspPointwise,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -79,6 +84,8 @@ impl ConvKernel {
         match self {
             #[cfg(edgebone_arm_mve)]
             Self::MvePointwise => arm_mve::conv2d_1x1_scratch_bytes(params),
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => optimized::conv2d::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -94,6 +101,8 @@ impl ConvKernel {
         match self {
             #[cfg(edgebone_arm_mve)]
             Self::MvePointwise => arm_mve::conv2d_1x1_covers(params),
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => optimized::conv2d::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -109,6 +118,8 @@ impl ConvKernel {
         match self {
             #[cfg(edgebone_arm_mve)]
             Self::MvePointwise => "arm_mve::conv2d_1x1",
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => "arm_mve::conv2d",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => "arm_dsp::conv2d_1x1",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -131,6 +142,8 @@ impl ConvKernel {
         let kernel = match self {
             #[cfg(edgebone_arm_mve)]
             Self::MvePointwise => arm_mve::conv2d_1x1,
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => arm_mve::conv2d,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => arm_dsp::conv2d_1x1,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -200,7 +213,9 @@ pub fn fully_connected(
     }
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::fully_connected(params, input, filter, output, scratch);
-    #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
+    #[cfg(edgebone_arm_mve)]
+    return arm_mve::fully_connected(params, input, filter, output, scratch);
+    #[cfg(not(any(edgebone_arm_dsp, edgebone_arm_mve)))]
     optimized::fully_connected(params, input, filter, output, scratch)
 }
 
@@ -215,6 +230,8 @@ pub fn fully_connected_scratch_bytes(params: &FullyConnectedParams) -> usize {
 pub fn fully_connected_name(params: &FullyConnectedParams, scratch: usize) -> &'static str {
     if scratch < fully_connected_scratch_bytes(params) {
         "reference::fully_connected"
+    } else if cfg!(edgebone_arm_mve) {
+        "arm_mve::fully_connected"
     } else if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
         "arm_dsp::fully_connected"
     } else {

@@ -49,7 +49,8 @@ pub fn depthwise_conv2d(
         )?,
         range: OutputRange::new(params.output_zero_point, params.activation),
     };
-    let mut taps = tap_offsets(params, &plan.rows, &plan.cols)?;
+    let mut taps = [Tap::default(); MAX_TAPS];
+    tap_offsets(params, &plan.rows, &plan.cols, &mut taps)?;
     if output.is_empty() {
         return Ok(());
     }
@@ -59,15 +60,15 @@ pub fn depthwise_conv2d(
     Ok(())
 }
 
-/// The taps with the byte offsets of four output pixels in a row, from the first pixel's
-/// tap `(0, 0)` (weights and masks are filled per channel and block).
+/// Writes the byte offsets of four output pixels in a row, from the first pixel's tap
+/// `(0, 0)`, and the column of each tap to `taps` (weights are filled per channel).
 fn tap_offsets(
     params: &DepthwiseConv2dParams,
     rows: &Axis,
     cols: &Axis,
-) -> Result<[Tap; MAX_TAPS], KernelError> {
+    taps: &mut [Tap; MAX_TAPS],
+) -> Result<(), KernelError> {
     let shape = params.input;
-    let mut taps = [Tap::default(); MAX_TAPS];
     for (t, tap) in taps.iter_mut().enumerate().take(rows.kernel * cols.kernel) {
         let (ky, kx) = (t / cols.kernel, t % cols.kernel);
         for (p, offset) in tap.offsets.iter_mut().enumerate() {
@@ -82,7 +83,7 @@ fn tap_offsets(
         // Below 2^31 with the offset above.
         tap.column = (kx * cols.dilation) as i32;
     }
-    Ok(taps)
+    Ok(())
 }
 
 /// A validated depthwise convolution (every slice length matches the parameters).

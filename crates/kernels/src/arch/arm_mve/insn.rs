@@ -416,3 +416,86 @@ const _: () = {
     assert!(core::mem::offset_of!(RowWords, first) == 52);
     assert!(core::mem::offset_of!(RowWords, offsets) == 68);
 };
+
+/// `Σ_k x_p[k] · w[k]` (wrapping `i32`) of four rows of `i16` values against one row of
+/// int8 weights, eight products per `VMLADAVA.S16` (the weights widened by `VLDRB.S16`),
+/// the last vector tail-predicated by the `DLSTP`/`LETP` loop.
+///
+/// # Safety
+///
+/// Each of `rows` must be valid for reads of `weights.len()` `i16` values.
+#[inline(always)]
+pub(super) unsafe fn dot4_i16(rows: [*const i16; 4], weights: &[i8]) -> [i32; 4] {
+    let [p0, p1, p2, p3] = rows;
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    if weights.is_empty() {
+        // `DLSTP` runs its loop at least once.
+        return [0; 4];
+    }
+    // SAFETY: the loop reads `weights.len()` weights and as many values of each row (the
+    // predicated last vector reads none past them), valid by the caller's guarantee; it
+    // writes only the registers named here.
+    unsafe {
+        asm!(
+            "dlstp.16 lr, lr",
+            "2:",
+            "vldrb.s16 q0, [r1], #8",
+            "vldrh.s16 q1, [{p0}], #16",
+            "vmladava.s16 r0, q1, q0",
+            "vldrh.s16 q2, [{p1}], #16",
+            "vmladava.s16 r2, q2, q0",
+            "vldrh.s16 q3, [{p2}], #16",
+            "vmladava.s16 r4, q3, q0",
+            "vldrh.s16 q4, [{p3}], #16",
+            "vmladava.s16 r8, q4, q0",
+            "letp lr, 2b",
+            // The widening load's writeback form takes a low register only.
+            inout("r1") weights.as_ptr() => _,
+            p0 = inout(reg) p0 => _,
+            p1 = inout(reg) p1 => _,
+            p2 = inout(reg) p2 => _,
+            p3 = inout(reg) p3 => _,
+            inout("r0") a0,
+            inout("r2") a1,
+            inout("r4") a2,
+            inout("r8") a3,
+            inout("lr") weights.len() => _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _,
+            out("d5") _, out("d6") _, out("d7") _, out("d8") _, out("d9") _,
+            options(nostack, readonly),
+        );
+    }
+    [a0, a1, a2, a3]
+}
+
+/// [`dot4_i16`] for one row.
+///
+/// # Safety
+///
+/// `row` must be valid for reads of `weights.len()` `i16` values.
+#[inline(always)]
+pub(super) unsafe fn dot1_i16(row: *const i16, weights: &[i8]) -> i32 {
+    let mut acc = 0i32;
+    if weights.is_empty() {
+        // `DLSTP` runs its loop at least once.
+        return 0;
+    }
+    // SAFETY: as in `dot4_i16`, for one row.
+    unsafe {
+        asm!(
+            "dlstp.16 lr, lr",
+            "2:",
+            "vldrb.s16 q0, [r1], #8",
+            "vldrh.s16 q1, [{p}], #16",
+            "vmladava.s16 r0, q1, q0",
+            "letp lr, 2b",
+            inout("r1") weights.as_ptr() => _,
+            p = inout(reg) row => _,
+            inout("r0") acc,
+            inout("lr") weights.len() => _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            options(nostack, readonly),
+        );
+    }
+    acc
+}

@@ -5,6 +5,8 @@ use super::insn::{self, ChannelWords, Columns, LayerWords, RowWords, Tap};
 use super::stage::{layer_words, Stage};
 use crate::geometry::Axis;
 use crate::optimized::OutputRange;
+use core::ops::Range;
+
 use crate::{DepthwiseConv2dParams, Filter, KernelError, Shape4};
 
 /// The most kernel taps covered (5x5).
@@ -112,66 +114,121 @@ impl Layer<'_> {
             self.filter.bias.get(c).copied().unwrap_or(0),
         );
         let mut words = stage.words().and_then(|channel| self.row_words(*channel));
-        let zero_point = i32::from(self.params.input_zero_point);
-        for row in 0..self.out.batch * self.out.height {
-            let (b, oy) = (row / self.out.height, row % self.out.height);
-            let ky = self.rows.taps(oy);
-            let first = row * self.out.width * shape.channels + c;
-            // `taps` may end before it starts (no row inside): then no taps.
-            let row_taps = taps.get(ky.start * kw..ky.end * kw).unwrap_or_default();
-            // Input row of kernel row `ky.start`, minus that row's part of the offsets, and
-            // the first block's column (both wrapping: only bytes inside are read).
-            let base = if ky.is_empty() {
-                self.input.as_ptr()
-            } else {
-                let iy = self.rows.input(oy, ky.start);
-                self.input
-                    .as_ptr()
-                    .wrapping_add(shape.offset(b, iy, 0, c))
-                    .wrapping_sub(ky.start * self.rows.dilation * shape.width * shape.channels)
-                    .wrapping_sub(self.cols.pad_before * shape.channels)
-            };
-            let last = first + (self.out.width - 1) * shape.channels;
-            if let (Some(words), false, Some(span)) =
-                (&mut words, ky.is_empty(), output.get_mut(first..=last))
-            {
-                words.taps = row_taps.as_ptr();
-                // At most 25.
-                words.count = row_taps.len() as i32;
-                let out = span.as_mut_ptr();
-                let width = self.out.width;
-                // SAFETY: block `b`'s pixels start `b · input_step` bytes (four strides)
-                // after the row's first pixel's, so `base + b · input_step + offsets[p]`
-                // is the byte of tap `t` of pixel `4b + p`, channel `c`, and the kernel
-                // rows `ky` are inside the input: the taps whose column is inside are
-                // inside the input. The outputs of the row's `width` pixels of channel `c`
-                // are at `out + b · output_step + offsets[p]`, inside `span`.
-                unsafe {
-                    match stage {
-                        Stage::Shifted(_) => {
-                            insn::depthwise_row_shifted(words, base, zero_point, out, width)
-                        }
-                        Stage::High(_) => {
-                            insn::depthwise_row_high(words, base, zero_point, out, width)
-                        }
-                        Stage::Double(_) => {
-                            insn::depthwise_row_double(words, base, zero_point, out, width)
-                        }
-                        Stage::Portable { .. } => {}
+        // The rows whose kernel rows are all inside the input run together, the others
+        // one by one.
+        let interior = self.rows.interior();
+        let height = self.out.height;
+        for b in 0..self.out.batch {
+            let border = (0..height).filter(|oy| !interior.contains(oy));
+            let groups = border
+                .map(|oy| oy..oy + 1)
+                .chain((!interior.is_empty()).then_some(interior.clone()));
+            for oy in groups {
+                let ky = self.rows.taps(oy.start);
+                // `ky` may end before it starts (no row inside): then no taps.
+                let row_taps = taps.get(ky.start * kw..ky.end * kw).unwrap_or_default();
+                let done = match &mut words {
+                    Some(words) if !row_taps.is_empty() => {
+                        self.rows(&stage, words, row_taps, c, b, oy.clone(), output)
+                    }
+                    _ => false,
+                };
+                if !done {
+                    for oy in oy {
+                        self.blocks(&stage, row_taps, c, b, oy, output);
                     }
                 }
-                continue;
             }
-            // The portable output stage (or no kernel row inside the input): block by block.
-            for ox in (0..self.out.width).step_by(PIXELS) {
-                let lanes = PIXELS.min(self.out.width - ox);
-                let columns = self.columns(ox);
-                let base = base.wrapping_add(ox * self.cols.stride * shape.channels);
-                // SAFETY: as above, for the block at `ox`.
-                let sums = unsafe { insn::depthwise4(base, row_taps, zero_point, &columns) };
-                let at = first + ox * shape.channels;
-                stage.store(sums, &self.words, &self.range, output, at, lanes);
+        }
+    }
+
+    /// The input of output row `oy` of image `b`: its first pixel's tap `(0, 0)` of
+    /// channel `c`, minus the kernel rows above the input (wrapping: only bytes inside the
+    /// input are read from it).
+    fn row_input(&self, c: usize, b: usize, oy: usize) -> *const i8 {
+        let shape = self.params.input;
+        let ky = self.rows.taps(oy);
+        if ky.is_empty() {
+            return self.input.as_ptr();
+        }
+        let iy = self.rows.input(oy, ky.start);
+        self.input
+            .as_ptr()
+            .wrapping_add(shape.offset(b, iy, 0, c))
+            .wrapping_sub(ky.start * self.rows.dilation * shape.width * shape.channels)
+            .wrapping_sub(self.cols.pad_before * shape.channels)
+    }
+
+    /// Channel `c` of output rows `oy` of image `b`, whose kernel rows inside the input
+    /// have the taps `row_taps`, in one call of the vector stage's assembly; false (and
+    /// nothing written) if `output` does not allow it.
+    #[allow(clippy::too_many_arguments)]
+    fn rows(
+        &self,
+        stage: &Stage,
+        words: &mut RowWords,
+        row_taps: &[Tap],
+        c: usize,
+        b: usize,
+        oy: Range<usize>,
+        output: &mut [i8],
+    ) -> bool {
+        let (channels, width) = (self.params.input.channels, self.out.width);
+        let first = ((b * self.out.height + oy.start) * width) * channels + c;
+        let last = first + (oy.len() * width - 1) * channels;
+        let (Some(span), Ok(rows)) = (output.get_mut(first..=last), i32::try_from(oy.len())) else {
+            return false;
+        };
+        words.taps = row_taps.as_ptr();
+        // At most 25.
+        words.count = row_taps.len() as i32;
+        words.input = self.row_input(c, b, oy.start);
+        words.output = span.as_mut_ptr();
+        words.rows = rows;
+        let zero_point = i32::from(self.params.input_zero_point);
+        // SAFETY: row `r` starts `r · input_row_step` bytes (a vertical stride of rows)
+        // after the first one's input, and its block `b` `b · input_step` bytes (four
+        // strides) after its first pixel's, so `input + r · input_row_step + b ·
+        // input_step + offsets[p]` is the byte of tap `t` of pixel `4b + p` of the row,
+        // channel `c`: inside the input where its column is, as the rows share the kernel
+        // rows `row_taps` inside the input. The outputs of channel `c` of the rows' pixels
+        // are at `output + r · output_row_step + b · output_step + offsets[p]`, inside
+        // `span`.
+        unsafe {
+            match stage {
+                Stage::Shifted(_) => insn::depthwise_rows_shifted(words, zero_point),
+                Stage::High(_) => insn::depthwise_rows_high(words, zero_point),
+                Stage::Double(_) => insn::depthwise_rows_double(words, zero_point),
+                Stage::Portable { .. } => return false,
             }
+        }
+        true
+    }
+
+    /// Channel `c` of output row `oy` of image `b` block by block, through `stage`'s
+    /// `store` (the portable output stage, or a row without kernel rows in the input).
+    fn blocks(
+        &self,
+        stage: &Stage,
+        row_taps: &[Tap],
+        c: usize,
+        b: usize,
+        oy: usize,
+        output: &mut [i8],
+    ) {
+        let channels = self.params.input.channels;
+        let first = ((b * self.out.height + oy) * self.out.width) * channels + c;
+        let base = self.row_input(c, b, oy);
+        let zero_point = i32::from(self.params.input_zero_point);
+        for ox in (0..self.out.width).step_by(PIXELS) {
+            let lanes = PIXELS.min(self.out.width - ox);
+            let columns = self.columns(ox);
+            let base = base.wrapping_add(ox * self.cols.stride * channels);
+            // SAFETY: as in `rows`, for the block at `ox` (no taps when no kernel row is
+            // inside the input).
+            let sums = unsafe { insn::depthwise4(base, row_taps, zero_point, &columns) };
+            let at = first + ox * channels;
+            stage.store(sums, &self.words, &self.range, output, at, lanes);
         }
     }
 
@@ -199,6 +256,17 @@ impl Layer<'_> {
             column_step: word(PIXELS.checked_mul(self.cols.stride)?)?,
             first: self.columns(0).first,
             offsets: self.words.offsets,
+            input: core::ptr::null(),
+            output: core::ptr::null_mut(),
+            pixels: word(self.out.width)?,
+            input_row_step: word(
+                self.rows
+                    .stride
+                    .checked_mul(self.params.input.width)?
+                    .checked_mul(channels)?,
+            )?,
+            output_row_step: word(self.out.width.checked_mul(channels)?)?,
+            rows: 0,
         })
     }
 

@@ -267,7 +267,8 @@ pub(super) unsafe fn depthwise4(
     [s0, s1, s2, s3]
 }
 
-/// The operands of a `depthwise_row` variant: one channel along one output row.
+/// The operands of a `depthwise_rows` variant: one channel along one or more output rows
+/// that have the same kernel rows inside the input.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub(super) struct RowWords {
@@ -285,46 +286,70 @@ pub(super) struct RowWords {
     pub width: i32,
     /// Input columns from one block to the next (`4 · stride`).
     pub column_step: i32,
-    /// The input column of the first taps of the row's first four pixels (see [`Columns`]).
+    /// The input column of the first taps of a row's first four pixels (see [`Columns`]).
     pub first: [i32; 4],
     /// `0, C, 2C, 3C` for `C` channels.
     pub offsets: [i32; 4],
+    /// The next row's input (its first pixel's tap `(0, 0)`, minus the kernel rows above
+    /// the input) and output (its first pixel's output of the channel); advanced by the
+    /// assembly.
+    pub input: *const i8,
+    pub output: *mut i8,
+    /// Output pixels per row.
+    pub pixels: i32,
+    /// Input and output bytes from one row to the next.
+    pub input_row_step: i32,
+    pub output_row_step: i32,
+    /// Rows left; counted down by the assembly.
+    pub rows: i32,
 }
 
-/// Declares a `depthwise_row` variant whose requantisation of `q0` (the sums, then the
+// The offsets the assembly of the `depthwise_rows` variants reads its operands at.
+const _: () = {
+    assert!(core::mem::offset_of!(RowWords, channel) == 16);
+    assert!(core::mem::offset_of!(RowWords, range) == 32);
+    assert!(core::mem::offset_of!(RowWords, width) == 44);
+    assert!(core::mem::offset_of!(RowWords, first) == 52);
+    assert!(core::mem::offset_of!(RowWords, offsets) == 68);
+    assert!(core::mem::offset_of!(RowWords, input) == 84);
+    assert!(core::mem::offset_of!(RowWords, pixels) == 92);
+    assert!(core::mem::offset_of!(RowWords, output_row_step) == 100);
+    assert!(core::mem::offset_of!(RowWords, rows) == 104);
+};
+
+/// Declares a `depthwise_rows` variant whose requantisation of `q0` (the sums, then the
 /// scaled values; `{w}`, `{k}`, `{tp}` and `q1` free) is `$requantize`.
-macro_rules! depthwise_row {
+macro_rules! depthwise_rows {
     ($(#[$doc:meta])* $name:ident, $($requantize:literal),+) => {
         $(#[$doc])*
         ///
         /// # Safety
         ///
-        /// For each block `b` of the row (`width` output pixels), `base + b · input_step +
-        /// taps[t].offsets[p]` must be valid for a one-byte read for every tap `t` and
-        /// pixel `p` whose column is inside the input, and `out + b · output_step +
-        /// offsets[p]` for a one-byte write for every pixel `p` of the row.
+        /// For each row `r` below `rows` and block `b` of its `pixels` output pixels,
+        /// `input + r · input_row_step + b · input_step + taps[t].offsets[p]` must be valid
+        /// for a one-byte read for every tap `t` and pixel `p` whose column is inside the
+        /// input (a pixel past the row's end included), and `output + r · output_row_step
+        /// + b · output_step + offsets[p]` for a one-byte write for every pixel `p` of the
+        /// row.
         #[inline(always)]
-        pub(super) unsafe fn $name(
-            words: &RowWords,
-            base: *const i8,
-            zero_point: i32,
-            out: *mut i8,
-            width: usize,
-        ) {
-            if words.count <= 0 || width == 0 {
+        pub(super) unsafe fn $name(words: &mut RowWords, zero_point: i32) {
+            if words.count <= 0 || words.pixels <= 0 || words.rows <= 0 {
                 // `DLS` runs its loop at least once; the kernel has no such rows.
                 return;
             }
-            // SAFETY: the loops read `words` (a reference), the taps it points to (the
-            // kernel's) and the input bytes of the taps inside the input, and write the
-            // row's outputs, all valid by the caller's guarantee; nothing else but the
-            // registers named here.
+            // SAFETY: the loops read `words` (a reference) and the taps it points to (the
+            // kernel's), write its row fields, read the input bytes of the taps inside the
+            // input and write the rows' outputs, all valid by the caller's guarantee;
+            // nothing else but the registers named here.
             unsafe {
                 asm!(
                     "vldrw.u32 q6, [{words}, #68]",
-                    "vldrw.u32 q3, [{words}, #52]",
                     "ldr {w}, [{words}, #44]",
                     "vdup.32 q4, {w}",
+                    "4:",
+                    "ldrd {base}, {out}, [{words}, #84]",
+                    "ldr {rem}, [{words}, #92]",
+                    "vldrw.u32 q3, [{words}, #52]",
                     "3:",
                     "vmov.i32 q0, #0",
                     "ldrd {tp}, {k}, [{words}]",
@@ -358,11 +383,20 @@ macro_rules! depthwise_row {
                     "vadd.i32 q3, q3, {w}",
                     "subs {rem}, #4",
                     "bgt 3b",
-                    words = in(reg) core::ptr::from_ref(words),
-                    base = inout(reg) base => _,
+                    "ldrd {base}, {out}, [{words}, #84]",
+                    "ldrd {w}, {k}, [{words}, #96]",
+                    "add {base}, {w}",
+                    "add {out}, {k}",
+                    "strd {base}, {out}, [{words}, #84]",
+                    "ldr {w}, [{words}, #104]",
+                    "subs {w}, #1",
+                    "str {w}, [{words}, #104]",
+                    "bgt 4b",
+                    words = in(reg) core::ptr::from_mut(words),
                     zp = in(reg) zero_point,
-                    out = inout(reg) out => _,
-                    rem = inout(reg) width => _,
+                    base = out(reg) _,
+                    out = out(reg) _,
+                    rem = out(reg) _,
                     tp = out(reg) _,
                     w = out(reg) _,
                     k = out(reg) _,
@@ -377,27 +411,28 @@ macro_rules! depthwise_row {
     };
 }
 
-depthwise_row!(
-    /// One channel of one output row of a depthwise convolution, four pixels per block as
-    /// in [`depthwise4`], each block requantised as in [`requantize4_shifted`] and
-    /// stored (the last block's pixels past `width` predicated off), all in one loop.
-    depthwise_row_shifted,
+depthwise_rows!(
+    /// One channel of one or more output rows of a depthwise convolution, four pixels per
+    /// block as in [`depthwise4`], each block requantised as in [`requantize4_shifted`]
+    /// and stored (the last block's pixels past the row's end predicated off), all in one
+    /// loop.
+    depthwise_rows_shifted,
     "vdup.32 q1, {k}",
     "vmulh.s32 q0, q0, q1",
     "ldr {w}, [{words}, #24]",
     "vrshl.s32 q0, {w} /* {tp} */"
 );
 
-depthwise_row!(
-    /// As [`depthwise_row_shifted`], requantised as in [`requantize4_high`].
-    depthwise_row_high,
+depthwise_rows!(
+    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_high`].
+    depthwise_rows_high,
     "vdup.32 q1, {k}",
     "vrmulh.s32 q0, q0, q1 /* {tp} */"
 );
 
-depthwise_row!(
-    /// As [`depthwise_row_shifted`], requantised as in [`requantize4_double`].
-    depthwise_row_double,
+depthwise_rows!(
+    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_double`].
+    depthwise_rows_double,
     "ldrd {w}, {tp}, [{words}, #24]",
     "vshl.s32 q0, {tp}",
     "vqrdmulh.s32 q0, q0, {k}",
@@ -407,15 +442,6 @@ depthwise_row!(
     "vqadd.s32 q0, q0, q1",
     "vrshl.s32 q0, {w}"
 );
-
-// The offsets the assembly of the `depthwise_row` variants reads its operands at.
-const _: () = {
-    assert!(core::mem::offset_of!(RowWords, channel) == 16);
-    assert!(core::mem::offset_of!(RowWords, range) == 32);
-    assert!(core::mem::offset_of!(RowWords, width) == 44);
-    assert!(core::mem::offset_of!(RowWords, first) == 52);
-    assert!(core::mem::offset_of!(RowWords, offsets) == 68);
-};
 
 /// `Σ_k x_p[k] · w[k]` (wrapping `i32`) of four rows of `i16` values against one row of
 /// int8 weights, eight products per `VMLADAVA.S16` (the weights widened by `VLDRB.S16`),

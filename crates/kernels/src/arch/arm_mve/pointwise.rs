@@ -1,7 +1,7 @@
 //! The pointwise (1x1) convolution with `VMLADAVA.S8`: raw int8 products, the input zero
 //! point folded into a per-channel constant.
 
-use super::insn::{self, LayerWords};
+use super::insn::{self, ChannelWords, LayerWords, PointWords};
 use super::stage::{layer_words, Stage};
 use crate::optimized::{self, OutputRange};
 use crate::{Conv2dParams, Filter, KernelError, Shape4};
@@ -15,10 +15,11 @@ const PIXELS: usize = 4;
 ///
 /// `Σ w · (x − zp)` is computed as `Σ w · x − zp · Σ w`: the raw bytes of four pixels are
 /// multiplied with one weight row 16 at a time, and `bias − zp · Σ w` is added once per
-/// output. One channel at a time over every pixel, so the channel's constants stay in
-/// registers; the four sums are requantised together in one vector (the channels whose
-/// right shift is below 32, or a model with double rounding, through the portable output
-/// stage). The sums wrap modulo 2^32 like the reference's, so the results are bit-exact.
+/// output. One channel at a time over every pixel, in one asm loop per row of pixels
+/// (the last one to three pixels of a row apart); the four sums are requantised together
+/// in one vector (the channels whose right shift is below 32 in the single-rounding form
+/// through the portable output stage, block by block). The sums wrap modulo 2^32 like
+/// the reference's, so the results are bit-exact.
 pub fn conv2d_1x1(
     params: &Conv2dParams,
     input: &[i8],
@@ -50,9 +51,18 @@ pub fn conv2d_1x1(
             filter.requant(c),
             bias.wrapping_sub(zero_point.wrapping_mul(sum)),
         );
+        let mut words = stage
+            .words()
+            .and_then(|channel| point_words(&rows, w, channel, &layer));
         for r in 0..rows.count {
             let (input_row, output_row) = rows.slices(r, c, input, output)?;
-            channel_row(&rows, w, &stage, &layer, &range, input_row, output_row);
+            let done = match &mut words {
+                Some(words) => blocks(&rows, words, &stage, input_row, output_row),
+                None => 0,
+            };
+            channel_row(
+                &rows, w, &stage, &layer, &range, done, input_row, output_row,
+            );
         }
     }
     Ok(())
@@ -69,7 +79,62 @@ pub(crate) fn covers(params: &Conv2dParams) -> bool {
     optimized::conv2d_1x1::covers(params) && params.input.channels > 0
 }
 
-/// One channel's outputs along one row of output pixels.
+/// The operands of the `pointwise_blocks` variants for the channel with weights `w` and
+/// the vector stage `channel`, or `None` if a step does not fit an `i32`.
+fn point_words(
+    rows: &Rows,
+    w: &[i8],
+    channel: &ChannelWords,
+    layer: &LayerWords,
+) -> Option<PointWords> {
+    Some(PointWords {
+        weights: w.as_ptr(),
+        depth: i32::try_from(w.len()).ok()?,
+        step: i32::try_from(rows.step).ok()?,
+        output_step: i32::try_from(PIXELS.checked_mul(rows.channels)?).ok()?,
+        channel: *channel,
+        range: [layer.range[0], layer.range[1], layer.range[2], 0],
+        offsets: layer.offsets,
+        input: core::ptr::null(),
+        output: core::ptr::null_mut(),
+        blocks: 0,
+    })
+}
+
+/// The full blocks of four pixels of one channel along one row (`input` and `output` as
+/// `channel_row` takes them) in one call of the vector stage's assembly; the pixels done.
+fn blocks(
+    rows: &Rows,
+    words: &mut PointWords,
+    stage: &Stage,
+    input: &[i8],
+    output: &mut [i8],
+) -> usize {
+    let full = rows.width / PIXELS;
+    let Ok(blocks) = i32::try_from(full) else {
+        return 0;
+    };
+    words.input = input.as_ptr();
+    words.output = output.as_mut_ptr();
+    words.blocks = blocks;
+    // SAFETY: pixel `x` below `rows.width` starts `x · step` bytes into `input`, which
+    // `Rows::slices` cut to hold the row's last pixel's `depth` bytes, and its output of
+    // the channel is `x · channels` bytes into `output`, cut to hold the last one; the
+    // weight row holds `depth` bytes.
+    unsafe {
+        match stage {
+            Stage::Shifted(_) => insn::pointwise_blocks_shifted(words),
+            Stage::High(_) => insn::pointwise_blocks_high(words),
+            Stage::Double(_) => insn::pointwise_blocks_double(words),
+            Stage::Portable { .. } => return 0,
+        }
+    }
+    full * PIXELS
+}
+
+/// One channel's outputs along one row of output pixels, from pixel `done` on (a multiple
+/// of four).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn channel_row(
     rows: &Rows,
@@ -77,13 +142,14 @@ fn channel_row(
     stage: &Stage,
     layer: &LayerWords,
     range: &OutputRange,
+    done: usize,
     input: &[i8],
     output: &mut [i8],
 ) {
     let channels = rows.channels;
     let full = rows.width - rows.width % PIXELS;
-    let mut pixel = input.as_ptr();
-    for x in (0..full).step_by(PIXELS) {
+    let mut pixel = input.as_ptr().wrapping_add(done * rows.step);
+    for x in (done..full).step_by(PIXELS) {
         let pixels = [0, 1, 2, 3].map(|i| pixel.wrapping_add(i * rows.step));
         pixel = pixel.wrapping_add(PIXELS * rows.step);
         // SAFETY: pixel `x + i` (below `rows.width`) starts `(x + i) · step` bytes into

@@ -9,7 +9,7 @@
 //! [`KernelError::Unsupported`]; the reference covers everything.
 //!
 //! Kernels for one instruction set live in [`arch`], one module per ISA (`arch::arm_dsp`
-//! for Arm's DSP extension), each compiled only for the targets that have it and the only
+//! for Arm's DSP extension, `arch::arm_mve` for Helium), each compiled only for the targets that have it and the only
 //! code of the crate allowed to use `unsafe` (inline `asm!`); the crate denies it
 //! everywhere else.
 //! Each kernel takes its tensors as slices plus a parameter struct, checks every slice

@@ -5,9 +5,9 @@
 //! | module | compiled when | kernels |
 //! |---|---|---|
 //! | `arm_dsp` | `cfg(edgebone_arm_dsp)`: Arm's DSP extension (Cortex-M4, M7, M33, M55) | `conv2d_1x1`, `conv2d`, `fully_connected`, `depthwise_conv2d` |
+//! | `arm_mve` | `cfg(edgebone_arm_mve)`: Helium (Cortex-M55, M85) | `conv2d_1x1`, `conv2d`, `fully_connected`, `depthwise_conv2d` (up to 25 taps) |
 //!
-//! A module for another instruction set (`arm_mve` for Helium, `x86_avx2`, `aarch64_neon`,
-//! `riscv`) is added with its first kernel, never as an empty placeholder. The crate's
+//! A module for another instruction set (`x86_avx2`, `aarch64_neon`, `riscv`) is added with its first kernel, never as an empty placeholder. The crate's
 //! `build.rs` sets the `cfg`s that stable Rust does not (Arm's target features are
 //! unstable, so `cfg(target_feature = "dsp")` is never set there). A kernel here has the
 //! signature of the portable kernel it replaces and answers
@@ -17,9 +17,10 @@
 //! channels accumulates a tap), and they reuse the rest of `optimized`.
 //!
 //! Which kernel runs is the registry's choice: on cores with Helium (`cfg(edgebone_arm_mve)`:
-//! Cortex-M55, M85) the portable kernels, which LLVM vectorises with MVE, beat `arm_dsp`
-//! (MobileNetV2-0.35 at 96 on qemu-m55: 37.0 M instructions against 55.9 M), so it is for
-//! DSP cores without Helium (M4, M7, M33), where it saves 19–21 % of the instructions.
+//! Cortex-M55, M85) `arm_mve` (MobileNetV2-0.35 at 96 on qemu-m55: 16.6 M instructions
+//! against 28.2 M with the portable kernels LLVM vectorises with MVE, which already beat
+//! `arm_dsp`'s 55.9 M), so `arm_dsp` is for DSP cores without Helium (M4, M7, M33), where it
+//! saves 19–21 % of the instructions.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment right above it (the workspace's
 //! `tests/tests/tidy.rs` checks it, and that `unsafe` appears nowhere else but the boards).

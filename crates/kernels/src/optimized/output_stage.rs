@@ -69,12 +69,11 @@ impl OutputStage {
         }
     }
 
-    /// The multiplier and the right shift of the high word (0..=30) when the stage is the
-    /// usual case of [`scale`](Self::scale)'s single-rounding form (a right shift of 32 or
-    /// more): then `scale(acc)` is the high word of `acc · multiplier + round`, shifted.
+    /// The multiplier and the right shift of the 64-bit product (1..=62) of
+    /// [`scale`](Self::scale)'s single-rounding form.
     #[cfg(edgebone_arm_mve)]
-    pub(crate) fn high_word(&self) -> Option<(i32, u32)> {
-        (self.shift >= 32).then(|| (self.multiplier, u32::from(self.shift) - 32))
+    pub(crate) fn parts(&self) -> (i32, u32) {
+        (self.multiplier, u32::from(self.shift))
     }
 
     /// The requantised accumulator `acc` (bias included), before the output zero point, in

@@ -113,13 +113,14 @@ impl Layer<'_> {
             self.filter.requant(c),
             self.filter.bias.get(c).copied().unwrap_or(0),
         );
-        let mut words = stage.words().and_then(|channel| self.row_words(*channel));
+        let mut words = self.row_words(*stage.words());
         // The rows whose kernel rows are all inside the input run together, the others
         // one by one.
         let interior = self.rows.interior();
         let height = self.out.height;
         for b in 0..self.out.batch {
-            let border = (0..height).filter(|oy| !interior.contains(oy));
+            // `interior` starts at most where it ends.
+            let border = (0..interior.start).chain(interior.end..height);
             let groups = border
                 .map(|oy| oy..oy + 1)
                 .chain((!interior.is_empty()).then_some(interior.clone()));
@@ -185,13 +186,19 @@ impl Layer<'_> {
         words.input = self.row_input(c, b, oy.start);
         words.output = span.as_mut_ptr();
         words.rows = rows;
+        // At most 25 taps of at most 128 in magnitude.
+        let sum = row_taps.iter().map(|tap| tap.weight).sum::<i32>();
+        words.fold = i32::from(self.params.input_zero_point)
+            .wrapping_mul(sum)
+            .wrapping_neg();
         let zero_point = i32::from(self.params.input_zero_point);
         // SAFETY: row `r` starts `r · input_row_step` bytes (a vertical stride of rows)
         // after the first one's input, and its block `b` `b · input_step` bytes (four
         // strides) after its first pixel's, so `input + r · input_row_step + b ·
         // input_step + offsets[p]` is the byte of tap `t` of pixel `4b + p` of the row,
         // channel `c`: inside the input where its column is, as the rows share the kernel
-        // rows `row_taps` inside the input. The outputs of channel `c` of the rows' pixels
+        // rows `row_taps` inside the input, for every tap and pixel of the interior blocks
+        // (`interior_blocks`). The outputs of channel `c` of the rows' pixels
         // are at `output + r · output_row_step + b · output_step + offsets[p]`, inside
         // `span`.
         unsafe {
@@ -199,7 +206,7 @@ impl Layer<'_> {
                 Stage::Shifted(_) => insn::depthwise_rows_shifted(words, zero_point),
                 Stage::High(_) => insn::depthwise_rows_high(words, zero_point),
                 Stage::Double(_) => insn::depthwise_rows_double(words, zero_point),
-                Stage::Portable { .. } => return false,
+                Stage::Low(..) => insn::depthwise_rows_low(words, zero_point),
             }
         }
         true
@@ -267,7 +274,24 @@ impl Layer<'_> {
             )?,
             output_row_step: word(self.out.width.checked_mul(channels)?)?,
             rows: 0,
+            interior: self.interior_blocks()?,
+            fold: 0,
         })
+    }
+
+    /// `RowWords::interior`: the blocks `b` whose four pixels' taps are all inside the input's
+    /// columns (`4b` from the interior's start, `4b + 4` up to its end), as the pixels left
+    /// in a row when the assembly reaches them (`width − 4b`).
+    fn interior_blocks(&self) -> Option<[i32; 2]> {
+        let interior = self.cols.interior();
+        let (start, end) = (interior.start.div_ceil(PIXELS), interior.end / PIXELS);
+        let width = i32::try_from(self.out.width).ok()?;
+        if start >= end {
+            // None: no pixel count is at most `i32::MIN`.
+            return Some([i32::MIN, i32::MIN]);
+        }
+        let left = |block: usize| Some(width - i32::try_from(PIXELS.checked_mul(block)?).ok()?);
+        Some([left(start)?, left(end)?])
     }
 
     /// The input columns of the first taps of pixels `ox .. ox + 4`.

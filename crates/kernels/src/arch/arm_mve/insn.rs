@@ -302,6 +302,11 @@ pub(super) struct RowWords {
     pub output_row_step: i32,
     /// Rows left; counted down by the assembly.
     pub rows: i32,
+    /// The blocks whose taps are all inside the input's columns, as the pixels left to
+    /// do when the assembly reaches them: above `interior[1]` and at most `interior[0]`.
+    pub interior: [i32; 2],
+    /// `−zp · Σ w` over the taps: the interior blocks' folded zero point.
+    pub fold: i32,
 }
 
 // The offsets the assembly of the `depthwise_rows` variants reads its operands at.
@@ -315,6 +320,8 @@ const _: () = {
     assert!(core::mem::offset_of!(RowWords, pixels) == 92);
     assert!(core::mem::offset_of!(RowWords, output_row_step) == 100);
     assert!(core::mem::offset_of!(RowWords, rows) == 104);
+    assert!(core::mem::offset_of!(RowWords, interior) == 108);
+    assert!(core::mem::offset_of!(RowWords, fold) == 116);
 };
 
 /// Declares a `depthwise_rows` variant whose scaling (see [`scale_shifted!`]) is `$scale`.
@@ -327,7 +334,8 @@ macro_rules! depthwise_rows {
         /// For each row `r` below `rows` and block `b` of its `pixels` output pixels,
         /// `input + r · input_row_step + b · input_step + taps[t].offsets[p]` must be valid
         /// for a one-byte read for every tap `t` and pixel `p` whose column is inside the
-        /// input (a pixel past the row's end included), and `output + r · output_row_step
+        /// input (a pixel past the row's end included), and for every tap and pixel of the
+        /// blocks `interior` names, and `output + r · output_row_step
         /// + b · output_step + offsets[p]` for a one-byte write for every pixel `p` of the
         /// row.
         #[inline(always)]
@@ -350,6 +358,25 @@ macro_rules! depthwise_rows {
                     "ldr {rem}, [{words}, #92]",
                     "vldrw.u32 q3, [{words}, #52]",
                     "3:",
+                    "ldrd {w}, {k}, [{words}, #108]",
+                    "cmp {rem}, {w}",
+                    "bgt 5f",
+                    "cmp {rem}, {k}",
+                    "ble 5f",
+                    // An interior block: the raw bytes, the zero point folded.
+                    "ldr {w}, [{words}, #116]",
+                    "vdup.32 q0, {w}",
+                    "ldrd {tp}, {k}, [{words}]",
+                    "dls lr, {k}",
+                    "6:",
+                    "vldrw.u32 q1, [{tp}], #24",
+                    "ldr {w}, [{tp}, #-8]",
+                    "vldrb.s32 q2, [{base}, q1]",
+                    "vmla.s32 q0, q2, {w}",
+                    "le lr, 6b",
+                    "b 7f",
+                    // A border block: each tap predicated to the pixels it reaches.
+                    "5:",
                     "vmov.i32 q0, #0",
                     "ldrd {tp}, {k}, [{words}]",
                     "dls lr, {k}",
@@ -362,6 +389,7 @@ macro_rules! depthwise_rows {
                     "vsubt.i32 q2, q2, {zp}",
                     "vmlat.s32 q0, q2, {w}",
                     "le lr, 2b",
+                    "7:",
                     "ldrd {w}, {k}, [{words}, #16]",
                     "vadd.i32 q0, q0, {w}",
                     $scale,
@@ -430,6 +458,26 @@ macro_rules! scale_double {
     };
 }
 
+/// As [`scale_shifted!`] for a right shift `s` below 32 (single rounding; `{words}` + 24
+/// holds `−s`, + 28 `32 − s`), exact with the 64-bit product's saturation to `i32`: the
+/// product's high word `H` (`VMULH`) and low word `L` (`VMUL`), `L` rounded and shifted
+/// right by `s` (`R`, at most `2^(32 − s)`, its carry added to `H`), then `H` shifted left
+/// by `32 − s`, saturating (`VQSHL`), plus `R`'s remaining bits where `H` did not saturate
+/// downwards (`H ≥ −2^(s − 1)`; a saturating add).
+macro_rules! scale_low {
+    () => {
+        concat!(
+            "vmul.i32 q1, q0, {k}\n vdup.32 q2, {k}\n vmulh.s32 q0, q0, q2\n",
+            "ldrd {w}, {tp}, [{words}, #24]\n vrshl.u32 q1, {w}\n rsb {k}, {tp}, #0\n",
+            "vmov q2, q1\n vshl.u32 q2, {k}\n vadd.i32 q0, q0, q2\n",
+            "movs {k}, #1\n lsl {k}, {k}, {tp}\n subs {k}, #1\n vdup.32 q2, {k}\n",
+            "vand q1, q1, q2\n rsb {w}, {tp}, #31\n movs {k}, #1\n lsl {k}, {k}, {w}\n",
+            "rsb {k}, {k}, #0\n vcmp.s32 ge, q0, {k}\n vqshl.s32 q0, {tp}\n vpst\n",
+            "vqaddt.s32 q0, q0, q1"
+        )
+    };
+}
+
 /// The output stage after a scaling: `q0` plus the zero point, clamped (`{words}` at the
 /// range 32 bytes in; `{w}`, `{k}` and `q1` free).
 macro_rules! clamp {
@@ -444,7 +492,8 @@ macro_rules! clamp {
 
 depthwise_rows!(
     /// One channel of one or more output rows of a depthwise convolution, four pixels per
-    /// block as in [`depthwise4`], each block requantised as in [`requantize4_shifted`]
+    /// block as in [`depthwise4`] (the interior blocks without the predication and with the
+    /// zero point folded into their starting sums: four instructions per tap), each block requantised as in [`requantize4_shifted`]
     /// and stored (the last block's pixels past the row's end predicated off), all in one
     /// loop.
     depthwise_rows_shifted,
@@ -461,6 +510,12 @@ depthwise_rows!(
     /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_double`].
     depthwise_rows_double,
     scale_double!()
+);
+
+depthwise_rows!(
+    /// As [`depthwise_rows_shifted`], scaled as in [`scale_low!`].
+    depthwise_rows_low,
+    scale_low!()
 );
 
 /// The operands of a `pointwise_blocks` variant: one output channel of a pointwise
@@ -593,6 +648,12 @@ pointwise_blocks!(
     /// As [`pointwise_blocks_shifted`], requantised as in [`requantize4_double`].
     pointwise_blocks_double,
     scale_double!()
+);
+
+pointwise_blocks!(
+    /// As [`pointwise_blocks_shifted`], scaled as in [`scale_low!`].
+    pointwise_blocks_low,
+    scale_low!()
 );
 
 /// `Σ_k x_p[k] · w[k]` (wrapping `i32`) of four rows of `i16` values against one row of

@@ -51,9 +51,7 @@ pub fn conv2d_1x1(
             filter.requant(c),
             bias.wrapping_sub(zero_point.wrapping_mul(sum)),
         );
-        let mut words = stage
-            .words()
-            .and_then(|channel| point_words(&rows, w, channel, &layer));
+        let mut words = point_words(&rows, w, stage.words(), &layer);
         for r in 0..rows.count {
             let (input_row, output_row) = rows.slices(r, c, input, output)?;
             let done = match &mut words {
@@ -126,7 +124,7 @@ fn blocks(
             Stage::Shifted(_) => insn::pointwise_blocks_shifted(words),
             Stage::High(_) => insn::pointwise_blocks_high(words),
             Stage::Double(_) => insn::pointwise_blocks_double(words),
-            Stage::Portable { .. } => return 0,
+            Stage::Low(..) => insn::pointwise_blocks_low(words),
         }
     }
     full * PIXELS

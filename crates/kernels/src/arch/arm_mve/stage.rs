@@ -37,8 +37,9 @@ pub(super) enum Stage {
     High(ChannelWords),
     /// [`insn::requantize4_double`].
     Double(ChannelWords),
-    /// The portable output stage's single-rounding form (a right shift below 32).
-    Portable { stage: OutputStage, offset: i32 },
+    /// A right shift below 32 (single rounding): in the asm loops the product's high and
+    /// low words (`scale_low!`), in `store` the portable output stage.
+    Low(ChannelWords, OutputStage),
 }
 
 impl Stage {
@@ -63,18 +64,21 @@ impl Stage {
                 left.unsigned_abs(),
             ));
         }
-        match stage.high_word() {
-            Some((multiplier, 0)) => Self::High(words(multiplier, 0, 0)),
-            Some((multiplier, shift)) => Self::Shifted(words(multiplier, shift, 0)),
-            None => Self::Portable { stage, offset },
+        match stage.parts() {
+            (multiplier, 32) => Self::High(words(multiplier, 0, 0)),
+            (multiplier, shift @ 33..) => Self::Shifted(words(multiplier, shift - 32, 0)),
+            // `right` is the shift (1..=31), `left` what it lacks to 32.
+            (multiplier, shift) => Self::Low(words(multiplier, shift, 32 - shift), stage),
         }
     }
 
-    /// The vector stages' words (`None` for the portable one).
-    pub(super) fn words(&self) -> Option<&ChannelWords> {
+    /// The stage's words.
+    pub(super) fn words(&self) -> &ChannelWords {
         match self {
-            Self::Shifted(words) | Self::High(words) | Self::Double(words) => Some(words),
-            Self::Portable { .. } => None,
+            Self::Shifted(words)
+            | Self::High(words)
+            | Self::Double(words)
+            | Self::Low(words, _) => words,
         }
     }
 
@@ -109,7 +113,7 @@ impl Stage {
             Self::Double(words) => unsafe {
                 insn::requantize4_double(sums, words, layer, out, lanes)
             },
-            Self::Portable { stage, offset } => {
+            Self::Low(ChannelWords { offset, .. }, stage) => {
                 for (i, &sum) in sums.iter().enumerate().take(lanes) {
                     let scaled = stage.scale::<false>(sum.wrapping_add(*offset));
                     if let Some(out) = span.get_mut(i * channels..) {

@@ -1,12 +1,11 @@
 //! The blocked matrix product of the portable kernels (`optimized::gemm`) with Helium's
-//! `VMLADAVA.S16` as its `Mac`: the general convolution (the stem) and the fully connected
-//! layer.
+//! `VMLADAVA.S16` as its `Mac`: the general convolution (the stem).
 
 use core::ops::Range;
 
 use super::insn;
 use crate::optimized::{self, Mac, Patches, CHUNK, PIXELS};
-use crate::{Conv2dParams, Filter, FullyConnectedParams, KernelError};
+use crate::{Conv2dParams, Filter, KernelError};
 
 /// [`optimized::conv2d`] with `Mve`: same cases, same results, same scratch.
 pub fn conv2d(
@@ -17,17 +16,6 @@ pub fn conv2d(
     scratch: &mut [i8],
 ) -> Result<(), KernelError> {
     optimized::conv2d_with::<Mve>(params, input, filter, output, scratch)
-}
-
-/// [`optimized::fully_connected`] with `Mve`: every case, same results, same scratch.
-pub fn fully_connected(
-    params: &FullyConnectedParams,
-    input: &[i8],
-    filter: &Filter<'_>,
-    output: &mut [i8],
-    scratch: &mut [i8],
-) -> Result<(), KernelError> {
-    optimized::fully_connected_with::<Mve>(params, input, filter, output, scratch)
 }
 
 /// Helium's `Mac`: the portable patch buffers (one `i16` per value, `x − zp`), multiplied

@@ -738,3 +738,41 @@ pub(super) unsafe fn dot1_i16(row: *const i16, weights: &[i8]) -> i32 {
     }
     acc
 }
+
+/// `(Σ_k x[k] · w[k], Σ_k w[k])` (wrapping `i32`) of one pixel's raw int8 values against a
+/// weight row, 16 products per `VMLADAVA.S8` and 16 weights per `VADDVA.S8`, the last
+/// vector tail-predicated by the `DLSTP`/`LETP` loop.
+///
+/// # Safety
+///
+/// `pixel` must be valid for reads of `weights.len()` bytes.
+#[inline(always)]
+pub(super) unsafe fn dot1_sum(pixel: *const i8, weights: &[i8]) -> [i32; 2] {
+    let (mut dot, mut sum) = (0i32, 0i32);
+    if weights.is_empty() {
+        // `DLSTP` runs its loop at least once.
+        return [0; 2];
+    }
+    // SAFETY: the loop reads `weights.len()` bytes of the weights and of the pixel (the
+    // predicated last vector reads none past them), valid by the caller's guarantee; it
+    // writes only the registers named here.
+    unsafe {
+        asm!(
+            "dlstp.8 lr, lr",
+            "2:",
+            "vldrb.u8 q0, [{w}], #16",
+            "vldrb.u8 q1, [{p}], #16",
+            "vmladava.s8 r0, q1, q0",
+            "vaddva.s8 r2, q0",
+            "letp lr, 2b",
+            w = inout(reg) weights.as_ptr() => _,
+            p = inout(reg) pixel => _,
+            inout("r0") dot,
+            inout("r2") sum,
+            inout("lr") weights.len() => _,
+            out("d0") _, out("d1") _, out("d2") _, out("d3") _,
+            options(nostack, readonly),
+        );
+    }
+    [dot, sum]
+}

@@ -14,8 +14,8 @@ mod pointwise;
 mod stage;
 
 pub use depthwise::depthwise_conv2d;
-pub use gemm::{conv2d, fully_connected};
-pub use pointwise::conv2d_1x1;
+pub use gemm::conv2d;
+pub use pointwise::{conv2d_1x1, fully_connected};
 pub(crate) use pointwise::{
     covers as conv2d_1x1_covers, scratch_bytes as conv2d_1x1_scratch_bytes,
 };

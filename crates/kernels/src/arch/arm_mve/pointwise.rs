@@ -4,7 +4,7 @@
 use super::insn::{self, ChannelWords, LayerWords, PointWords};
 use super::stage::{layer_words, Stage};
 use crate::optimized::{self, OutputRange};
-use crate::{Conv2dParams, Filter, KernelError, Shape4};
+use crate::{Conv2dParams, Filter, FullyConnectedParams, KernelError, Padding, Shape4};
 
 /// Output pixels computed together (the accumulators of [`insn::dot4`]).
 const PIXELS: usize = 4;
@@ -43,6 +43,10 @@ pub fn conv2d_1x1(
     let range = OutputRange::new(params.output_zero_point, params.activation);
     let layer = layer_words(params.output_zero_point, params.activation, channels)?;
     let zero_point = i32::from(params.input_zero_point);
+    if rows.count * rows.width == 1 {
+        // One pixel (a fully connected layer's single row).
+        return single_pixel(input, filter, depth, &layer, &range, zero_point, output);
+    }
     // `depth` is positive (`covers`), and the plan checked there is a row per channel.
     let weights = filter.weights.chunks_exact(depth);
     for (c, (w, &bias)) in weights.zip(filter.bias).enumerate() {
@@ -64,6 +68,64 @@ pub fn conv2d_1x1(
         }
     }
     Ok(())
+}
+
+/// [`conv2d_1x1`] for a single pixel `input` of `depth` (positive) values: per output
+/// channel its dot product and weight sum in one pass, then the output stage.
+fn single_pixel(
+    input: &[i8],
+    filter: &Filter<'_>,
+    depth: usize,
+    layer: &LayerWords,
+    range: &OutputRange,
+    zero_point: i32,
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let pixel = input.get(..depth).ok_or(KernelError::BadParam {
+        what: "arm_mve::conv2d_1x1 pixel outside its input",
+    })?;
+    let weights = filter.weights.chunks_exact(depth);
+    for (c, (w, &bias)) in weights.zip(filter.bias).enumerate() {
+        // SAFETY: `pixel` holds `depth` bytes, as many as the weight row.
+        let [dot, sum] = unsafe { insn::dot1_sum(pixel.as_ptr(), w) };
+        let stage = Stage::new(
+            filter.requant(c),
+            bias.wrapping_sub(zero_point.wrapping_mul(sum)),
+        );
+        stage.store([dot, 0, 0, 0], layer, range, output, c, 1);
+    }
+    Ok(())
+}
+
+/// [`optimized::fully_connected`](crate::optimized::fully_connected) with Helium: every
+/// case, same results. A fully connected layer is a pointwise convolution over `batches`
+/// pixels of `in_features` channels, so it runs through [`conv2d_1x1`] (one pass per
+/// output feature and row, its weight sum in the same pass); without input features
+/// through the portable kernel (with `scratch`).
+pub fn fully_connected(
+    params: &FullyConnectedParams,
+    input: &[i8],
+    filter: &Filter<'_>,
+    output: &mut [i8],
+    scratch: &mut [i8],
+) -> Result<(), KernelError> {
+    params.check(input, filter, output)?;
+    if params.in_features == 0 {
+        return optimized::fully_connected(params, input, filter, output, scratch);
+    }
+    let conv = Conv2dParams {
+        input: Shape4::new(1, 1, params.batches, params.in_features),
+        out_channels: params.out_features,
+        kernel: [1, 1],
+        stride: [1, 1],
+        dilation: [1, 1],
+        padding: Padding::ZERO,
+        groups: 1,
+        input_zero_point: params.input_zero_point,
+        output_zero_point: params.output_zero_point,
+        activation: params.activation,
+    };
+    conv2d_1x1(&conv, input, filter, output, scratch)
 }
 
 /// The scratch bytes [`conv2d_1x1`] needs: none.

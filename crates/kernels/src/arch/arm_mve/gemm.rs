@@ -1,5 +1,6 @@
 //! The blocked matrix product of the portable kernels (`optimized::gemm`) with Helium's
-//! `VMLADAVA.S16` as its `Mac`: the general convolution (the stem).
+//! `VMLADAVA.S16` as its `Mac`: the general convolution where its patches do not fit
+//! `patches`' scratch.
 
 use core::ops::Range;
 
@@ -8,7 +9,7 @@ use crate::optimized::{self, Mac, Patches, CHUNK, PIXELS};
 use crate::{Conv2dParams, Filter, KernelError};
 
 /// [`optimized::conv2d`] with `Mve`: same cases, same results, same scratch.
-pub fn conv2d(
+pub(super) fn conv2d_mac(
     params: &Conv2dParams,
     input: &[i8],
     filter: &Filter<'_>,

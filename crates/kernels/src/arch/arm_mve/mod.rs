@@ -10,11 +10,12 @@
 mod depthwise;
 mod gemm;
 mod insn;
+mod patches;
 mod pointwise;
 mod stage;
 
 pub use depthwise::depthwise_conv2d;
-pub use gemm::conv2d;
+pub use patches::conv2d;
 pub use pointwise::{conv2d_1x1, fully_connected};
 pub(crate) use pointwise::{
     covers as conv2d_1x1_covers, scratch_bytes as conv2d_1x1_scratch_bytes,

@@ -8,7 +8,7 @@ use super::insn;
 use crate::optimized::{self, Mac, Patches, CHUNK, PIXELS};
 use crate::{Conv2dParams, Filter, KernelError};
 
-/// [`optimized::conv2d`] with `Mve`: same cases, same results, same scratch.
+/// [`optimized::conv2d()`] with `Mve`: same cases, same results, same scratch.
 pub(super) fn conv2d_mac(
     params: &Conv2dParams,
     input: &[i8],

@@ -13,7 +13,7 @@ use crate::{Conv2dParams, Filter, KernelError};
 /// Output pixels computed together.
 const PIXELS: usize = 4;
 
-/// [`optimized::conv2d`](crate::optimized::conv2d) with Helium: same cases, same results,
+/// [`optimized::conv2d`](crate::optimized::conv2d()) with Helium: same cases, same results,
 /// same scratch. Where four patches fit the scratch (at least 1 KiB: patches of up to 256
 /// values), they are gathered there as raw bytes and multiplied 16 values per
 /// `VMLADAVA.S8`, the four sums of each output channel requantised in one vector; else

@@ -9,7 +9,7 @@ use crate::{Conv2dParams, Filter, FullyConnectedParams, KernelError, Padding, Sh
 /// Output pixels computed together (the accumulators of [`insn::dot4`]).
 const PIXELS: usize = 4;
 
-/// [`optimized::conv2d_1x1`](crate::optimized::conv2d_1x1) with Helium: same cases (1x1
+/// [`optimized::conv2d_1x1()`] with Helium: same cases (1x1
 /// kernel, one group, no padding, any stride), same results, no scratch (`scratch` is
 /// not read).
 ///
@@ -97,7 +97,7 @@ fn single_pixel(
     Ok(())
 }
 
-/// [`optimized::fully_connected`](crate::optimized::fully_connected) with Helium: every
+/// [`optimized::fully_connected()`] with Helium: every
 /// case, same results. A fully connected layer is a pointwise convolution over `batches`
 /// pixels of `in_features` channels, so it runs through [`conv2d_1x1`] (one pass per
 /// output feature and row, its weight sum in the same pass); without input features

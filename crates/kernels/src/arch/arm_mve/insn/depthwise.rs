@@ -164,9 +164,9 @@ macro_rules! depthwise_rows {
         /// `input + r · input_row_step + b · input_step + taps[t].offsets[p]` must be valid
         /// for a one-byte read for every tap `t` and pixel `p` whose column is inside the
         /// input (a pixel past the row's end included), and for every tap and pixel of the
-        /// blocks `interior` names, and `output + r · output_row_step
-        /// + b · output_step + offsets[p]` for a one-byte write for every pixel `p` of the
-        /// row.
+        /// blocks `interior` names, and
+        /// `output + r · output_row_step + b · output_step + offsets[p]` for a one-byte
+        /// write for every pixel `p` of the row.
         #[inline(always)]
         pub(crate) unsafe fn $name(words: &mut RowWords, zero_point: i32) {
             if words.count <= 0 || words.pixels <= 0 || words.rows <= 0 {
@@ -264,7 +264,7 @@ macro_rules! depthwise_rows {
 depthwise_rows!(
     /// One channel of one or more output rows of a depthwise convolution, four pixels per
     /// block as in [`depthwise4`] (the interior blocks without the predication and with the
-    /// zero point folded into their starting sums: four instructions per tap), each block requantised as in [`requantize4_shifted`]
+    /// zero point folded into their starting sums: four instructions per tap), each block requantised as in [`requantize4_shifted`](super::requantize4_shifted)
     /// and stored (the last block's pixels past the row's end predicated off), all in one
     /// loop.
     depthwise_rows_shifted,
@@ -272,13 +272,13 @@ depthwise_rows!(
 );
 
 depthwise_rows!(
-    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_high`].
+    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_high`](super::requantize4_high).
     depthwise_rows_high,
     scale_high!()
 );
 
 depthwise_rows!(
-    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_double`].
+    /// As [`depthwise_rows_shifted`], requantised as in [`requantize4_double`](super::requantize4_double).
     depthwise_rows_double,
     scale_double!()
 );

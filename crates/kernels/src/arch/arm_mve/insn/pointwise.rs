@@ -119,20 +119,20 @@ macro_rules! pointwise_blocks {
 
 pointwise_blocks!(
     /// The full blocks of four pixels of one output channel of a pointwise convolution:
-    /// per block the four sums as in [`dot4`], the channel's offset added, requantised as in
-    /// [`requantize4_shifted`] and stored, all in one loop.
+    /// per block the four sums as in [`dot4`](super::dot4), the channel's offset added, requantised as in
+    /// [`requantize4_shifted`](super::requantize4_shifted) and stored, all in one loop.
     pointwise_blocks_shifted,
     scale_shifted!()
 );
 
 pointwise_blocks!(
-    /// As [`pointwise_blocks_shifted`], requantised as in [`requantize4_high`].
+    /// As [`pointwise_blocks_shifted`], requantised as in [`requantize4_high`](super::requantize4_high).
     pointwise_blocks_high,
     scale_high!()
 );
 
 pointwise_blocks!(
-    /// As [`pointwise_blocks_shifted`], requantised as in [`requantize4_double`].
+    /// As [`pointwise_blocks_shifted`], requantised as in [`requantize4_double`](super::requantize4_double).
     pointwise_blocks_double,
     scale_double!()
 );

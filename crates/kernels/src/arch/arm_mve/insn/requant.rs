@@ -3,7 +3,7 @@
 
 use core::arch::asm;
 
-/// The layer-wide operands of [`requantize4`]: output zero point, activation bounds, and
+/// The layer-wide operands of the `requantize4` variants: output zero point, activation bounds, and
 /// the byte offsets of four consecutive pixels' outputs of one channel.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(16))]
@@ -14,7 +14,7 @@ pub(crate) struct LayerWords {
     pub offsets: [i32; 4],
 }
 
-/// One output channel's operands of [`requantize4`].
+/// One output channel's operands of the `requantize4` variants.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(8))]
 pub(crate) struct ChannelWords {

@@ -1,8 +1,9 @@
 //! Sets `cfg(edgebone_arm_dsp)` when the target has Arm's DSP extension (`SMLAD`,
 //! `SXTB16`, …), which compiles `crate::arch::arm_dsp`, and `cfg(edgebone_arm_mve)` when it
-//! also has Helium (M-profile vector extension): there the portable kernels, which LLVM
-//! vectorises with MVE, beat the DSP ones (MobileNetV2-0.35 on qemu-m55: 37.0 M
-//! instructions against 55.9 M), so a kernel registry should not pick `arm_dsp`.
+//! also has Helium (M-profile vector extension), which compiles `crate::arch::arm_mve`: there
+//! even the portable kernels, which LLVM vectorises with MVE, beat the DSP ones
+//! (MobileNetV2-0.35 on qemu-m55: 37.0 M instructions against 55.9 M), so a kernel registry
+//! should not pick `arm_dsp`.
 //!
 //! `cfg(target_feature = "dsp")` would say it, but stable Rust does not set it (Arm's target
 //! features are unstable), so it is read from what is stable: the target (ARMv7E-M always
@@ -43,6 +44,8 @@ fn main() {
     }
     if options.has("mve", &MVE_CORES, false) {
         println!("cargo::rustc-cfg=edgebone_arm_mve");
+        // `DEP_EDGEBONE_KERNELS_ARM_MVE` for dependents, as `arm_dsp` above.
+        println!("cargo::metadata=arm_mve=1");
     }
 }
 

@@ -33,6 +33,8 @@ use core::fmt;
 
 #[cfg(edgebone_arm_dsp)]
 use edgebone_kernels::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use edgebone_kernels::arch::arm_mve;
 use edgebone_kernels::{optimized, reference};
 
 pub use bit_exact::{Case, FilterCase, FilterParams};
@@ -171,6 +173,19 @@ bit_exact_tests! {
     #[cfg(edgebone_arm_dsp)]
     arm_dsp_fully_connected_is_bit_exact: reference::fully_connected,
         scratch::dsp_fully_connected, bit_exact::fully_connected_case;
+    // Helium: where `edgebone-kernels` compiled `arch::arm_mve` (see build.rs).
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_conv2d_1x1_is_bit_exact: reference::conv2d, scratch::mve_pointwise,
+        bit_exact::pointwise_case;
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_conv2d_is_bit_exact: reference::conv2d, scratch::mve_general,
+        bit_exact::general_conv_case;
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_fully_connected_is_bit_exact: reference::fully_connected,
+        scratch::mve_fully_connected, bit_exact::fully_connected_case;
+    #[cfg(edgebone_arm_mve)]
+    arm_mve_depthwise_conv2d_is_bit_exact: reference::depthwise_conv2d,
+        arm_mve::depthwise_conv2d, bit_exact::depthwise_case;
     // The variant the registry picks on this target, whichever it is, and the one it picks
     // with the run-time detected kernels ruled out (`Isa::Portable`).
     registry_conv_is_bit_exact: reference::conv2d, scratch::registry_conv2d,
@@ -223,6 +238,12 @@ pub static ROBUSTNESS: &[KernelTest] = &[
         name: "robust_shapes",
         portable_digest: false,
         run: robustness::shapes,
+    },
+    #[cfg(edgebone_arm_mve)]
+    KernelTest {
+        name: "robust_arm_mve",
+        portable_digest: false,
+        run: robustness::arm_mve,
     },
 ];
 

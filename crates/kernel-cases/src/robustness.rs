@@ -292,27 +292,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
     // digest stays the same on every target of one pointer width).
     let mut isa = IsaOutcomes::default();
     for _ in 0..budget.rounds {
-        let pointwise_shape = rng.chance(30);
-        let p = Conv2dParams {
-            input: shape(&mut rng),
-            out_channels: dim(&mut rng),
-            kernel: if pointwise_shape {
-                [1, 1]
-            } else {
-                pair(&mut rng)
-            },
-            stride: pair(&mut rng),
-            dilation: pair(&mut rng),
-            padding: if pointwise_shape {
-                Padding::ZERO
-            } else {
-                padding(&mut rng)
-            },
-            groups: if rng.chance(70) { 1 } else { dim(&mut rng) },
-            input_zero_point: rng.i8(),
-            output_zero_point: rng.i8(),
-            activation: activation(&mut rng),
-        };
+        let p = conv_params(&mut rng);
         let input = bytes(&mut rng, p.input.elements());
         let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
         let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
@@ -334,21 +314,7 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
         );
         isa.convolutions(&p, &input, &ops.filter(), &mut output, &mut scratch);
 
-        let d = DepthwiseConv2dParams {
-            input: p.input,
-            kernel: p.kernel,
-            stride: p.stride,
-            dilation: p.dilation,
-            padding: p.padding,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            activation: p.activation,
-        };
-        let weights = p.kernel[0]
-            .checked_mul(p.kernel[1])
-            .and_then(|k| k.checked_mul(p.input.channels))
-            .ok_or(KernelError::BadParam { what: "overflow" });
-        let ops = Operands::new(&mut rng, weights, p.input.channels);
+        let (d, ops) = depthwise_operands(&mut rng, &p);
         let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
         dw.record(
             depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
@@ -362,25 +328,8 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
         );
         isa.depthwise(&d, &input, &ops.filter(), &mut output);
 
-        let f = FullyConnectedParams {
-            batches: p.input.batch,
-            in_features: dim(&mut rng),
-            out_features: p.out_channels,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            activation: p.activation,
-        };
-        let checked = |a: usize, b: usize| {
-            a.checked_mul(b)
-                .ok_or(KernelError::BadParam { what: "overflow" })
-        };
-        let input = bytes(&mut rng, checked(f.batches, f.in_features));
-        let ops = Operands::new(
-            &mut rng,
-            checked(f.out_features, f.in_features),
-            f.out_features,
-        );
-        let mut output = vec![0; len(&mut rng, checked(f.batches, f.out_features))];
+        let (f, input, ops, outputs) = fully_connected_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, outputs)];
         fc.record(
             fully_connected(&f, &input, &ops.filter(), &mut output),
             &output,
@@ -404,6 +353,126 @@ pub fn convolutions(budget: &Budget) -> Result<Passed, Failure> {
             ("optimized::depthwise_conv2d", &fast_dw),
             ("fully_connected", &fc),
             ("optimized::fully_connected", &fast_fc),
+        ],
+        budget.rounds,
+        &digest,
+    )
+}
+
+/// Random (often absurd) convolution parameters, a pointwise shape three times in ten.
+fn conv_params(rng: &mut Rng) -> Conv2dParams {
+    let pointwise_shape = rng.chance(30);
+    Conv2dParams {
+        input: shape(rng),
+        out_channels: dim(rng),
+        kernel: if pointwise_shape { [1, 1] } else { pair(rng) },
+        stride: pair(rng),
+        dilation: pair(rng),
+        padding: if pointwise_shape {
+            Padding::ZERO
+        } else {
+            padding(rng)
+        },
+        groups: if rng.chance(70) { 1 } else { dim(rng) },
+        input_zero_point: rng.i8(),
+        output_zero_point: rng.i8(),
+        activation: activation(rng),
+    }
+}
+
+/// A fully connected layer over as many rows as the convolution `p`'s images, its input,
+/// its operands and its output length.
+fn fully_connected_operands(
+    rng: &mut Rng,
+    p: &Conv2dParams,
+) -> (
+    FullyConnectedParams,
+    Vec<i8>,
+    Operands,
+    Result<usize, KernelError>,
+) {
+    let f = FullyConnectedParams {
+        batches: p.input.batch,
+        in_features: dim(rng),
+        out_features: p.out_channels,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        activation: p.activation,
+    };
+    let checked = |a: usize, b: usize| {
+        a.checked_mul(b)
+            .ok_or(KernelError::BadParam { what: "overflow" })
+    };
+    let input = bytes(rng, checked(f.batches, f.in_features));
+    let ops = Operands::new(rng, checked(f.out_features, f.in_features), f.out_features);
+    let outputs = checked(f.batches, f.out_features);
+    (f, input, ops, outputs)
+}
+
+/// The depthwise convolution over the input of the convolution `p`, and its operands.
+fn depthwise_operands(rng: &mut Rng, p: &Conv2dParams) -> (DepthwiseConv2dParams, Operands) {
+    let d = DepthwiseConv2dParams {
+        input: p.input,
+        kernel: p.kernel,
+        stride: p.stride,
+        dilation: p.dilation,
+        padding: p.padding,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        activation: p.activation,
+    };
+    let weights = p.kernel[0]
+        .checked_mul(p.kernel[1])
+        .and_then(|k| k.checked_mul(p.input.channels))
+        .ok_or(KernelError::BadParam { what: "overflow" });
+    (d, Operands::new(rng, weights, p.input.channels))
+}
+
+/// The Helium kernels (on the cores that have them), on [`convolutions`]' parameters.
+#[cfg(edgebone_arm_mve)]
+pub fn arm_mve(budget: &Budget) -> Result<Passed, Failure> {
+    use edgebone_kernels::arch::arm_mve;
+    let mut rng = Rng::from_name("robust_arm_mve");
+    let mut digest = Digest::new();
+    let [mut pointwise, mut general, mut depthwise, mut connected] = <[Outcomes; 4]>::default();
+    for _ in 0..budget.rounds {
+        let p = conv_params(&mut rng);
+        let input = bytes(&mut rng, p.input.elements());
+        let ops = Operands::new(&mut rng, p.weights_len(), p.out_channels);
+        let mut output = vec![0; len(&mut rng, elements(p.output_shape()))];
+        let mut scratch = vec![0; conv2d_scratch_bytes(&p)];
+        pointwise.record(
+            arm_mve::conv2d_1x1(&p, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
+        general.record(
+            arm_mve::conv2d(&p, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
+        let (d, ops) = depthwise_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, elements(d.output_shape()))];
+        depthwise.record(
+            arm_mve::depthwise_conv2d(&d, &input, &ops.filter(), &mut output),
+            &output,
+            &mut digest,
+        );
+        let (f, input, ops, outputs) = fully_connected_operands(&mut rng, &p);
+        let mut output = vec![0; len(&mut rng, outputs)];
+        let mut scratch = vec![0; fully_connected_scratch_bytes(&f)];
+        connected.record(
+            arm_mve::fully_connected(&f, &input, &ops.filter(), &mut output, &mut scratch),
+            &output,
+            &mut digest,
+        );
+    }
+    passed(
+        &[
+            ("arm_mve::conv2d_1x1", &pointwise),
+            ("arm_mve::conv2d", &general),
+            ("arm_mve::depthwise_conv2d", &depthwise),
+            ("arm_mve::fully_connected", &connected),
         ],
         budget.rounds,
         &digest,

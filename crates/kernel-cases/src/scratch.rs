@@ -7,6 +7,8 @@ use alloc::vec;
 
 #[cfg(edgebone_arm_dsp)]
 use edgebone_kernels::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use edgebone_kernels::arch::arm_mve;
 use edgebone_kernels::select::{conv2d_scratch_bytes, fully_connected_scratch_bytes};
 use edgebone_kernels::{
     optimized, Conv2dParams, ConvKernel, Filter, FullyConnectedParams, Isa, KernelError,
@@ -53,6 +55,13 @@ with_scratch! {
     avx2_general: Conv2dParams => avx2::conv2d, conv2d_scratch_bytes;
     #[cfg(target_arch = "x86_64")]
     avx2_fully_connected: FullyConnectedParams => avx2::fully_connected,
+        fully_connected_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_pointwise: Conv2dParams => arm_mve::conv2d_1x1, conv2d_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_general: Conv2dParams => arm_mve::conv2d, conv2d_scratch_bytes;
+    #[cfg(edgebone_arm_mve)]
+    mve_fully_connected: FullyConnectedParams => arm_mve::fully_connected,
         fully_connected_scratch_bytes;
     // The variant the registry picks on this target for the scratch the compiler reserves
     // (a variant whose `covers` rule claims a case it then refuses fails this test), with

@@ -9,9 +9,10 @@
 //! [`KernelError::Unsupported`]; the reference covers everything.
 //!
 //! Kernels for one instruction set live in [`arch`], one module per ISA (`arch::arm_dsp`
-//! for Arm's DSP extension, `arch::x86_avx2` for x86-64 CPUs with AVX2, detected at run
-//! time), each compiled only for the targets that have it and the only code of the crate
-//! allowed to use `unsafe` (inline `asm!`, `core::arch` intrinsics); the crate denies it
+//! for Arm's DSP extension, `arch::arm_mve` for Helium, `arch::x86_avx2` for x86-64 CPUs
+//! with AVX2, detected at run time), each compiled only for the targets that have it and the
+//! only code of the crate allowed to use `unsafe` (inline `asm!`, `core::arch` intrinsics);
+//! the crate denies it
 //! everywhere else.
 //! Each kernel takes its tensors as slices plus a parameter struct, checks every slice
 //! length and parameter first, and returns [`KernelError`] instead of panicking on any input.

@@ -5,10 +5,11 @@
 //!
 //! Where the target has Arm's DSP extension but not Helium (Cortex-M4, M7, M33:
 //! `cfg(edgebone_arm_dsp)` without `cfg(edgebone_arm_mve)`, set by `build.rs`), the
-//! `arch::arm_dsp` kernels come first; on Helium cores LLVM vectorises the portable kernels
-//! with MVE and those win (the depthwise one in its vector-loop form). On x86-64 the
-//! `arch::x86_avx2` kernels come first where the CPU has AVX2, detected at run time, unless
-//! [`Isa::Portable`] rules them out. A new variant is one enum variant, one `covers` rule, one
+//! `arch::arm_dsp` kernels come first; on Helium cores (`cfg(edgebone_arm_mve)`) the
+//! `arch::arm_mve` ones, else the portable kernels, which LLVM vectorises with MVE (the
+//! depthwise one in its vector-loop form). On x86-64 the `arch::x86_avx2` kernels come first
+//! where the CPU has AVX2, detected at run time, unless [`Isa::Portable`] rules them out. A
+//! new variant is one enum variant, one `covers` rule, one
 //! `scratch_bytes` rule, one line in the variant list and one line in
 //! `edgebone-kernel-cases`' `bit_exact_tests!`.
 //!
@@ -23,6 +24,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
 use crate::arch::arm_dsp;
+#[cfg(edgebone_arm_mve)]
+use crate::arch::arm_mve;
 #[cfg(target_arch = "x86_64")]
 use crate::arch::x86_avx2;
 use crate::{
@@ -82,6 +85,13 @@ pub enum ConvKernel {
     /// 2048 values.
     #[cfg(target_arch = "x86_64")]
     Avx2General,
+    /// `arch::arm_mve::conv2d_1x1`: as [`ConvKernel::Pointwise`] with input channels, with
+    /// Helium's `VMLADAVA`.
+    #[cfg(edgebone_arm_mve)]
+    MvePointwise,
+    /// `arch::arm_mve::conv2d`: as [`ConvKernel::General`], with `VMLADAVA.S16`.
+    #[cfg(edgebone_arm_mve)]
+    MveGeneral,
     /// `arch::arm_dsp::conv2d_1x1`: as [`ConvKernel::Pointwise`], with `SMLAD`.
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     DspPointwise,
@@ -103,6 +113,10 @@ impl ConvKernel {
         Self::Avx2Pointwise,
         #[cfg(target_arch = "x86_64")]
         Self::Avx2General,
+        #[cfg(edgebone_arm_mve)]
+        Self::MvePointwise,
+        #[cfg(edgebone_arm_mve)]
+        Self::MveGeneral,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
         Self::DspPointwise,
         #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -153,6 +167,10 @@ impl ConvKernel {
             Self::Avx2Pointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(target_arch = "x86_64")]
             Self::Avx2General => optimized::conv2d::scratch_bytes(params),
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1_scratch_bytes(params),
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => optimized::conv2d::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::scratch_bytes(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -179,6 +197,10 @@ impl ConvKernel {
                 optimized::conv2d::covers(params)
                     && depth.is_some_and(|depth| depth <= x86_avx2::MAX_DEPTH)
             }
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1_covers(params),
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => optimized::conv2d::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => optimized::conv2d_1x1::covers(params),
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -196,6 +218,10 @@ impl ConvKernel {
             Self::Avx2Pointwise => "x86_avx2::conv2d_1x1",
             #[cfg(target_arch = "x86_64")]
             Self::Avx2General => "x86_avx2::conv2d",
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => "arm_mve::conv2d_1x1",
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => "arm_mve::conv2d",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => "arm_dsp::conv2d_1x1",
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -220,6 +246,10 @@ impl ConvKernel {
             Self::Avx2Pointwise => x86_avx2::conv2d_1x1,
             #[cfg(target_arch = "x86_64")]
             Self::Avx2General => x86_avx2::conv2d,
+            #[cfg(edgebone_arm_mve)]
+            Self::MvePointwise => arm_mve::conv2d_1x1,
+            #[cfg(edgebone_arm_mve)]
+            Self::MveGeneral => arm_mve::conv2d,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
             Self::DspPointwise => arm_dsp::conv2d_1x1,
             #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
@@ -246,7 +276,8 @@ pub fn conv2d_scratch_bytes(params: &Conv2dParams) -> usize {
 
 /// The depthwise convolution kernel of this target (every variant covers every case): the
 /// AVX2 one where the CPU has it and [`Isa::current`] allows it, the DSP one on DSP cores
-/// without Helium, the vector-loop one on Helium cores, else the portable one.
+/// without Helium, the Helium one on Helium cores (the vector-loop one for the kernels above
+/// 5x5 it refuses), else the portable one.
 pub fn depthwise_conv2d(
     params: &DepthwiseConv2dParams,
     input: &[i8],
@@ -272,7 +303,12 @@ pub fn depthwise_conv2d_on(
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::depthwise_conv2d(params, input, filter, output);
     #[cfg(edgebone_arm_mve)]
-    return optimized::depthwise_conv2d_vector_loop(params, input, filter, output);
+    return match arm_mve::depthwise_conv2d(params, input, filter, output) {
+        Err(KernelError::Unsupported { .. }) => {
+            optimized::depthwise_conv2d_vector_loop(params, input, filter, output)
+        }
+        result => result,
+    };
     #[cfg(not(any(edgebone_arm_dsp, edgebone_arm_mve)))]
     optimized::depthwise_conv2d(params, input, filter, output)
 }
@@ -284,7 +320,7 @@ pub fn depthwise_conv2d_name() -> &'static str {
         return "x86_avx2::depthwise_conv2d";
     }
     if cfg!(edgebone_arm_mve) {
-        "depthwise_conv2d_vector_loop"
+        "arm_mve::depthwise_conv2d"
     } else if cfg!(edgebone_arm_dsp) {
         "arm_dsp::depthwise_conv2d"
     } else {
@@ -325,7 +361,9 @@ pub fn fully_connected_on(
     let _ = isa;
     #[cfg(all(edgebone_arm_dsp, not(edgebone_arm_mve)))]
     return arm_dsp::fully_connected(params, input, filter, output, scratch);
-    #[cfg(not(all(edgebone_arm_dsp, not(edgebone_arm_mve))))]
+    #[cfg(edgebone_arm_mve)]
+    return arm_mve::fully_connected(params, input, filter, output, scratch);
+    #[cfg(not(any(edgebone_arm_dsp, edgebone_arm_mve)))]
     optimized::fully_connected(params, input, filter, output, scratch)
 }
 
@@ -346,6 +384,8 @@ pub fn fully_connected_name(params: &FullyConnectedParams, scratch: usize) -> &'
     }
     if scratch < fully_connected_scratch_bytes(params) {
         "reference::fully_connected"
+    } else if cfg!(edgebone_arm_mve) {
+        "arm_mve::fully_connected"
     } else if cfg!(all(edgebone_arm_dsp, not(edgebone_arm_mve))) {
         "arm_dsp::fully_connected"
     } else {

@@ -67,3 +67,6 @@ pub(crate) use {
     gemm::{Gemm, Layer, Portable},
     output_stage::OutputStage,
 };
+// The Helium kernels' output stage, for the channels their vector form does not take.
+#[cfg(edgebone_arm_mve)]
+pub(crate) use output_stage::{OutputRange, OutputStage};

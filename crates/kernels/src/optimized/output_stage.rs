@@ -69,16 +69,11 @@ impl OutputStage {
         }
     }
 
-    /// The Q31 multiplier.
-    #[cfg(target_arch = "x86_64")]
-    pub(crate) fn multiplier(&self) -> i32 {
-        self.multiplier
-    }
-
-    /// The right shift of the 64-bit product, 1..=62.
-    #[cfg(target_arch = "x86_64")]
-    pub(crate) fn shift(&self) -> u32 {
-        u32::from(self.shift)
+    /// The multiplier and the right shift of the 64-bit product (1..=62) of
+    /// [`scale`](Self::scale)'s single-rounding form.
+    #[cfg(any(edgebone_arm_mve, target_arch = "x86_64"))]
+    pub(crate) fn parts(&self) -> (i32, u32) {
+        (self.multiplier, u32::from(self.shift))
     }
 
     /// The requantised accumulator `acc` (bias included), before the output zero point, in

@@ -256,7 +256,7 @@ fn first_needed(p: usize, n: usize, member: &impl Fn(usize) -> Member, state: &[
     first
 }
 
-/// The rows each member's buffer must hold for [`schedule`] to run the segment (the most
+/// The rows each member's buffer must hold for the schedule to run the segment (the most
 /// it keeps at any time; 0 for the last member, whose output is whole), written to `held`
 /// (`n` entries); `state` is working memory of `n` entries.
 pub fn held_rows(

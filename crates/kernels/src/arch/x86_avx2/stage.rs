@@ -67,12 +67,12 @@ impl<const V: usize> Stage<V> {
         let mut round = [0i64; 2 * LANES];
         let mut scalar = false;
         for i in 0..count.min(V * LANES) {
-            let stage = OutputStage::new(requant(i));
-            multiplier[i] = stage.multiplier();
-            shift[i] = stage.shift() as i32;
+            let (stage_multiplier, stage_shift) = OutputStage::new(requant(i)).parts();
+            multiplier[i] = stage_multiplier;
+            shift[i] = stage_shift as i32;
             exponent[i] = (31 - shift[i]).clamp(-31, 30);
-            round[i] = 1i64 << (stage.shift() - 1);
-            scalar |= stage.shift() < 32;
+            round[i] = 1i64 << (stage_shift - 1);
+            scalar |= stage_shift < 32;
         }
         let lanes = |values: &[i32], v: usize| {
             let mut lanes = [0i32; LANES];

@@ -310,14 +310,7 @@ fn close(plan: &mut [PreparedOp<'_>], segment: Open, last: usize) -> Result<(), 
         source: segment.source,
     };
     let mut state = [RowState::default(); MAX_SEGMENT_OPS];
-    schedule(
-        |m| view.op_of(m),
-        view.len(),
-        |m| view.member(m),
-        &mut state,
-        false,
-        |_, _| Ok(()),
-    )?;
+    schedule(&view, &mut state, false, |_, _| Ok(()))?;
     let leader = &mut plan[segment.leader].stream;
     leader.segment = (last + 1 - segment.leader) as u16;
     leader.source = segment.source;

@@ -8,7 +8,9 @@ use core::ops::Range;
 
 use crate::plan::PreparedOp;
 use crate::resolve::{Op, Region};
-use crate::stream::{schedule, Event, Member, MemberInput, RowState, RowWindow, MAX_SEGMENT_OPS};
+use crate::stream::{
+    schedule, Event, Member, MemberInput, Members, RowState, RowWindow, MAX_SEGMENT_OPS,
+};
 use crate::{exec, Error};
 
 /// Where an entry stands in a row-streamed segment (all zero outside one).
@@ -44,11 +46,6 @@ pub(crate) struct SegmentView<'p, 'm> {
 }
 
 impl SegmentView<'_, '_> {
-    /// Members: the source, if any, then the entries.
-    pub fn len(&self) -> usize {
-        self.entries.len() + usize::from(self.source.is_some())
-    }
-
     /// The entry of member `m` (`None` for the source).
     fn entry(&self, m: usize) -> Option<&PreparedOp<'_>> {
         let offset = usize::from(self.source.is_some());
@@ -56,7 +53,7 @@ impl SegmentView<'_, '_> {
     }
 
     /// Member `m` as the schedule sees it.
-    pub fn member(&self, m: usize) -> Member {
+    fn describe(&self, m: usize) -> Member {
         match (self.entry(m), self.source) {
             (Some(entry), _) => entry.member(),
             (None, Some(source)) if m == 0 => Member {
@@ -69,7 +66,7 @@ impl SegmentView<'_, '_> {
     }
 
     /// The op that member `m` is, or for the source the first op reading it.
-    pub fn op_of(&self, m: usize) -> u32 {
+    fn op(&self, m: usize) -> u32 {
         let first = self.entries.first().map_or(0, |e| e.index);
         match self.entry(m) {
             Some(entry) => entry.index,
@@ -236,6 +233,31 @@ fn rows_of(
     Ok(cut)
 }
 
+impl Members for SegmentView<'_, '_> {
+    /// The source, if any, then the entries.
+    fn count(&self) -> usize {
+        self.entries.len() + usize::from(self.source.is_some())
+    }
+
+    fn member(&self, m: usize) -> Member {
+        self.describe(m)
+    }
+
+    /// From the entry's `from` bytes, without describing its windows.
+    fn producers(&self, m: usize) -> [Option<usize>; 2] {
+        self.entry(m).map_or([None, None], |entry| {
+            entry
+                .stream
+                .from
+                .map(|from| usize::from(from).checked_sub(1))
+        })
+    }
+
+    fn op_of(&self, m: usize) -> u32 {
+        self.op(m)
+    }
+}
+
 /// Writes input row `row` to the bytes given (exactly one row): how a segment's source is
 /// fed.
 pub type Feed<'f> = dyn FnMut(usize, &mut [i8]) -> Result<(), Error> + 'f;
@@ -259,40 +281,33 @@ pub(crate) fn run_segment(
                 Ok((input, input.len.checked_div(rows).unwrap_or(0)))
             }
             (None, None) => Err(Error::BadStream {
-                op: view.op_of(m),
+                op: view.op(m),
                 what: "a member outside the segment",
             }),
         }
     };
-    schedule(
-        |m| view.op_of(m),
-        view.len(),
-        |m| view.member(m),
-        &mut state,
-        false,
-        |event, state| match event {
-            Event::Shift { member, drop, keep } => {
-                let (region, bytes) = outputs(*member)?;
-                let from = region.offset + drop * bytes;
-                let end = from + keep * bytes;
-                if end > region.end() || end > arena.len() {
-                    return Err(outside(view.op_of(*member)));
-                }
-                arena.copy_within(from..end, region.offset);
-                Ok(())
+    schedule(view, &mut state, false, |event, state| match event {
+        Event::Shift { member, drop, keep } => {
+            let (region, bytes) = outputs(*member)?;
+            let from = region.offset + drop * bytes;
+            let end = from + keep * bytes;
+            if end > region.end() || end > arena.len() {
+                return Err(outside(view.op(*member)));
             }
-            Event::Run { member, rows } => match view.entry(*member) {
-                Some(entry) => run_rows(entry, *member, rows, state, &outputs, arena),
-                None => {
-                    let (region, bytes) = outputs(*member)?;
-                    let base = state.get(*member).map_or(0, |s| usize::from(s.base));
-                    let cut = rows_of(view.op_of(*member), region, base, bytes, rows)?;
-                    let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
-                    feed(rows.start, slice)
-                }
-            },
+            arena.copy_within(from..end, region.offset);
+            Ok(())
+        }
+        Event::Run { member, rows } => match view.entry(*member) {
+            Some(entry) => run_rows(entry, *member, rows, state, &outputs, arena),
+            None => {
+                let (region, bytes) = outputs(*member)?;
+                let base = state.get(*member).map_or(0, |s| usize::from(s.base));
+                let cut = rows_of(view.op(*member), region, base, bytes, rows)?;
+                let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
+                feed(rows.start, slice)
+            }
         },
-    )
+    })
 }
 
 /// A member that is not there (never asked for: the schedule only asks for members below

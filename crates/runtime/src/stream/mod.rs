@@ -151,39 +151,57 @@ pub enum Event {
     },
 }
 
-/// Runs the schedule of the `n` members that `member(i)` describes (`op_of(i)` names
-/// member `i`'s op in errors), calling `on` with each event and the state before it;
+/// A segment as the schedule sees it: its members, in order.
+pub(crate) trait Members {
+    /// How many members.
+    fn count(&self) -> usize;
+    /// Member `m`.
+    fn member(&self, m: usize) -> Member;
+    /// The members producing member `m`'s inputs: what [`member`](Self::member) says of
+    /// them, which implementations may answer more cheaply.
+    fn producers(&self, m: usize) -> [Option<usize>; 2] {
+        self.member(m)
+            .inputs
+            .map(|input| input.and_then(|input| input.producer))
+    }
+    /// The op member `m` is, named in errors.
+    fn op_of(&self, m: usize) -> u32;
+}
+
+/// Runs the schedule of `members`, calling `on` with each event and the state before it;
 /// `eager` drops rows as soon as no consumer needs them (sizing), otherwise only when a
-/// buffer is full (running). `state` must hold `n` entries.
+/// buffer is full (running). `state` must hold an entry per member.
 ///
 /// Each round runs one row of one member: starting from the last member, it descends to a
 /// producer that lacks a row the member's next row reads, as long as there is one, and
 /// runs the next row of the member it ends at. So every buffer keeps about the rows of one
 /// window, whatever the strides between it and the end of the segment.
 pub(crate) fn schedule(
-    op_of: impl Fn(usize) -> u32,
-    n: usize,
-    member: impl Fn(usize) -> Member,
+    members: &impl Members,
     state: &mut [RowState],
     eager: bool,
     mut on: impl FnMut(&Event, &[RowState]) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let stall = |m: usize, what| Error::BadStream { op: op_of(m), what };
+    let n = members.count();
+    let stall = |m: usize, what| Error::BadStream {
+        op: members.op_of(m),
+        what,
+    };
     let last = n.checked_sub(1).ok_or(stall(0, "a segment without ops"))?;
     let state = state
         .get_mut(..n)
         .ok_or(stall(last, "more ops than a segment may have"))?;
     state.fill(RowState::default());
-    let height = row_count(member(last).height).ok_or(stall(last, "too many rows"))?;
+    let height = row_count(members.member(last).height).ok_or(stall(last, "too many rows"))?;
     while state[last].done < height {
-        let m = next_member(last, &member, state).ok_or(stall(last, "too many rows"))?;
-        let this = member(m);
+        let m = next_member(last, members, state).ok_or(stall(last, "too many rows"))?;
+        let this = members.member(m);
         let done = state[m].done;
         if usize::from(done) >= this.height {
             return Err(stall(m, "a window reads rows past the end of its input"));
         }
         if this.held > 0 || eager {
-            let keep_from = first_needed(m, n, &member, state).min(done);
+            let keep_from = first_needed(m, members, state).min(done);
             let full = usize::from(done + 1 - state[m].base) > this.held;
             if keep_from > state[m].base && (eager || full) {
                 let drop = usize::from(keep_from - state[m].base);
@@ -215,15 +233,11 @@ pub(crate) fn schedule(
 /// The member whose next row runs now: from `last`, down to a producer lacking a row the
 /// member's next row reads, for as long as there is one (`None` when a row number does not
 /// fit the state).
-fn next_member(
-    last: usize,
-    member: &impl Fn(usize) -> Member,
-    state: &[RowState],
-) -> Option<usize> {
+fn next_member(last: usize, members: &impl Members, state: &[RowState]) -> Option<usize> {
     let mut m = last;
     'descend: loop {
         let next = usize::from(state[m].done) + 1;
-        for input in member(m).inputs.iter().flatten() {
+        for input in members.member(m).inputs.iter().flatten() {
             if let Some(p) = input.producer.filter(|&p| p < m) {
                 if state[p].done < row_count(input.window.end_row(next))? {
                     m = p;
@@ -241,11 +255,14 @@ fn row_count(rows: usize) -> Option<u16> {
 }
 
 /// The first output row of member `p` that a member after it still needs (its height when
-/// none does).
-fn first_needed(p: usize, n: usize, member: &impl Fn(usize) -> Member, state: &[RowState]) -> u16 {
+/// none does). Only the members that read `p` are described in full.
+fn first_needed(p: usize, members: &impl Members, state: &[RowState]) -> u16 {
     let mut first = u16::MAX;
-    for (c, s) in state.iter().enumerate().take(n).skip(p + 1) {
-        let consumer = member(c);
+    for (c, s) in state.iter().enumerate().skip(p + 1) {
+        if !members.producers(c).contains(&Some(p)) {
+            continue;
+        }
+        let consumer = members.member(c);
         for input in consumer.inputs.iter().flatten() {
             if input.producer == Some(p) && usize::from(s.done) < consumer.height {
                 let row = input.window.first_row(usize::from(s.done));
@@ -254,6 +271,29 @@ fn first_needed(p: usize, n: usize, member: &impl Fn(usize) -> Member, state: &[
         }
     }
     first
+}
+
+/// Members given by a function, numbered as their index (how the compiler describes a
+/// segment it sizes, and the tests).
+pub(crate) struct Described<F> {
+    /// How many members.
+    pub count: usize,
+    /// Member `m`.
+    pub member: F,
+}
+
+impl<F: Fn(usize) -> Member> Members for Described<F> {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn member(&self, m: usize) -> Member {
+        (self.member)(m)
+    }
+
+    fn op_of(&self, m: usize) -> u32 {
+        m as u32
+    }
 }
 
 /// The rows each member's buffer must hold for the schedule to run the segment (the most
@@ -271,24 +311,20 @@ pub fn held_rows(
     })?;
     held.fill(0);
     let last = n.saturating_sub(1);
-    let unbounded = |m| Member {
-        held: 0,
-        ..member(m)
-    };
-    schedule(
-        |m| m as u32,
-        n,
-        unbounded,
-        state,
-        true,
-        |event, state| {
-            if let Event::Run { member, rows } = event {
-                if *member != last {
-                    let kept = rows.end - usize::from(state[*member].base);
-                    held[*member] = held[*member].max(kept);
-                }
-            }
-            Ok(())
+    let unbounded = Described {
+        count: n,
+        member: |m| Member {
+            held: 0,
+            ..member(m)
         },
-    )
+    };
+    schedule(&unbounded, state, true, |event, state| {
+        if let Event::Run { member, rows } = event {
+            if *member != last {
+                let kept = rows.end - usize::from(state[*member].base);
+                held[*member] = held[*member].max(kept);
+            }
+        }
+        Ok(())
+    })
 }

@@ -111,38 +111,34 @@ fn chain(rng: &mut Rng, n: usize, height: usize) -> Vec<Member> {
 /// Runs the schedule with buffers of `held` rows, checking every event; returns the error.
 fn run_checked(members: &[Member], held: &[usize]) -> Result<(), Error> {
     let n = members.len();
-    let sized = |m: usize| Member {
-        held: held[m],
-        ..members[m]
+    let sized = Described {
+        count: n,
+        member: |m: usize| Member {
+            held: held[m],
+            ..members[m]
+        },
     };
     let mut done = std::vec![0usize; n];
     let mut state = std::vec![RowState::default(); n];
-    schedule(
-        |m| m as u32,
-        n,
-        sized,
-        &mut state,
-        false,
-        |event, state| {
-            if let Event::Run { member: m, rows } = event {
-                assert_eq!(rows.start, done[*m], "rows run in order, each once");
-                for input in members[*m].inputs.iter().flatten() {
-                    let Some(p) = input.producer else { continue };
-                    let (read, _, _) = input.window.input_rows(rows);
-                    let kept = usize::from(state[p].base)..done[p];
-                    assert!(
-                        read.is_empty() || (kept.start <= read.start && read.end <= kept.end),
-                        "member {m} reads rows {read:?} of member {p}, which holds {kept:?}"
-                    );
-                }
-                if held[*m] > 0 {
-                    assert!(rows.end - usize::from(state[*m].base) <= held[*m]);
-                }
-                done[*m] = rows.end;
+    schedule(&sized, &mut state, false, |event, state| {
+        if let Event::Run { member: m, rows } = event {
+            assert_eq!(rows.start, done[*m], "rows run in order, each once");
+            for input in members[*m].inputs.iter().flatten() {
+                let Some(p) = input.producer else { continue };
+                let (read, _, _) = input.window.input_rows(rows);
+                let kept = usize::from(state[p].base)..done[p];
+                assert!(
+                    read.is_empty() || (kept.start <= read.start && read.end <= kept.end),
+                    "member {m} reads rows {read:?} of member {p}, which holds {kept:?}"
+                );
             }
-            Ok(())
-        },
-    )?;
+            if held[*m] > 0 {
+                assert!(rows.end - usize::from(state[*m].base) <= held[*m]);
+            }
+            done[*m] = rows.end;
+        }
+        Ok(())
+    })?;
     assert_eq!(
         done[n - 1],
         members[n - 1].height,

@@ -57,6 +57,10 @@ pub struct CompileOptions {
     /// from the whole input, `Interpreter::invoke_rows` asks a row producer), so that the
     /// arena never holds it whole.
     pub stream_input: bool,
+    /// Rows a segment's op computes per kernel call, at most (its buffers are sized for
+    /// it): 1 takes the least memory; more divide the calls, whose fixed cost the optimised
+    /// kernels pay each time. 0 counts as 1.
+    pub rows_per_run: usize,
 }
 
 /// A compiled model.
@@ -138,12 +142,7 @@ pub enum CompileError {
 pub fn compile(graph: &QGraph, options: &CompileOptions) -> Result<Compiled, CompileError> {
     let mut program = lower(graph)?;
     let layerwise_bound = plan::plan(&program, &options.plan).lower_bound;
-    stream::choose(
-        &mut program,
-        options.stream,
-        options.stream_input,
-        &options.plan,
-    )?;
+    stream::choose(&mut program, options)?;
     let plan = plan::plan(&program, &options.plan);
     let meta = write::Meta {
         name: &graph.name,

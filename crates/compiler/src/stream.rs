@@ -22,7 +22,7 @@ use edgebone_runtime::stream::{
 
 use crate::plan::{self, PlanOptions};
 use crate::program::{Operands, Program, Step};
-use crate::CompileError;
+use crate::{CompileError, CompileOptions};
 
 /// How the compiler uses row-streamed segments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,20 +41,23 @@ pub enum Streaming {
 /// The most rows a row buffer may hold (the format stores them in a byte).
 const MAX_HELD: usize = 255;
 
-/// Who produces and who reads each tensor, and whether the model input may be fed by rows.
+/// Who produces and who reads each tensor, whether the model input may be fed by rows, and
+/// the rows a segment's ops run at a time.
 struct Flow {
     producer: Vec<Option<usize>>,
     readers: Vec<Vec<usize>>,
     stream_input: bool,
+    rows_per_run: usize,
 }
 
 impl Flow {
-    fn new(program: &Program, stream_input: bool) -> Self {
+    fn new(program: &Program, stream_input: bool, rows_per_run: usize) -> Self {
         let count = program.tensors.len();
         let mut flow = Self {
             producer: vec![None; count],
             readers: vec![Vec::new(); count],
             stream_input,
+            rows_per_run,
         };
         for (i, step) in program.steps.iter().enumerate() {
             flow.producer[step.output_id()] = Some(i);
@@ -162,7 +165,14 @@ fn held(program: &Program, flow: &Flow, range: &Range<usize>) -> Option<Vec<(usi
     let count = members.len();
     let mut state = vec![RowState::default(); count];
     let mut rows = vec![0usize; count];
-    held_rows(count, |m| members[m], &mut state, &mut rows).ok()?;
+    held_rows(
+        count,
+        |m| members[m],
+        flow.rows_per_run,
+        &mut state,
+        &mut rows,
+    )
+    .ok()?;
     let gains = rows[..count - 1]
         .iter()
         .zip(&members)
@@ -222,19 +232,18 @@ fn apply_all(program: &mut Program, segments: &Segments) {
     apply(program, &ranges, &rows);
 }
 
-/// Chooses the program's row-streamed segments for `streaming` (the model input fed by rows
-/// too with `stream_input`) and applies them (with the planner's `options`).
-pub(crate) fn choose(
-    program: &mut Program,
-    streaming: Streaming,
-    stream_input: bool,
-    options: &PlanOptions,
-) -> Result<(), CompileError> {
+/// Chooses the program's row-streamed segments for `options.stream` (the model input fed by
+/// rows too with `stream_input`, buffers sized for `rows_per_run` rows a run) and applies
+/// them.
+pub(crate) fn choose(program: &mut Program, options: &CompileOptions) -> Result<(), CompileError> {
+    let streaming = options.stream;
+    let options_plan = options.plan;
+    let flow = Flow::new(program, options.stream_input, options.rows_per_run);
+    let options = &options_plan;
     apply(program, &[], &[]);
     if streaming == Streaming::Off {
         return Ok(());
     }
-    let flow = Flow::new(program, stream_input);
     let mut chosen: Segments = Vec::new();
     let mut now = measure(program, options);
     loop {

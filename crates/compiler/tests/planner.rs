@@ -102,6 +102,7 @@ fn streamed_plans_pass_the_brute_force_check() {
                 },
                 stream: Streaming::Smallest,
                 stream_input: true,
+                rows_per_run: 2,
             };
             let compiled = compile(graph, &options).unwrap();
             let steps = compiled.program.steps.len();

@@ -95,6 +95,11 @@ fn random_chains_stream_bit_exact() {
         let (graph, _) = random_chain(seed);
         let plain = support::assert_bit_exact(&graph, seed);
         support::assert_bit_exact_with(&graph, seed, &input_by_rows());
+        let batched = CompileOptions {
+            rows_per_run: 1 + seed as usize % 4,
+            ..input_by_rows()
+        };
+        support::assert_bit_exact_with(&graph, seed, &batched);
         let compiled = support::assert_bit_exact_with(&graph, seed, &streamed());
         assert!(compiled.plan.arena_bytes <= plain.plan.arena_bytes);
         if !compiled.program.segments.is_empty() {
@@ -106,6 +111,39 @@ fn random_chains_stream_bit_exact() {
         streamed_chains >= 16,
         "only {streamed_chains} of 24 chains streamed"
     );
+}
+
+#[test]
+fn more_rows_a_run_take_more_arena_and_stay_bit_exact() {
+    let (graph, _) = mobilenet_v2_like(0.35, 96, 1000);
+    let one = compile(&graph, &input_by_rows()).unwrap();
+    let four = CompileOptions {
+        rows_per_run: 4,
+        ..input_by_rows()
+    };
+    let batched = support::assert_bit_exact_with(&graph, 5, &four);
+    assert!(batched.plan.arena_bytes > one.plan.arena_bytes);
+    // A source run several rows at a time still asks its feed for each row once, in order.
+    let owned = edgebone_runtime::OwnedModel::from_bytes(&batched.bytes).unwrap();
+    let model = owned.model();
+    let mut arena = vec![0u8; model.arena_bytes()];
+    let mut plan = edgebone_runtime::PreparedOp::storage(&model);
+    let mut interpreter =
+        edgebone_runtime::Interpreter::new(&model, &mut arena, &mut plan).unwrap();
+    let input = support::random_input(&graph, 5);
+    let row = input.len() / 96;
+    let mut asked = Vec::new();
+    let mut feed = |r: usize, out: &mut [i8]| {
+        asked.push(r);
+        out.copy_from_slice(&input[r * row..(r + 1) * row]);
+        Ok(())
+    };
+    let by_rows = interpreter
+        .invoke_rows(&mut feed, |_, _, _| {})
+        .unwrap()
+        .to_vec();
+    assert_eq!(asked, (0..96).collect::<Vec<_>>());
+    assert_eq!(by_rows, interpreter.invoke(&input).unwrap());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use clap::Args;
 use edgebone_compiler::{CompileOptions, Streaming};
 
 /// How the compiled model streams rows.
-#[derive(Args, Clone, Copy, Debug, Default)]
+#[derive(Args, Clone, Copy, Debug)]
 pub struct StreamArgs {
     /// Run every op whole, one after the other (the layer-wise plan: no row-streamed
     /// segments, a larger arena, a few percent fewer instructions).
@@ -22,6 +22,26 @@ pub struct StreamArgs {
     /// producer such as a camera pipeline), never the whole input.
     #[arg(long, conflicts_with = "layer_wise")]
     pub stream_input: bool,
+    /// Rows a streamed op computes per kernel call, at most: 1 takes the least memory; more
+    /// take a few buffer rows more and divide the calls, whose fixed cost the optimised
+    /// kernels pay each time.
+    #[arg(long, value_name = "N", default_value_t = ROWS_PER_RUN)]
+    pub rows_per_run: usize,
+}
+
+/// The default of `--rows-per-run`.
+pub const ROWS_PER_RUN: usize = 1;
+
+impl Default for StreamArgs {
+    /// Streamed for the smallest arena, with the default rows a run.
+    fn default() -> Self {
+        Self {
+            layer_wise: false,
+            arena_budget: None,
+            stream_input: false,
+            rows_per_run: ROWS_PER_RUN,
+        }
+    }
 }
 
 impl StreamArgs {
@@ -39,6 +59,7 @@ impl StreamArgs {
         CompileOptions {
             stream: self.streaming(),
             stream_input: self.stream_input,
+            rows_per_run: self.rows_per_run,
             ..CompileOptions::default()
         }
     }

@@ -7,7 +7,7 @@
 use crate::format::OpRecord;
 use crate::resolve::{resolve, Op, Region, Slot};
 use crate::stream::exec::{SegmentView, Source, Streaming};
-use crate::stream::{schedule, RowState, MAX_SEGMENT_OPS};
+use crate::stream::{schedule, Mode, RowState, MAX_SEGMENT_OPS};
 use crate::{Error, Model};
 
 /// One entry of a prepared plan: what one op (or one input of a concatenation) runs.
@@ -310,7 +310,7 @@ fn close(plan: &mut [PreparedOp<'_>], segment: Open, last: usize) -> Result<(), 
         source: segment.source,
     };
     let mut state = [RowState::default(); MAX_SEGMENT_OPS];
-    schedule(&view, &mut state, false, |_, _| Ok(()))?;
+    schedule(&view, &mut state, Mode::Running, |_, _| Ok(()))?;
     let leader = &mut plan[segment.leader].stream;
     leader.segment = (last + 1 - segment.leader) as u16;
     leader.source = segment.source;

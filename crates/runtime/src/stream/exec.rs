@@ -9,7 +9,7 @@ use core::ops::Range;
 use crate::plan::PreparedOp;
 use crate::resolve::{Op, Region};
 use crate::stream::{
-    schedule, Event, Member, MemberInput, Members, RowState, RowWindow, MAX_SEGMENT_OPS,
+    schedule, Event, Member, MemberInput, Members, Mode, RowState, RowWindow, MAX_SEGMENT_OPS,
 };
 use crate::{exec, Error};
 
@@ -286,28 +286,37 @@ pub(crate) fn run_segment(
             }),
         }
     };
-    schedule(view, &mut state, false, |event, state| match event {
-        Event::Shift { member, drop, keep } => {
-            let (region, bytes) = outputs(*member)?;
-            let from = region.offset + drop * bytes;
-            let end = from + keep * bytes;
-            if end > region.end() || end > arena.len() {
-                return Err(outside(view.op(*member)));
-            }
-            arena.copy_within(from..end, region.offset);
-            Ok(())
-        }
-        Event::Run { member, rows } => match view.entry(*member) {
-            Some(entry) => run_rows(entry, *member, rows, state, &outputs, arena),
-            None => {
+    schedule(
+        view,
+        &mut state,
+        Mode::Running,
+        |event, state| match event {
+            Event::Shift { member, drop, keep } => {
                 let (region, bytes) = outputs(*member)?;
-                let base = state.get(*member).map_or(0, |s| usize::from(s.base));
-                let cut = rows_of(view.op(*member), region, base, bytes, rows)?;
-                let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
-                feed(rows.start, slice)
+                let from = region.offset + drop * bytes;
+                let end = from + keep * bytes;
+                if end > region.end() || end > arena.len() {
+                    return Err(outside(view.op(*member)));
+                }
+                arena.copy_within(from..end, region.offset);
+                Ok(())
             }
+            Event::Run { member, rows } => match view.entry(*member) {
+                Some(entry) => run_rows(entry, *member, rows, state, &outputs, arena),
+                None => {
+                    let (region, bytes) = outputs(*member)?;
+                    let base = state.get(*member).map_or(0, |s| usize::from(s.base));
+                    let cut = rows_of(view.op(*member), region, base, bytes, rows)?;
+                    let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
+                    // The feed writes one row at a time.
+                    for (row, out) in rows.clone().zip(slice.chunks_exact_mut(bytes.max(1))) {
+                        feed(row, out)?;
+                    }
+                    Ok(())
+                }
+            },
         },
-    })
+    )
 }
 
 /// A member that is not there (never asked for: the schedule only asks for members below

@@ -168,20 +168,33 @@ pub(crate) trait Members {
     fn op_of(&self, m: usize) -> u32;
 }
 
-/// Runs the schedule of `members`, calling `on` with each event and the state before it;
-/// `eager` drops rows as soon as no consumer needs them (sizing), otherwise only when a
-/// buffer is full (running). `state` must hold an entry per member.
+/// How the schedule runs: sizing buffers, or running in buffers of known size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Sizing: rows are dropped as soon as no consumer needs them, and a member runs at
+    /// most this many rows at a time (as many as its inputs allow).
+    Sizing(usize),
+    /// Running: rows are dropped only when a buffer is full, and a member runs as many
+    /// rows as its inputs allow and its buffer has room for.
+    Running,
+}
+
+/// Runs the schedule of `members` in `mode`, calling `on` with each event and the state
+/// before it. `state` must hold an entry per member.
 ///
-/// Each round runs one row of one member: starting from the last member, it descends to a
+/// Each round runs rows of one member: starting from the last member, it descends to a
 /// producer that lacks a row the member's next row reads, as long as there is one, and
-/// runs the next row of the member it ends at. So every buffer keeps about the rows of one
-/// window, whatever the strides between it and the end of the segment.
+/// runs the next rows of the member it ends at (one, or as many as its inputs and buffer
+/// allow). So every buffer keeps about the rows of one window plus the rows run together,
+/// whatever the strides between it and the end of the segment: more rows a run means fewer
+/// kernel calls for more buffer bytes.
 pub(crate) fn schedule(
     members: &impl Members,
     state: &mut [RowState],
-    eager: bool,
+    mode: Mode,
     mut on: impl FnMut(&Event, &[RowState]) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let eager = matches!(mode, Mode::Sizing(_));
     let n = members.count();
     let stall = |m: usize, what| Error::BadStream {
         op: members.op_of(m),
@@ -223,11 +236,36 @@ pub(crate) fn schedule(
                 ));
             }
         }
-        let rows = usize::from(done)..usize::from(done) + 1;
+        let count = run_length(m, &this, state, mode);
+        let rows = usize::from(done)..usize::from(done) + count;
         on(&Event::Run { member: m, rows }, state)?;
-        state[m].done = done + 1;
+        state[m].done = done + count as u16;
     }
     Ok(())
+}
+
+/// The rows member `m` (described by `this`) runs now, at least one: as many as its inputs
+/// hold (rows its producers have run), its buffer has room for and `mode` allows.
+fn run_length(m: usize, this: &Member, state: &[RowState], mode: Mode) -> usize {
+    let done = usize::from(state[m].done);
+    let mut count = this.height - done;
+    match mode {
+        Mode::Sizing(most) => count = count.min(most.max(1)),
+        Mode::Running if this.held > 0 => {
+            count = count.min(this.held - (done - usize::from(state[m].base)));
+        }
+        Mode::Running => {}
+    }
+    for input in this.inputs.iter().flatten() {
+        let Some(p) = input.producer.filter(|&p| p < m) else {
+            continue;
+        };
+        let have = usize::from(state[p].done);
+        while count > 1 && input.window.end_row(done + count) > have {
+            count -= 1;
+        }
+    }
+    count.max(1)
 }
 
 /// The member whose next row runs now: from `last`, down to a producer lacking a row the
@@ -296,12 +334,14 @@ impl<F: Fn(usize) -> Member> Members for Described<F> {
     }
 }
 
-/// The rows each member's buffer must hold for the schedule to run the segment (the most
-/// it keeps at any time; 0 for the last member, whose output is whole), written to `held`
+/// The rows each member's buffer must hold for the schedule to run the segment with up to
+/// `rows_per_run` rows a run (1: the least memory; more: fewer kernel calls) — the most it
+/// keeps at any time; 0 for the last member, whose output is whole — written to `held`
 /// (`n` entries); `state` is working memory of `n` entries.
 pub fn held_rows(
     n: usize,
     member: impl Fn(usize) -> Member,
+    rows_per_run: usize,
     state: &mut [RowState],
     held: &mut [usize],
 ) -> Result<(), Error> {
@@ -318,13 +358,18 @@ pub fn held_rows(
             ..member(m)
         },
     };
-    schedule(&unbounded, state, true, |event, state| {
-        if let Event::Run { member, rows } = event {
-            if *member != last {
-                let kept = rows.end - usize::from(state[*member].base);
-                held[*member] = held[*member].max(kept);
+    schedule(
+        &unbounded,
+        state,
+        Mode::Sizing(rows_per_run),
+        |event, state| {
+            if let Event::Run { member, rows } = event {
+                if *member != last {
+                    let kept = rows.end - usize::from(state[*member].base);
+                    held[*member] = held[*member].max(kept);
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }

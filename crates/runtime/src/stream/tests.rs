@@ -120,7 +120,7 @@ fn run_checked(members: &[Member], held: &[usize]) -> Result<(), Error> {
     };
     let mut done = std::vec![0usize; n];
     let mut state = std::vec![RowState::default(); n];
-    schedule(&sized, &mut state, false, |event, state| {
+    schedule(&sized, &mut state, Mode::Running, |event, state| {
         if let Event::Run { member: m, rows } = event {
             assert_eq!(rows.start, done[*m], "rows run in order, each once");
             for input in members[*m].inputs.iter().flatten() {
@@ -156,7 +156,12 @@ fn the_schedule_runs_chains_within_their_buffers() {
         let members = chain(&mut rng, n, height);
         let mut state = std::vec![RowState::default(); n];
         let mut held = std::vec![0usize; n];
-        held_rows(n, |m| members[m], &mut state, &mut held).unwrap();
+        // Runs of several rows need more rows held, and run within them too.
+        let mut batched = std::vec![0usize; n];
+        held_rows(n, |m| members[m], 3, &mut state, &mut batched).unwrap();
+        held_rows(n, |m| members[m], 1, &mut state, &mut held).unwrap();
+        assert!(held.iter().zip(&batched).all(|(one, three)| one <= three));
+        run_checked(&members, &batched).unwrap();
         assert_eq!(held[n - 1], 0, "the last member writes a whole tensor");
         let intermediate = &held[..n - 1];
         assert!(intermediate.iter().all(|&h| h > 0));
@@ -200,6 +205,9 @@ fn buffers_hold_one_window() {
     ];
     let mut state = [RowState::default(); 5];
     let mut held = [0usize; 5];
-    held_rows(5, |m| members[m], &mut state, &mut held).unwrap();
+    held_rows(5, |m| members[m], 1, &mut state, &mut held).unwrap();
     assert_eq!(held, [3, 1, 3, 1, 0]);
+    // Two rows a run: the buffers the first runs fill hold a row more.
+    held_rows(5, |m| members[m], 2, &mut state, &mut held).unwrap();
+    assert_eq!(held, [4, 2, 4, 1, 0]);
 }

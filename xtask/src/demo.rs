@@ -119,6 +119,7 @@ fn rebuild(model: &Path) -> Result<()> {
             resolution: 224,
             weights: Some("weights/mobilenet_v2_imagenet.safetensors"),
             input_by_rows: false,
+            arena_budget: None,
         },
         boards: None,
     };

@@ -232,25 +232,58 @@ fn apply_all(program: &mut Program, segments: &Segments) {
     apply(program, &ranges, &rows);
 }
 
+/// Rows a run tried, beyond the one asked for, to fit a budget with fewer kernel calls.
+const LONGER_RUNS: [usize; 7] = [2, 4, 8, 12, 16, 24, 32];
+
 /// Chooses the program's row-streamed segments for `options.stream` (the model input fed by
 /// rows too with `stream_input`, buffers sized for `rows_per_run` rows a run) and applies
-/// them.
+/// them. With a budget, the buffers are then sized for as many rows a run as still fit it
+/// (fewer kernel calls: the fewest extra instructions for the memory allowed).
 pub(crate) fn choose(program: &mut Program, options: &CompileOptions) -> Result<(), CompileError> {
-    let streaming = options.stream;
-    let options_plan = options.plan;
-    let flow = Flow::new(program, options.stream_input, options.rows_per_run);
-    let options = &options_plan;
     apply(program, &[], &[]);
-    if streaming == Streaming::Off {
+    if options.stream == Streaming::Off {
         return Ok(());
     }
+    let asked = options.rows_per_run.max(1);
+    let (mut chosen, arena) = search(program, options, asked);
+    let Streaming::Budget(budget) = options.stream else {
+        return Ok(());
+    };
+    if arena > budget {
+        return Err(CompileError::Budget {
+            budget,
+            smallest: arena,
+        });
+    }
+    for rows in LONGER_RUNS.into_iter().filter(|&rows| rows > asked) {
+        let (segments, arena) = search(program, options, rows);
+        if arena > budget {
+            break;
+        }
+        chosen = segments;
+    }
+    apply_all(program, &chosen);
+    Ok(())
+}
+
+/// The segments the greedy search finds with buffers for `rows_per_run` rows a run (applied
+/// to the program), and the arena they take.
+fn search(
+    program: &mut Program,
+    options: &CompileOptions,
+    rows_per_run: usize,
+) -> (Segments, usize) {
+    let streaming = options.stream;
+    let plan = &options.plan;
+    let flow = Flow::new(program, options.stream_input, rows_per_run);
+    apply(program, &[], &[]);
     let mut chosen: Segments = Vec::new();
-    let mut now = measure(program, options);
+    let mut now = measure(program, plan);
     loop {
         if matches!(streaming, Streaming::Budget(b) if now.cost.0 <= b) {
             break;
         }
-        match best_through(program, &flow, &chosen, now.peak, options) {
+        match best_through(program, &flow, &chosen, now.peak, plan) {
             Some((segments, then)) if then.cost < now.cost => {
                 chosen = segments;
                 now = then;
@@ -258,14 +291,8 @@ pub(crate) fn choose(program: &mut Program, options: &CompileOptions) -> Result<
             _ => break,
         }
     }
-    let arena = prune(program, &mut chosen, options);
-    match streaming {
-        Streaming::Budget(budget) if arena > budget => Err(CompileError::Budget {
-            budget,
-            smallest: arena,
-        }),
-        _ => Ok(()),
-    }
+    let arena = prune(program, &mut chosen, plan);
+    (chosen, arena)
 }
 
 /// The best choice that adds a segment through step `peak` to `chosen`, measured.

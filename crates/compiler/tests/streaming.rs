@@ -174,6 +174,9 @@ fn the_budget_is_met_with_the_fewest_segments_or_refused() {
     let middle = (plain.plan.arena_bytes + smallest.plan.arena_bytes) / 2;
     let fitted = support::assert_bit_exact_with(&graph, 3, &budget(middle));
     assert!(fitted.plan.arena_bytes <= middle);
+    // Where the budget leaves room, the buffers take more rows a run (fewer kernel calls)
+    // than the smallest plan's.
+    assert!(fitted.plan.arena_bytes > smallest.plan.arena_bytes);
     // One below the smallest is refused, naming the smallest.
     match compile(&graph, &budget(smallest.plan.arena_bytes - 1)) {
         Err(CompileError::Budget {

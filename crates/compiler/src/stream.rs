@@ -76,14 +76,13 @@ fn windows(program: &Program, step: &Step) -> Option<[Option<RowWindow>; 2]> {
         return None;
     }
     let window = |input: &u32, w: &WindowRecord| {
-        let [kernel, dilation] = [w.kernel[0], w.dilation[0]].map(|v| v as usize);
+        let [kernel, dilation, stride, pad_top] =
+            [w.kernel[0], w.dilation[0], w.stride[0], w.pads[0]].map(|v| v as usize);
+        let height = program.tensors[*input as usize].shape.height;
         Some([
-            Some(RowWindow {
-                span: kernel.saturating_sub(1) * dilation + 1,
-                stride: w.stride[0] as usize,
-                pad_top: w.pads[0] as usize,
-                input_height: program.tensors[*input as usize].shape.height,
-            }),
+            Some(RowWindow::sliding(
+                kernel, dilation, stride, pad_top, height,
+            )),
             None,
         ])
     };

@@ -234,9 +234,11 @@ fn streaming(
     let mut stream = Streaming::default();
     let mut inputs = [None, None];
     let mut slot = 0usize;
+    let mut shared = false;
     let mut checked: Result<(), Error> = Ok(());
     record.for_each_input(&mut |id| {
         let read = model.slot(op, id).and_then(|input| {
+            shared |= input.region().overlaps(&output.region());
             if input.rows > 0 {
                 *inputs
                     .get_mut(slot)
@@ -290,12 +292,6 @@ fn streaming(
     if output.shape.batch != 1 || work.row_windows(output.shape.height).is_none() {
         return Err(bad("an op that cannot run row by row"));
     }
-    let mut shared = false;
-    record.for_each_input(&mut |id| {
-        shared |= model
-            .slot(op, id)
-            .is_ok_and(|input| input.region().overlaps(&output.region()));
-    });
     if shared {
         return Err(bad("an op of a segment runs in place"));
     }

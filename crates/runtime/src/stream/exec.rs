@@ -51,41 +51,13 @@ impl SegmentView<'_, '_> {
         let offset = usize::from(self.source.is_some());
         self.entries.get(m.checked_sub(offset)?)
     }
-
-    /// Member `m` as the schedule sees it.
-    fn describe(&self, m: usize) -> Member {
-        match (self.entry(m), self.source) {
-            (Some(entry), _) => entry.member(),
-            (None, Some(source)) if m == 0 => Member {
-                height: usize::from(source.height),
-                held: usize::from(source.held),
-                inputs: [None, None],
-            },
-            (None, _) => EMPTY_MEMBER,
-        }
-    }
-
-    /// The op that member `m` is, or for the source the first op reading it.
-    fn op(&self, m: usize) -> u32 {
-        let first = self.entries.first().map_or(0, |e| e.index);
-        match self.entry(m) {
-            Some(entry) => entry.index,
-            None => first,
-        }
-    }
 }
 
 impl Op<'_> {
     /// How each activation input's rows feed the output rows, or `None` for an op that
     /// cannot run row by row (`height`: the output's rows).
     pub(crate) fn row_windows(&self, height: usize) -> Option<[Option<RowWindow>; 2]> {
-        let window =
-            |kernel: usize, dilation: usize, stride: usize, top: usize, rows: usize| RowWindow {
-                span: kernel.saturating_sub(1).saturating_mul(dilation) + 1,
-                stride,
-                pad_top: top,
-                input_height: rows,
-            };
+        let window = RowWindow::sliding;
         let one = |w| Some([Some(w), None]);
         match self {
             Op::Conv { params: p, .. } => one(window(
@@ -240,7 +212,15 @@ impl Members for SegmentView<'_, '_> {
     }
 
     fn member(&self, m: usize) -> Member {
-        self.describe(m)
+        match (self.entry(m), self.source) {
+            (Some(entry), _) => entry.member(),
+            (None, Some(source)) if m == 0 => Member {
+                height: usize::from(source.height),
+                held: usize::from(source.held),
+                inputs: [None, None],
+            },
+            (None, _) => EMPTY_MEMBER,
+        }
     }
 
     /// From the entry's `from` bytes, without describing its windows.
@@ -253,8 +233,12 @@ impl Members for SegmentView<'_, '_> {
         })
     }
 
+    /// The op that member `m` is, or for the source the first op reading it.
     fn op_of(&self, m: usize) -> u32 {
-        self.op(m)
+        match self.entry(m) {
+            Some(entry) => entry.index,
+            None => self.entries.first().map_or(0, |e| e.index),
+        }
     }
 }
 
@@ -281,7 +265,7 @@ pub(crate) fn run_segment(
                 Ok((input, input.len.checked_div(rows).unwrap_or(0)))
             }
             (None, None) => Err(Error::BadStream {
-                op: view.op(m),
+                op: view.op_of(m),
                 what: "a member outside the segment",
             }),
         }
@@ -296,7 +280,7 @@ pub(crate) fn run_segment(
                 let from = region.offset + drop * bytes;
                 let end = from + keep * bytes;
                 if end > region.end() || end > arena.len() {
-                    return Err(outside(view.op(*member)));
+                    return Err(outside(view.op_of(*member)));
                 }
                 arena.copy_within(from..end, region.offset);
                 Ok(())
@@ -306,7 +290,7 @@ pub(crate) fn run_segment(
                 None => {
                     let (region, bytes) = outputs(*member)?;
                     let base = state.get(*member).map_or(0, |s| usize::from(s.base));
-                    let cut = rows_of(view.op(*member), region, base, bytes, rows)?;
+                    let cut = rows_of(view.op_of(*member), region, base, bytes, rows)?;
                     let slice = arena.get_mut(cut.offset..cut.end()).ok_or(outside(0))?;
                     // The feed writes one row at a time.
                     for (row, out) in rows.clone().zip(slice.chunks_exact_mut(bytes.max(1))) {

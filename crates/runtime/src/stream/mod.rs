@@ -53,6 +53,26 @@ pub struct RowWindow {
 }
 
 impl RowWindow {
+    /// The window of a convolution or pooling layer: `kernel` rows `dilation` apart, moving
+    /// by `stride`, `pad_top` padding rows above an input of `input_height` rows.
+    pub const fn sliding(
+        kernel: usize,
+        dilation: usize,
+        stride: usize,
+        pad_top: usize,
+        input_height: usize,
+    ) -> Self {
+        Self {
+            span: kernel
+                .saturating_sub(1)
+                .saturating_mul(dilation)
+                .saturating_add(1),
+            stride,
+            pad_top,
+            input_height,
+        }
+    }
+
     /// The window of an element-wise op over `height` rows.
     pub const fn elementwise(height: usize) -> Self {
         Self {
